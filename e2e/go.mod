@@ -1,0 +1,7 @@
+module github.com/launchready/launchready/e2e
+
+go 1.25.0
+
+require github.com/launchready/launchready v0.0.0
+
+replace github.com/launchready/launchready => ..

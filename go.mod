@@ -1,0 +1,26 @@
+module github.com/launchready/launchready
+
+go 1.25.0
+
+require (
+	blitiri.com.ar/go/spf v1.6.0
+	github.com/alexedwards/scs/v2 v2.9.0
+	github.com/emersion/go-msgauth v0.7.0
+	github.com/go-playground/validator/v10 v10.30.4
+	github.com/miekg/dns v1.1.73
+	github.com/rs/cors v1.11.1
+	github.com/stretchr/testify v1.12.1
+	golang.org/x/time v0.15.0
+)
+
+require (
+	github.com/gabriel-vasile/mimetype v1.4.16 // indirect
+	github.com/go-playground/locales v0.14.2 // indirect
+	github.com/go-playground/universal-translator v0.18.1 // indirect
+	github.com/leodido/go-urn v1.5.0 // indirect
+	go.yaml.in/yaml/v3 v3.0.5 // indirect
+	golang.org/x/crypto v0.55.0 // indirect
+	golang.org/x/net v0.58.0 // indirect
+	golang.org/x/sys v0.47.0 // indirect
+	golang.org/x/text v0.41.0 // indirect
+)

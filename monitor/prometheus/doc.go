@@ -1,0 +1,3 @@
+// Package prometheus exports the monitor package's counters through
+// prometheus/client_golang.
+package prometheus

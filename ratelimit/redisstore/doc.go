@@ -1,0 +1,2 @@
+// Package redisstore shares ratelimit decisions across replicas on Redis.
+package redisstore

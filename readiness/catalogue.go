@@ -1,0 +1,125 @@
+package readiness
+
+import "sort"
+
+// CheckInfo describes one check ID of the catalogue.
+type CheckInfo struct {
+	ID    string
+	Item  Item
+	Title string
+}
+
+// The check catalogue. IDs are stable once shipped: a check may change how
+// it decides, never what its ID means. Checks live next to the part of the
+// kit they inspect (auth.go, session.go, …); this list is the index.
+var catalogue = map[string]CheckInfo{}
+
+func init() {
+	for _, c := range []CheckInfo{
+		{"AUTH001", ItemAuth, "traffic reaches handlers outside the route inventory"},
+		{"AUTH002", ItemAuth, "sensitive-looking route is public"},
+		{"AUTH003", ItemAuth, "object route without an object-level check"},
+		{"AUTH004", ItemAuth, "admin route not restricted to an admin role or permission"},
+		{"AUTH005", ItemAuth, "protected route served an anonymous request"},
+		{"AUTH006", ItemAuth, "low-privilege principal reached a route its role lacks"},
+		{"AUTH007", ItemAuth, "principal of another tenant reached an object (BOLA)"},
+		{"AUTH008", ItemAuth, "debug endpoints reachable without admin auth"},
+		{"AUTH009", ItemAuth, "path tricks change the authorization outcome"},
+		{"AUTH010", ItemAuth, "default or demo credentials active in production"},
+		{"AUTH011", ItemAuth, "route inventory differs from the declared API"},
+
+		{"SESS001", ItemSession, "session cookie not Secure"},
+		{"SESS002", ItemSession, "session cookie not HttpOnly"},
+		{"SESS003", ItemSession, "session cookie SameSite None or unset"},
+		{"SESS004", ItemSession, "session cookie without __Host- prefix, or with a Domain"},
+		{"SESS005", ItemSession, "no idle timeout, or too long"},
+		{"SESS006", ItemSession, "absolute session lifetime too long"},
+		{"SESS007", ItemSession, "session token not renewed at login (fixation)"},
+		{"SESS008", ItemSession, "logout does not invalidate the session server-side"},
+		{"SESS009", ItemSession, "session tokens stored unhashed"},
+		{"SESS010", ItemSession, "in-memory session store with more than one replica"},
+
+		{"SECRET001", ItemSecrets, "required secret missing"},
+		{"SECRET002", ItemSecrets, "secret is a placeholder, published example, or too weak"},
+		{"SECRET003", ItemSecrets, "secret in the working tree"},
+		{"SECRET004", ItemSecrets, "secret in git history"},
+		{"SECRET005", ItemSecrets, "secret in embedded build output"},
+		{"SECRET006", ItemSecrets, ".env-style file tracked"},
+
+		{"INPUT001", ItemInput, "mutating route without a declared body schema"},
+		{"INPUT002", ItemInput, "request body size unlimited"},
+		{"INPUT003", ItemInput, "unknown JSON fields accepted"},
+		{"INPUT004", ItemInput, "path identifiers not validated"},
+		{"INPUT005", ItemInput, "malformed, oversized or wrong-type body answered 2xx or 5xx"},
+		{"INPUT006", ItemInput, "upload without size and type limits"},
+
+		{"RATE001", ItemRateLimit, "login route without a rate limit"},
+		{"RATE002", ItemRateLimit, "password-reset route without a rate limit"},
+		{"RATE003", ItemRateLimit, "upload or export route without a rate limit"},
+		{"RATE004", ItemRateLimit, "limits looser than the recommended defaults"},
+		{"RATE005", ItemRateLimit, "client IP read from forwarding headers without trusted proxies"},
+		{"RATE006", ItemRateLimit, "in-memory limiter with more than one replica"},
+		{"RATE007", ItemRateLimit, "repeated login attempts never answered 429"},
+		{"RATE008", ItemRateLimit, "limit store failure fails open on auth routes"},
+
+		{"CORS001", ItemCORS, "wildcard origin with credentials"},
+		{"CORS002", ItemCORS, "any-origin reflection or over-broad origin pattern"},
+		{"CORS003", ItemCORS, "null origin allowed"},
+		{"CORS004", ItemCORS, "plain-http origin in production"},
+		{"CORS005", ItemCORS, "wildcard subdomain origins"},
+		{"CORS006", ItemCORS, "cookie-authenticated mutating routes without cross-origin (CSRF) protection"},
+		{"CORS007", ItemCORS, "missing security headers"},
+		{"CORS008", ItemCORS, "untrusted origin received a CORS grant"},
+
+		{"LOG001", ItemLogging, "app logger not redacting"},
+		{"LOG002", ItemLogging, "canary secret reached the logs"},
+		{"LOG003", ItemLogging, "access log records raw query strings or headers"},
+		{"LOG004", ItemLogging, "debug log level in production"},
+
+		{"EMAIL001", ItemEmail, "SPF record missing, duplicated or invalid"},
+		{"EMAIL002", ItemEmail, "SPF does not pass for the sending service"},
+		{"EMAIL003", ItemEmail, "SPF needs more than 10 DNS lookups"},
+		{"EMAIL004", ItemEmail, "SPF ends in +all or ?all"},
+		{"EMAIL005", ItemEmail, "DKIM selector missing, revoked or weak"},
+		{"EMAIL006", ItemEmail, "DMARC missing or p=none"},
+		{"EMAIL007", ItemEmail, "DMARC without reporting, or pct below 100"},
+		{"EMAIL008", ItemEmail, "From domain cannot align with SPF or DKIM"},
+
+		{"DEPLOY001", ItemDeploy, "binary without version and VCS revision"},
+		{"DEPLOY002", ItemDeploy, "binary built from a modified tree"},
+		{"DEPLOY003", ItemDeploy, "http.Server without hardened timeouts or header limit"},
+		{"DEPLOY004", ItemDeploy, "no graceful shutdown"},
+		{"DEPLOY005", ItemDeploy, "TLS below 1.2"},
+		{"DEPLOY006", ItemDeploy, "outbound http.Client without timeout, or http.DefaultClient"},
+		{"DEPLOY007", ItemDeploy, "no Host allowlist, or outbound client without an SSRF guard"},
+
+		{"MON001", ItemMonitoring, "no liveness or readiness endpoint"},
+		{"MON002", ItemMonitoring, "panics not recovered and reported"},
+		{"MON003", ItemMonitoring, "no 5xx, auth-failure or rate-limit counters"},
+		{"MON004", ItemMonitoring, "health endpoint leaks internals to anonymous callers"},
+
+		{"AUDIT001", ItemMonitoring, "mutating routes not covered by the audit trail"},
+		{"AUDIT002", ItemMonitoring, "audit sink is only the app log"},
+
+		{"CHECK000", ItemDeploy, "a check failed to run (panicked); its item is unverified"},
+	} {
+		catalogue[c.ID] = c
+	}
+}
+
+// Catalogue returns every built-in check ID with its item and title, sorted
+// by ID.
+func Catalogue() []CheckInfo {
+	out := make([]CheckInfo, 0, len(catalogue))
+	for _, c := range catalogue {
+		out = append(out, c)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out
+}
+
+// Lookup returns the catalogue entry for id.
+func Lookup(id string) (CheckInfo, bool) {
+	c, ok := catalogue[id]
+	return c, ok
+}
