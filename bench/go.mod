@@ -4,4 +4,6 @@ go 1.25.0
 
 require github.com/launchready/launchready v0.0.0
 
+require github.com/stretchr/testify v1.12.1 // indirect
+
 replace github.com/launchready/launchready => ..
