@@ -14,10 +14,10 @@ import (
 // Manager loads and saves sessions and runs the login lifecycle. It is safe
 // for concurrent use. Build it with New.
 type Manager struct {
-	sm       *scs.SessionManager
-	logger   *slog.Logger
-	errorFn  func(http.ResponseWriter, *http.Request, error)
-	mem      *memstore.MemStore
+	sm      *scs.SessionManager
+	logger  *slog.Logger
+	errorFn func(http.ResponseWriter, *http.Request, error)
+	mem     *memstore.MemStore
 }
 
 // New returns a Manager with cfg's settings, the zero Config being the
@@ -171,4 +171,3 @@ func iterable(s scs.Store) bool {
 	}
 	return false
 }
-
