@@ -37,9 +37,6 @@ func New(cfg Config) (*Manager, error) {
 	}
 	if cfg.Store != nil {
 		sm.Store = cfg.Store
-	} else {
-		// scs.New already made a memstore; keep a typed handle to close it.
-		m.mem, _ = sm.Store.(*memstore.MemStore)
 	}
 	if cfg.Codec != nil {
 		sm.Codec = cfg.Codec
@@ -71,14 +68,6 @@ func New(cfg Config) (*Manager, error) {
 		m.errorFn(w, r, err)
 	}
 	return m, nil
-}
-
-// Close stops the background cleanup of the default in-memory store. It is
-// a no-op with a store from Config.Store (close that one yourself).
-func (m *Manager) Close() {
-	if m.mem != nil {
-		m.mem.StopCleanup()
-	}
 }
 
 // Engine returns the underlying scs manager, for the data API (Put, Get,
