@@ -37,8 +37,11 @@
 // check expiry with testing/synctest (Go 1.25+), whose bubble runs a fake
 // clock that time.Now and time.Sleep follow: a time.Sleep(31*time.Minute)
 // inside synctest.Test returns at once with the clock 31 minutes later. Run
-// the handler inside the bubble through an in-memory transport or listener
-// (real sockets are not durably blocking); see expiry_test.go.
+// the handler inside the bubble through an in-memory listener or transport
+// (goroutines blocked on real sockets are not durably blocked, so the clock
+// would not move), and build the Manager outside the bubble: scs.New starts
+// a memstore cleanup goroutine that would outlive it. See expiry_test.go
+// (an HTTPS httptest server on a net.Pipe listener) and readiness.SessionProbe.
 //
 // # Concurrent requests: last write wins
 //
