@@ -2,7 +2,10 @@ module github.com/launchready/launchready/bench
 
 go 1.25.0
 
-require github.com/launchready/launchready v0.0.0
+require (
+	github.com/alexedwards/scs/v2 v2.9.0
+	github.com/launchready/launchready v0.0.0
+)
 
 require github.com/stretchr/testify v1.12.1 // indirect
 
