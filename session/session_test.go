@@ -121,9 +121,14 @@ func newServer(t *testing.T, cfg session.Config) (*session.Manager, *httptest.Se
 	t.Helper()
 	mgr, err := session.New(cfg)
 	require.NoError(t, err)
-	srv := httptest.NewTLSServer(portal(mgr))
+	return mgr, newTLS(t, portal(mgr))
+}
+
+func newTLS(t *testing.T, h http.Handler) *httptest.Server {
+	t.Helper()
+	srv := httptest.NewTLSServer(h)
 	t.Cleanup(srv.Close)
-	return mgr, srv
+	return srv
 }
 
 func TestDefaultsAreHardened(t *testing.T) {
