@@ -24,7 +24,8 @@
 // changed). Logout destroys the session in the store and expires the
 // cookie, so a copied token stops working at once. LogoutEverywhere removes
 // every session of a user (after a password change) when the store can list
-// its sessions (scs.IterableStore, as memstore, redisstore and pgxstore can).
+// its sessions (scs.IterableStore or IterableCtxStore, as memstore does;
+// Settings().CanLogoutEverywhere tells).
 //
 // User(r) is what an authorization layer needs: the signed-in user ID and
 // when they authenticated. The app turns it into its own principal in two

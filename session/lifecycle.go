@@ -29,7 +29,8 @@ var ErrNotIterable = errors.New("session: the store cannot list its sessions; Lo
 // attacker, is deleted from the store: session fixation), restarts the
 // absolute lifetime, and records the user ID and the authentication time.
 // Call it only after the credentials were verified, from a handler behind
-// Handler. The new cookie is written with the response.
+// Handler. The new cookie is written with the response. The auth time is
+// time.Now(), like every clock reading of scs (tests use testing/synctest).
 func (m *Manager) Login(ctx context.Context, userID string) error {
 	if userID == "" {
 		return ErrNoUserID
@@ -65,8 +66,8 @@ func (m *Manager) Logout(ctx context.Context) error {
 
 // LogoutEverywhere deletes every session of userID from the store (after a
 // password change, or when an account is disabled) and returns how many it
-// deleted. It needs a store that can list its sessions (memstore,
-// redisstore, pgxstore…) and returns ErrNotIterable otherwise. It reads
+// deleted. It needs a store that can list its sessions (scs.IterableStore
+// or scs.IterableCtxStore, as memstore) and returns ErrNotIterable otherwise. It reads
 // every session, so it costs O(sessions). A request of that user in flight
 // at the same moment can still save its session back (last write wins):
 // disable the account in the app's database too where that matters.
