@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -399,4 +400,26 @@ func TestConcurrentRequestsKeepIdentity(t *testing.T) {
 	code, body := b.me()
 	assert.Equal(t, http.StatusOK, code)
 	assert.True(t, strings.HasPrefix(body, "alice "), body)
+}
+
+func TestCustomErrorHandlerAndLogger(t *testing.T) {
+	var logs strings.Builder
+	called := false
+	mgr, err := session.New(session.Config{
+		Store:  failingStore{},
+		Logger: slog.New(slog.NewTextHandler(&logs, nil)),
+		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
+			called = true
+			w.WriteHeader(http.StatusServiceUnavailable)
+		},
+	})
+	require.NoError(t, err)
+	req := httptest.NewRequest(http.MethodGet, "https://portal.example.com/x", nil)
+	req.AddCookie(&http.Cookie{Name: session.DefaultCookieName, Value: "some-token"})
+	rec := httptest.NewRecorder()
+	mgr.Handler(http.NotFoundHandler()).ServeHTTP(rec, req)
+	assert.True(t, called)
+	assert.Equal(t, http.StatusServiceUnavailable, rec.Code)
+	assert.Contains(t, logs.String(), "session: store error")
+	assert.NotContains(t, logs.String(), "some-token", "the token is never logged")
 }
