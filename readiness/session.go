@@ -44,7 +44,7 @@ func checkSessions(_ context.Context, in *Inspection) []Finding {
 	return out
 }
 
-func sameSiteWord(s http.SameSite) string {
+func sessSameSiteWord(s http.SameSite) string {
 	switch s {
 	case http.SameSiteLaxMode:
 		return "Lax"
@@ -75,7 +75,7 @@ func sessionSettingFindings(s session.Settings, route string, replicas int) []Fi
 	}
 	if s.SameSite != http.SameSiteLaxMode && s.SameSite != http.SameSiteStrictMode {
 		add(Finding{ID: "SESS003", Severity: Blocker,
-			Seen: fmt.Sprintf("session cookie %q has SameSite=%s, so cross-site requests carry it", name, sameSiteWord(s.SameSite)),
+			Seen: fmt.Sprintf("session cookie %q has SameSite=%s, so cross-site requests carry it", name, sessSameSiteWord(s.SameSite)),
 			Fix:  "use SameSite=Lax (the default) or Strict; drop session.Config.InsecureSameSiteNone"})
 	}
 	var tossing []string

@@ -34,17 +34,17 @@ func sessIDs(t *testing.T, target readiness.Target) ([]string, *readiness.Report
 	return ids, r
 }
 
-func newManager(t *testing.T, cfg session.Config) *session.Manager {
+func newSessManager(t *testing.T, cfg session.Config) *session.Manager {
 	t.Helper()
 	mgr, err := session.New(cfg)
 	require.NoError(t, err)
 	return mgr
 }
 
-func serverWith(h http.Handler) *http.Server { return &http.Server{Handler: h} }
+func sessServer(h http.Handler) *http.Server { return &http.Server{Handler: h} }
 
-// sharedStore stands for a Redis or Postgres store.
-type sharedStore struct{ scs.Store }
+// sessSharedStore stands for a Redis or Postgres store.
+type sessSharedStore struct{ scs.Store }
 
 func TestSessionStaticChecks(t *testing.T) {
 	tests := []struct {
@@ -55,7 +55,7 @@ func TestSessionStaticChecks(t *testing.T) {
 		severity map[string]readiness.Severity
 	}{
 		{name: "hardened defaults", cfg: session.Config{}},
-		{name: "hardened, shared store, 3 replicas", cfg: session.Config{Store: sharedStore{memstore.NewWithCleanupInterval(0)}}, replicas: 3},
+		{name: "hardened, shared store, 3 replicas", cfg: session.Config{Store: sessSharedStore{memstore.NewWithCleanupInterval(0)}}, replicas: 3},
 		{
 			name: "misconfigured: plain http, SameSite None, no idle, 48h",
 			cfg: session.Config{InsecurePlainHTTP: true, SameSite: http.SameSiteNoneMode, InsecureSameSiteNone: true,
@@ -77,8 +77,8 @@ func TestSessionStaticChecks(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			mgr := newManager(t, tt.cfg)
-			ids, r := sessIDs(t, readiness.Target{Server: serverWith(mgr.Handler(http.NotFoundHandler())), Replicas: tt.replicas})
+			mgr := newSessManager(t, tt.cfg)
+			ids, r := sessIDs(t, readiness.Target{Server: sessServer(mgr.Handler(http.NotFoundHandler())), Replicas: tt.replicas})
 			assert.Equal(t, tt.want, ids)
 			for id, sev := range tt.severity {
 				for _, f := range r.ByID(id) {
@@ -92,8 +92,8 @@ func TestSessionStaticChecks(t *testing.T) {
 }
 
 func TestSessionSecureIsProductionOnly(t *testing.T) {
-	mgr := newManager(t, session.Config{InsecurePlainHTTP: true})
-	ids, r := sessIDs(t, readiness.Target{Server: serverWith(mgr.Handler(http.NotFoundHandler())), Env: readiness.Development})
+	mgr := newSessManager(t, session.Config{InsecurePlainHTTP: true})
+	ids, r := sessIDs(t, readiness.Target{Server: sessServer(mgr.Handler(http.NotFoundHandler())), Env: readiness.Development})
 	assert.Equal(t, []string{"SESS001", "SESS004"}, ids)
 	f := r.ByID("SESS001")
 	require.Len(t, f, 1)
@@ -102,39 +102,39 @@ func TestSessionSecureIsProductionOnly(t *testing.T) {
 }
 
 func TestSessionNoManagerNoFindings(t *testing.T) {
-	ids, _ := sessIDs(t, readiness.Target{Server: serverWith(http.NotFoundHandler())})
+	ids, _ := sessIDs(t, readiness.Target{Server: sessServer(http.NotFoundHandler())})
 	assert.Empty(t, ids)
 }
 
-// fakeInventory is a minimal route inventory until authz.Mux is available.
-type fakeInventory struct {
+// sessInventory is a minimal route inventory until authz.Mux is available.
+type sessInventory struct {
 	*http.ServeMux
 	routes map[string]http.Handler
 	order  []string
 }
 
-func newFakeInventory() *fakeInventory {
-	return &fakeInventory{ServeMux: http.NewServeMux(), routes: map[string]http.Handler{}}
+func newSessInventory() *sessInventory {
+	return &sessInventory{ServeMux: http.NewServeMux(), routes: map[string]http.Handler{}}
 }
 
-func (f *fakeInventory) Handle(pattern string, h http.Handler) {
+func (f *sessInventory) Handle(pattern string, h http.Handler) {
 	f.ServeMux.Handle(pattern, h)
 	f.routes[pattern] = h
 	f.order = append(f.order, pattern)
 }
 
-func (f *fakeInventory) EachRoute(fn func(string, http.Handler)) {
+func (f *sessInventory) EachRoute(fn func(string, http.Handler)) {
 	for _, p := range f.order {
 		fn(p, f.routes[p])
 	}
 }
 
 func TestSessionManagerOnRouteChain(t *testing.T) {
-	mgr := newManager(t, session.Config{Lifetime: 72 * time.Hour})
-	inv := newFakeInventory()
+	mgr := newSessManager(t, session.Config{Lifetime: 72 * time.Hour})
+	inv := newSessInventory()
 	inv.Handle("GET /api/me", mgr.Handler(http.NotFoundHandler()))
 	inv.Handle("GET /api/other", mgr.Handler(http.NotFoundHandler()))
-	_, r := sessIDs(t, readiness.Target{Server: serverWith(inv)})
+	_, r := sessIDs(t, readiness.Target{Server: sessServer(inv)})
 	f := r.ByID("SESS006")
 	require.Len(t, f, 1, "one finding per manager, not per route")
 	assert.Equal(t, "GET /api/me", f[0].Route)

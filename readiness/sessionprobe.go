@@ -66,11 +66,11 @@ func (p SessionProbe) Name() string { return "session probe" }
 // ProbeOnly marks the probe as test-only.
 func (p SessionProbe) ProbeOnly() {}
 
-// inProcess is an http.RoundTripper that serves each request with h, as if
+// sessionTransport is an http.RoundTripper that serves each request with h, as if
 // it had arrived over TLS.
-type inProcess struct{ h http.Handler }
+type sessionTransport struct{ h http.Handler }
 
-func (t inProcess) RoundTrip(req *http.Request) (*http.Response, error) {
+func (t sessionTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	r := req.Clone(req.Context())
 	r.URL = &url.URL{Path: req.URL.Path, RawPath: req.URL.RawPath, RawQuery: req.URL.RawQuery}
 	r.RequestURI = req.URL.RequestURI()
@@ -103,7 +103,7 @@ func (s *sessionRun) add(id string, sev Severity, seen, fix string) {
 
 func (s *sessionRun) client(jar bool) *http.Client {
 	c := &http.Client{
-		Transport:     inProcess{s.h},
+		Transport:     sessionTransport{s.h},
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
 	if jar {
@@ -145,12 +145,12 @@ func (s *sessionRun) cookie(resp *http.Response) *http.Cookie {
 	return nil
 }
 
-func ok2xx(resp *http.Response) bool   { return resp.StatusCode >= 200 && resp.StatusCode < 300 }
-func okLogin(resp *http.Response) bool { return resp.StatusCode >= 200 && resp.StatusCode < 400 }
+func sessOK2xx(resp *http.Response) bool   { return resp.StatusCode >= 200 && resp.StatusCode < 300 }
+func sessOKLogin(resp *http.Response) bool { return resp.StatusCode >= 200 && resp.StatusCode < 400 }
 
 // Run runs the probe.
 func (p SessionProbe) Run(ctx context.Context, in *Inspection) []Finding {
-	s := &sessionRun{p: p, ctx: ctx, route: strings.TrimSpace(orDefault(p.Login.Method, "POST") + " " + p.Login.Path)}
+	s := &sessionRun{p: p, ctx: ctx, route: strings.TrimSpace(sessOrDefault(p.Login.Method, "POST") + " " + p.Login.Path)}
 	if in.Target.Server == nil || in.Target.Server.Handler == nil || p.Login.Path == "" || p.Check.Path == "" {
 		s.add("SESS007", Blocker, "the session probe has no server handler, Login path or Check path, so fixation, logout and expiry were not verified",
 			"set SessionProbe.Login and SessionProbe.Check (and Logout) to the app's routes")
@@ -190,7 +190,7 @@ func (p SessionProbe) Run(ctx context.Context, in *Inspection) []Finding {
 	if err != nil {
 		return unverified("check request failed: " + err.Error())
 	}
-	if ok2xx(anon) {
+	if sessOK2xx(anon) {
 		return unverified(fmt.Sprintf("%s answered %d to an anonymous request, so it cannot tell a live session from a dead one", p.Check.Path, anon.StatusCode))
 	}
 
@@ -200,7 +200,7 @@ func (p SessionProbe) Run(ctx context.Context, in *Inspection) []Finding {
 	if err != nil {
 		return unverified("login request failed: " + err.Error())
 	}
-	if !okLogin(resp) {
+	if !sessOKLogin(resp) {
 		return unverified(fmt.Sprintf("login answered %d", resp.StatusCode))
 	}
 	first := s.cookie(resp)
@@ -211,14 +211,14 @@ func (p SessionProbe) Run(ctx context.Context, in *Inspection) []Finding {
 	if len(hs) == 0 {
 		s.cookieAttributes(first)
 	}
-	if r, err := s.do(c, p.Check, http.MethodGet, nil); err != nil || !ok2xx(r) {
+	if r, err := s.do(c, p.Check, http.MethodGet, nil); err != nil || !sessOK2xx(r) {
 		return unverified(fmt.Sprintf("after login, %s did not answer 2xx", p.Check.Path))
 	}
 
 	// Second login in the same browser, carrying the first token: the token
 	// an attacker planted (from their own login) must be replaced and dead.
 	resp, err = s.do(c, p.Login, http.MethodPost, nil)
-	if err != nil || !okLogin(resp) {
+	if err != nil || !sessOKLogin(resp) {
 		return unverified("second login failed")
 	}
 	second := s.cookie(resp)
@@ -228,7 +228,7 @@ func (p SessionProbe) Run(ctx context.Context, in *Inspection) []Finding {
 			"call session.Manager.Login (it renews the token) or RenewToken in the login handler after verifying the credentials")
 	} else {
 		current = second.Value
-		if r, err := s.do(s.client(false), p.Check, http.MethodGet, &first.Value); err == nil && ok2xx(r) {
+		if r, err := s.do(s.client(false), p.Check, http.MethodGet, &first.Value); err == nil && sessOK2xx(r) {
 			s.add("SESS007", Blocker, "the token from before login still works after login: it was renewed but the old one was not invalidated",
 				"delete the old session from the store when renewing (session.Manager.Login does)")
 		}
@@ -236,9 +236,9 @@ func (p SessionProbe) Run(ctx context.Context, in *Inspection) []Finding {
 
 	// Logout, then replay the token.
 	if p.Logout.Path != "" {
-		s.route = strings.TrimSpace(orDefault(p.Logout.Method, "POST") + " " + p.Logout.Path)
+		s.route = strings.TrimSpace(sessOrDefault(p.Logout.Method, "POST") + " " + p.Logout.Path)
 		resp, err = s.do(c, p.Logout, http.MethodPost, nil)
-		if err != nil || !okLogin(resp) {
+		if err != nil || !sessOKLogin(resp) {
 			code := 0
 			if resp != nil {
 				code = resp.StatusCode
@@ -246,7 +246,7 @@ func (p SessionProbe) Run(ctx context.Context, in *Inspection) []Finding {
 			s.add("SESS008", Blocker, fmt.Sprintf("logout answered %d, so the session could not be ended", code),
 				"make the logout route answer 2xx and call session.Manager.Logout")
 		} else {
-			if r, err := s.do(s.client(false), p.Check, http.MethodGet, &current); err == nil && ok2xx(r) {
+			if r, err := s.do(s.client(false), p.Check, http.MethodGet, &current); err == nil && sessOK2xx(r) {
 				s.add("SESS008", Blocker, "the session token still works after logout: a copied token outlives the user's logout",
 					"destroy the session server-side at logout (session.Manager.Logout), not only the cookie")
 			}
@@ -275,18 +275,18 @@ func (s *sessionRun) cookieAttributes(c *http.Cookie) {
 func (s *sessionRun) login() (*http.Client, bool) {
 	c := s.client(true)
 	resp, err := s.do(c, s.p.Login, http.MethodPost, nil)
-	return c, err == nil && okLogin(resp)
+	return c, err == nil && sessOKLogin(resp)
 }
 
 func (s *sessionRun) alive(c *http.Client) bool {
 	r, err := s.do(c, s.p.Check, http.MethodGet, nil)
-	return err == nil && ok2xx(r)
+	return err == nil && sessOK2xx(r)
 }
 
 // expiry checks the idle timeout and the absolute lifetime on the clock
 // Advance moves.
 func (s *sessionRun) expiry(idle, life time.Duration) {
-	s.route = strings.TrimSpace(orDefault(s.p.Check.Method, "GET") + " " + s.p.Check.Path)
+	s.route = strings.TrimSpace(sessOrDefault(s.p.Check.Method, "GET") + " " + s.p.Check.Path)
 	if idle > 0 {
 		if c, ok := s.login(); ok {
 			s.p.Advance(idle + time.Minute)
@@ -327,7 +327,7 @@ func (s *sessionRun) expiry(idle, life time.Duration) {
 	}
 }
 
-func orDefault(s, def string) string {
+func sessOrDefault(s, def string) string {
 	if s == "" {
 		return def
 	}

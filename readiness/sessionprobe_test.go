@@ -19,7 +19,7 @@ import (
 )
 
 // The demo credentials are assembled at test time.
-var probeLogin = readiness.SessionRequest{
+var sessLogin = readiness.SessionRequest{
 	Path:   "/api/login",
 	Body:   `{"email":"agent@acme.test","password":"` + "demo-" + "password-123" + `"}`,
 	Header: http.Header{"Content-Type": {"application/json"}},
@@ -27,21 +27,21 @@ var probeLogin = readiness.SessionRequest{
 
 func sessProbe() readiness.SessionProbe {
 	return readiness.SessionProbe{
-		Login:  probeLogin,
+		Login:  sessLogin,
 		Logout: readiness.SessionRequest{Path: "/api/logout"},
 		Check:  readiness.SessionRequest{Path: "/api/me"},
 	}
 }
 
-// probeApp is a portal with a login, a logout and a whoami route; login and
+// sessApp is a portal with a login, a logout and a whoami route; login and
 // logout can be replaced by broken variants.
-type probeApp struct {
+type sessApp struct {
 	mgr    *session.Manager
 	login  func(w http.ResponseWriter, r *http.Request, user string)
 	logout func(w http.ResponseWriter, r *http.Request)
 }
 
-func (a probeApp) handler() http.Handler {
+func (a sessApp) handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /api/login", func(w http.ResponseWriter, r *http.Request) {
 		var body struct{ Email, Password string }
@@ -80,15 +80,15 @@ func (a probeApp) handler() http.Handler {
 func TestSessionProbe(t *testing.T) {
 	tests := []struct {
 		name  string
-		app   func(mgr *session.Manager) probeApp
+		app   func(mgr *session.Manager) sessApp
 		probe func(readiness.SessionProbe) readiness.SessionProbe
 		want  []string
 	}{
-		{name: "kit lifecycle", app: func(m *session.Manager) probeApp { return probeApp{mgr: m} }},
+		{name: "kit lifecycle", app: func(m *session.Manager) sessApp { return sessApp{mgr: m} }},
 		{
 			name: "login without renewal (fixation)",
-			app: func(m *session.Manager) probeApp {
-				return probeApp{mgr: m, login: func(w http.ResponseWriter, r *http.Request, user string) {
+			app: func(m *session.Manager) sessApp {
+				return sessApp{mgr: m, login: func(w http.ResponseWriter, r *http.Request, user string) {
 					m.Engine().Put(r.Context(), "launchready.user", user)
 					m.Engine().Put(r.Context(), "launchready.auth", time.Now().UnixNano())
 					w.WriteHeader(http.StatusNoContent)
@@ -98,8 +98,8 @@ func TestSessionProbe(t *testing.T) {
 		},
 		{
 			name: "logout only clears the cookie (replay)",
-			app: func(m *session.Manager) probeApp {
-				return probeApp{mgr: m, logout: func(w http.ResponseWriter, r *http.Request) {
+			app: func(m *session.Manager) sessApp {
+				return sessApp{mgr: m, logout: func(w http.ResponseWriter, r *http.Request) {
 					http.SetCookie(w, &http.Cookie{Name: session.DefaultCookieName, Path: "/", MaxAge: -1, Secure: true})
 					w.WriteHeader(http.StatusNoContent)
 				}}
@@ -108,7 +108,7 @@ func TestSessionProbe(t *testing.T) {
 		},
 		{
 			name: "wrong credentials: the probe says it could not verify",
-			app:  func(m *session.Manager) probeApp { return probeApp{mgr: m} },
+			app:  func(m *session.Manager) sessApp { return sessApp{mgr: m} },
 			probe: func(p readiness.SessionProbe) readiness.SessionProbe {
 				p.Login.Body = `{"email":"agent@acme.test","password":"wrong"}`
 				return p
@@ -118,12 +118,12 @@ func TestSessionProbe(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			mgr := newManager(t, session.Config{})
+			mgr := newSessManager(t, session.Config{})
 			p := sessProbe()
 			if tt.probe != nil {
 				p = tt.probe(p)
 			}
-			ids, r := sessIDs(t, readiness.Target{Server: serverWith(tt.app(mgr).handler()), Checks: []readiness.Check{p}})
+			ids, r := sessIDs(t, readiness.Target{Server: sessServer(tt.app(mgr).handler()), Checks: []readiness.Check{p}})
 			assert.Equal(t, tt.want, ids, "%v", r)
 			for _, f := range r.Findings {
 				assert.NotContains(t, f.Seen, "password-123", "no secret in a finding")
@@ -151,7 +151,7 @@ func TestSessionProbeReadsCookieOfUnwalkableLayer(t *testing.T) {
 			w.WriteHeader(http.StatusUnauthorized)
 		}
 	})
-	ids, r := sessIDs(t, readiness.Target{Server: serverWith(sm.LoadAndSave(mux)), Checks: []readiness.Check{sessProbe()}})
+	ids, r := sessIDs(t, readiness.Target{Server: sessServer(sm.LoadAndSave(mux)), Checks: []readiness.Check{sessProbe()}})
 	assert.Equal(t, []string{"SESS001", "SESS004"}, ids, "%v", r)
 	for _, f := range r.Findings {
 		if f.ID == "SESS001" {
@@ -178,13 +178,13 @@ func TestSessionProbeExpiryOnFakeClock(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			// Built outside the bubble: scs.New starts a memstore ticker.
 			tc.cfg.Store = memstore.NewWithCleanupInterval(0)
-			mgr := newManager(t, tc.cfg)
+			mgr := newSessManager(t, tc.cfg)
 			synctest.Test(t, func(t *testing.T) {
 				p := sessProbe()
 				p.Advance = time.Sleep // the bubble's fake clock
 				p.IdleTimeout, p.Lifetime = tc.idle, tc.life
 				start := time.Now()
-				target := readiness.Target{Server: serverWith(probeApp{mgr: mgr}.handler()), Checks: []readiness.Check{p}}
+				target := readiness.Target{Server: sessServer(sessApp{mgr: mgr}.handler()), Checks: []readiness.Check{p}}
 				r, err := readiness.Run(context.Background(), target)
 				require.NoError(t, err)
 				var ids []string // the probe's findings carry a route; static ones do not
@@ -201,9 +201,9 @@ func TestSessionProbeExpiryOnFakeClock(t *testing.T) {
 }
 
 func TestGateRefusesSessionProbe(t *testing.T) {
-	mgr := newManager(t, session.Config{})
+	mgr := newSessManager(t, session.Config{})
 	err := readiness.Gate(context.Background(), readiness.Target{
-		Server: serverWith(probeApp{mgr: mgr}.handler()), Checks: []readiness.Check{sessProbe()},
+		Server: sessServer(sessApp{mgr: mgr}.handler()), Checks: []readiness.Check{sessProbe()},
 	}, nil)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "probe")
