@@ -158,4 +158,3 @@ func orgDomain(d string) string {
 	}
 	return strings.Join(labels[len(labels)-n:], ".")
 }
-

@@ -331,6 +331,8 @@ func (c *Check) suggestSPF(terms []spfTerm, addIPs []netip.Addr, addInclude bool
 		case t.modifier && t.name == "redirect":
 			redirect = t.raw
 			continue
+		case !t.modifier && (t.name == "ip4" || t.name == "ip6") && coversProbe(t.raw):
+			continue // 0.0.0.0/0 and the like authorise everyone
 		}
 		parts = append(parts, t.raw)
 		have[strings.ToLower(t.raw)] = true
@@ -352,6 +354,24 @@ func (c *Check) suggestSPF(terms []spfTerm, addIPs []netip.Addr, addInclude bool
 		return strings.Join(parts, " ")
 	}
 	return strings.Join(append(parts, "-all"), " ")
+}
+
+// coversProbe reports whether an ip4:/ip6: term authorises a probe address.
+func coversProbe(raw string) bool {
+	arg := raw[strings.IndexByte(raw, ':')+1:]
+	if !strings.Contains(arg, "/") {
+		return false
+	}
+	p, err := netip.ParsePrefix(arg)
+	if err != nil {
+		return false
+	}
+	for _, a := range probeAddrs {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
 }
 
 func quoteAll(ss []string) string {
