@@ -108,6 +108,10 @@ func TestZones(t *testing.T) {
 			c.EnvelopeDomain, c.DKIMDomain = "bounce.misaligned.test", "mail.misaligned.test"
 			return c
 		}, want: []want{{"EMAIL008", B}}, inSeen: []string{"aspf=s", "adkim=s"}},
+		{name: "DKIM signed by the provider's domain: SPF alone carries DMARC", from: "good.test", cfg: func(c email.Config) email.Config {
+			c.DKIMDomain = "provider.test"
+			return c
+		}, want: []want{{"EMAIL008", W}}, inSeen: []string{"DKIM domain provider.test (adkim=r)"}},
 		{name: "SERVFAIL is unverified, never a pass", from: "servfail.test",
 			want:   []want{{"EMAIL001", B}, {"EMAIL005", B}, {"EMAIL006", B}},
 			inSeen: []string{"unverified: TXT query for servfail.test failed 2 times: server misbehaving"}},
