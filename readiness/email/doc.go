@@ -25,7 +25,9 @@
 //     and errors after the first match; the record tree is walked to count
 //     DNS lookups (over 10 blocks, 9–10 warns) and void lookups (over 2
 //     blocks), because the library stops at the first match and does not
-//     expose its counters; ptr and ?all warn.
+//     expose its counters; ptr (EMAIL001) and ?all or no all (EMAIL004) warn.
+//     A broken top-level record reports only EMAIL001, since every other
+//     SPF result follows from it.
 //   - DKIM (EMAIL005): each selector has exactly one key record with
 //     v=DKIM1, a key that parses (RSA as PKIX or PKCS#1, Ed25519), not revoked
 //     (empty p=), RSA of at least 1024 bits (blocker) and 2048 (warning), no
@@ -36,7 +38,10 @@
 //     plus what it lacks: duplicate records are refused, and a From domain
 //     without a record falls back to its organisational domain (and its sp=).
 //   - Alignment (EMAIL008) of the From domain with the envelope and DKIM
-//     domains under the record's aspf and adkim.
+//     domains under the record's aspf and adkim: a blocker when neither
+//     aligns (DMARC fails for every message), a warning when only DKIM
+//     does not (SPF alone breaks on forwarding); SPF alone misaligned is
+//     normal with a provider's bounce domain and not reported.
 //
 // The organisational domain is approximated: the last two labels of the
 // name, or the last three when the last two are a common multi-label public
