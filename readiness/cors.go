@@ -171,6 +171,11 @@ type securityHeaderer interface{ SecurityHeaders() http.Header }
 
 func checkSecurityHeaders(_ context.Context, in *Inspection) []Finding {
 	sh, ok := Find[securityHeaderer](in.Chain)
+	if !ok && in.Inventory == nil {
+		// Not walkable to a route inventory: AUTH001 blocks already, and
+		// nothing can be said about what the unwalkable part sets.
+		return nil
+	}
 	if !ok {
 		return []Finding{{ID: "CORS007", Severity: Blocker,
 			Seen: "no security-headers middleware in the server's handler chain (HSTS, nosniff, CSP frame-ancestors, Referrer-Policy)",

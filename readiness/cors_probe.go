@@ -14,8 +14,8 @@ import (
 // https://portal.example.com: https://portal.example.com.evil.test and
 // https://evilportal.example.com) — through Target.Server.Handler, and
 // reports CORS008 for every CORS grant one of them receives. It also sends a
-// cross-site POST (Sec-Fetch-Site: cross-site, form content type) to each
-// mutating route and reports CORS006 when it is answered with a 2xx or 3xx
+// cross-site request (Sec-Fetch-Site: cross-site, form content type) with
+// each mutating route's method and reports CORS006 when it is answered with a 2xx or 3xx
 // instead of being refused.
 //
 // It executes real handlers: put it in Target.Checks only in tests
@@ -49,25 +49,29 @@ func (p CORSProbe) Run(ctx context.Context, in *Inspection) []Finding {
 	}
 	evil := probeOrigins(in, p.Origins)
 
-	type target struct{ path, route string }
+	type target struct{ path, route, method string }
 	var gets, posts []target
 	for _, r := range in.Routes {
 		path := fillWildcards(r.Path)
 		switch {
 		case r.Method == http.MethodGet && len(gets) < maxProbeRoutes:
-			gets = append(gets, target{path, r.Pattern})
+			gets = append(gets, target{path, r.Pattern, r.Method})
 		case r.Mutating() && len(posts) < maxProbeRoutes:
-			posts = append(posts, target{path, r.Pattern})
+			m := r.Method
+			if m == "" {
+				m = http.MethodPost
+			}
+			posts = append(posts, target{path, r.Pattern, m})
 		}
 	}
 	if len(p.Paths) > 0 {
 		gets = gets[:0]
 		for _, s := range p.Paths {
-			gets = append(gets, target{s, ""})
+			gets = append(gets, target{s, "", http.MethodGet})
 		}
 	}
 	if len(gets) == 0 {
-		gets = []target{{"/", ""}}
+		gets = []target{{"/", "", http.MethodGet}}
 	}
 
 	var out []Finding
@@ -112,7 +116,7 @@ func (p CORSProbe) Run(ctx context.Context, in *Inspection) []Finding {
 		if ctx.Err() != nil {
 			return out
 		}
-		r := httptest.NewRequestWithContext(ctx, http.MethodPost, "https://"+host+t.path, strings.NewReader("probe=1"))
+		r := httptest.NewRequestWithContext(ctx, t.method, "https://"+host+t.path, strings.NewReader("probe=1"))
 		r.Header.Set("Origin", "https://evil.test")
 		r.Header.Set("Sec-Fetch-Site", "cross-site")
 		r.Header.Set("Sec-Fetch-Mode", "navigate")
@@ -120,7 +124,7 @@ func (p CORSProbe) Run(ctx context.Context, in *Inspection) []Finding {
 		r.Header.Set("Cookie", "probe=1")
 		if rec := send(r); rec.Code < 400 {
 			out = append(out, Finding{ID: "CORS006", Severity: Blocker, Route: t.route,
-				Seen: fmt.Sprintf("a cross-site form POST to %s was answered %d instead of being refused", t.path, rec.Code),
+				Seen: fmt.Sprintf("a cross-site %s to %s was answered %d instead of being refused", t.method, t.path, rec.Code),
 				Fix:  "wrap the router with cors.Policy.Handler (net/http.CrossOriginProtection)"})
 		}
 	}
