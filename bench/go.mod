@@ -4,6 +4,10 @@ go 1.25.0
 
 require github.com/launchready/launchready v0.0.0
 
-require github.com/stretchr/testify v1.12.1 // indirect
+require (
+	github.com/rs/cors v1.11.1 // indirect
+	github.com/stretchr/testify v1.12.1 // indirect
+	github.com/unrolled/secure v1.18.0 // indirect
+)
 
 replace github.com/launchready/launchready => ..
