@@ -102,8 +102,12 @@ func (p CORSProbe) Run(ctx context.Context, in *Inspection) []Finding {
 			cred.Header.Set("Cookie", "probe=1")
 			cred.Header.Set("Sec-Fetch-Mode", "cors")
 			cred.Header.Set("Sec-Fetch-Site", "cross-site")
-			for kind, r := range map[string]*http.Request{"preflight": pre, "credentialed GET": cred} {
-				if rec := send(r); granted(rec, o) && !reported[o+kind] {
+			for _, k := range []struct {
+				kind string
+				r    *http.Request
+			}{{"preflight", pre}, {"credentialed GET", cred}} {
+				kind := k.kind
+				if rec := send(k.r); granted(rec, o) && !reported[o+kind] {
 					reported[o+kind] = true
 					out = append(out, Finding{ID: "CORS008", Severity: Blocker, Route: t.route,
 						Seen: fmt.Sprintf("a %s from the untrusted origin %q to %s received Access-Control-Allow-Origin %q", kind, o, t.path, rec.Header().Get("Access-Control-Allow-Origin")),
