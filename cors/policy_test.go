@@ -328,3 +328,32 @@ func TestConcurrentBypassChanges(t *testing.T) {
 	wg.Wait()
 	assert.Len(t, p.BypassPatterns(), 5)
 }
+
+func TestCheckWithoutMiddleware(t *testing.T) {
+	p, err := cors.New(cors.Config{AllowOriginFunc: func(o string) bool { return o == "https://tenant-a.example.com" }, AllowCredentials: true})
+	require.NoError(t, err)
+	tests := []struct {
+		method, origin, site string
+		ok                   bool
+	}{
+		{"GET", "https://evil.test", "cross-site", true}, // safe method
+		{"POST", "https://tenant-a.example.com", "cross-site", true},
+		{"POST", "https://tenant-b.example.com", "same-site", false},
+		{"PUT", "null", "cross-site", false},
+		{"POST", "", "same-origin", true},
+	}
+	for _, tt := range tests {
+		r := httptest.NewRequest(tt.method, "/api/x", nil)
+		if tt.origin != "" {
+			r.Header.Set("Origin", tt.origin)
+		}
+		r.Header.Set("Sec-Fetch-Site", tt.site)
+		err := p.Check(r)
+		if tt.ok {
+			assert.NoError(t, err, "%s %s", tt.method, tt.origin)
+		} else {
+			assert.ErrorIs(t, err, cors.ErrCrossOrigin, "%s %s", tt.method, tt.origin)
+		}
+	}
+	assert.True(t, p.HasOriginFunc())
+}
