@@ -51,8 +51,8 @@ func (s *MemorySink) Records() []Record {
 	return append([]Record(nil), s.recs...)
 }
 
-// Tee writes every record to each of its sinks and returns the joined
-// errors. Readiness looks through it (Sinks) for AUDIT002.
+// Tee writes every record to each of its sinks, all of them even when one
+// fails, and returns the first error. Readiness looks inside it for AUDIT002.
 type Tee []Sink
 
 // Write writes rec to every sink.
