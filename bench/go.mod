@@ -4,6 +4,9 @@ go 1.25.0
 
 require github.com/launchready/launchready v0.0.0
 
-require github.com/stretchr/testify v1.12.1 // indirect
+require (
+	github.com/go-chi/chi/v5 v5.2.3
+	github.com/stretchr/testify v1.12.1 // indirect
+)
 
 replace github.com/launchready/launchready => ..
