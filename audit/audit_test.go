@@ -2,6 +2,7 @@ package audit_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"net/http/httptest"
@@ -321,4 +322,36 @@ func TestOpenFileErrors(t *testing.T) {
 	assert.True(t, strings.HasPrefix(err.Error(), "audit: open "))
 	_, err = audit.OpenFile(filepath.Join(t.TempDir(), "a"), &audit.FileOptions{Sync: 7})
 	assert.ErrorContains(t, err, "FileOptions.Sync")
+}
+
+func TestAdminView(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "audit.jsonl")
+	sink, err := audit.OpenFile(path, nil)
+	require.NoError(t, err)
+	defer sink.Close()
+	for _, action := range []string{"a", "b", "c"} {
+		require.NoError(t, sink.Write(context.Background(), audit.Record{Time: time.Now(), Kind: "event", Action: action, Outcome: "success"}))
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0)
+	require.NoError(t, err)
+	_, _ = f.WriteString(`{"time":`)
+	f.Close()
+
+	rec := httptest.NewRecorder()
+	sink.Admin(2, nil).ServeHTTP(rec, httptest.NewRequest("GET", "/api/admin/audit", nil))
+	require.Equal(t, 200, rec.Code)
+	var view audit.AdminView
+	require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &view))
+	assert.Equal(t, 3, view.Total)
+	assert.Equal(t, 1, view.DamagedLines)
+	assert.True(t, view.Truncated)
+	require.Len(t, view.Records, 2)
+	assert.Equal(t, "c", view.Records[0].Action)
+	assert.Equal(t, "b", view.Records[1].Action)
+
+	require.NoError(t, os.Remove(path))
+	rec = httptest.NewRecorder()
+	sink.Admin(0, nil).ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
+	assert.Equal(t, 500, rec.Code)
+	assert.NotContains(t, rec.Body.String(), path, "no file paths to the client")
 }

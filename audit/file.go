@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
+	"path/filepath"
 	"sync"
 	"syscall"
 )
@@ -68,9 +70,17 @@ func OpenFile(path string, opts *FileOptions) (*FileSink, error) {
 	if o.Perm == 0 {
 		o.Perm = 0o600
 	}
+	_, statErr := os.Stat(path)
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_APPEND|os.O_CREATE, o.Perm)
 	if err != nil {
 		return nil, classify(path, "open", err)
+	}
+	if errors.Is(statErr, fs.ErrNotExist) && o.Sync == SyncEach {
+		// A new file's directory entry must be durable too.
+		if d, err := os.Open(filepath.Dir(path)); err == nil {
+			_ = d.Sync()
+			d.Close()
+		}
 	}
 	s := &FileSink{path: path, opts: o, f: f}
 	st, err := f.Stat()

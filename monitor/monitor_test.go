@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -306,4 +307,70 @@ func TestWritersKeepUnwrap(t *testing.T) {
 	})))
 	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/", nil))
 	assert.True(t, sawFlusher)
+}
+
+func TestHealthBootFlipsUnderConcurrentRequests(t *testing.T) {
+	h, err := monitor.NewHealth(monitor.HealthConfig{CacheFor: -1})
+	require.NoError(t, err)
+	var wg sync.WaitGroup
+	stop := make(chan struct{})
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				rec := httptest.NewRecorder()
+				h.Readiness().ServeHTTP(rec, httptest.NewRequest("GET", "/readyz", nil))
+				if rec.Code != 200 && rec.Code != 503 {
+					t.Errorf("status %d", rec.Code)
+				}
+			}
+		}()
+	}
+	for i := range 200 {
+		if i%2 == 0 {
+			h.SetBoot(nil)
+		} else {
+			h.SetBoot(errors.New("gate blocked"))
+		}
+	}
+	h.SetBoot(nil)
+	close(stop)
+	wg.Wait()
+	rec := httptest.NewRecorder()
+	h.Readiness().ServeHTTP(rec, httptest.NewRequest("GET", "/readyz", nil))
+	assert.Equal(t, 200, rec.Code)
+}
+
+func TestRecoveryCustomProblem(t *testing.T) {
+	rc := &monitor.Recovery{
+		Reporter: &captureReporter{},
+		Problem: http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+			w.WriteHeader(http.StatusServiceUnavailable)
+		}),
+	}
+	rec := httptest.NewRecorder()
+	rc.Handler(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { panic("x") })).ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
+	assert.Equal(t, 503, rec.Code)
+}
+
+func TestSlogReporterLogsWithoutRequestData(t *testing.T) {
+	var buf strings.Builder
+	rep := monitor.SlogReporter{Logger: slog.New(slog.NewJSONHandler(&buf, nil))}
+	h := monitor.Recover(rep).Handler(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { panic("nil map") }))
+	r := httptest.NewRequest("POST", "/login?password=hunter2", strings.NewReader("password=hunter2"))
+	r.Header.Set("Cookie", "session=abc123")
+	h.ServeHTTP(httptest.NewRecorder(), r)
+	out := buf.String()
+	assert.Contains(t, out, "nil map")
+	assert.Contains(t, out, `"method":"POST"`)
+	assert.Contains(t, out, "goroutine")
+	// Attack: nothing from the query string, body or headers is reported.
+	assert.NotContains(t, out, "hunter2")
+	assert.NotContains(t, out, "abc123")
 }

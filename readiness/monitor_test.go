@@ -123,3 +123,24 @@ func TestAuditSinkMixedIsDurable(t *testing.T) {
 	target.Server.Handler = a.Handler(target.Server.Handler)
 	assert.Nil(t, monIDs(t, target))
 }
+
+func TestRecoveryPerRoute(t *testing.T) {
+	build := func(all bool) readiness.Target {
+		p := monPortal{noRecovery: true}
+		target := p.target(t)
+		inv, found := readiness.Find[*inventory](readiness.Walk(target.Server.Handler))
+		require.True(t, found)
+		for pat := range inv.h {
+			if all || pat == "GET /healthz" {
+				inv.h[pat] = monitor.Recover(nil).Handler(inv.h[pat])
+			}
+		}
+		return target
+	}
+	assert.Nil(t, monIDs(t, build(true)), "every route recovers on its own")
+	ids := monIDs(t, build(false))
+	assert.Equal(t, []string{"MON002 blocker "}, ids, "recovery covers one route only")
+	rep, err := readiness.Run(context.Background(), build(false))
+	require.NoError(t, err)
+	assert.Contains(t, rep.ByID("MON002")[0].Seen, "covers only some routes")
+}
