@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 )
 
 // Config configures an Auditor.
@@ -289,7 +290,11 @@ func objects(pattern string, r *http.Request) map[string]string {
 		if secretName(name) {
 			v = "[redacted]"
 		} else if len(v) > maxObjectLen {
-			v = v[:maxObjectLen] + "…"
+			n := maxObjectLen
+			for n > 0 && !utf8.RuneStart(v[n]) {
+				n--
+			}
+			v = v[:n] + "…"
 		}
 		if out == nil {
 			out = map[string]string{}
