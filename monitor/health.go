@@ -149,6 +149,10 @@ func (h *Health) HasDetailAuth() bool { return h.cfg.Detail != nil }
 // makes an orchestrator restart healthy processes.
 func (h *Health) Liveness() http.Handler { return &LivenessHandler{h: h} }
 
+// Liveness returns a liveness endpoint not tied to any Health: 200
+// {"status":"ok"} while the process serves HTTP.
+func Liveness() http.Handler { return &LivenessHandler{} }
+
 // Readiness returns the readiness endpoint: 200 {"status":"ready"} when the
 // boot verdict is nil and every dependency answers within its timeout,
 // otherwise 503 {"status":"unavailable"}. Callers allowed by
@@ -163,7 +167,8 @@ func (h *Health) DetailHandler() http.Handler { return &ReadinessHandler{h: h, d
 // routes (MON001).
 type LivenessHandler struct{ h *Health }
 
-// Health returns the health endpoints the handler belongs to.
+// Health returns the health endpoints the handler belongs to, or nil for
+// the package-level Liveness.
 func (l *LivenessHandler) Health() *Health { return l.h }
 
 func (l *LivenessHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {

@@ -374,3 +374,11 @@ func TestSlogReporterLogsWithoutRequestData(t *testing.T) {
 	assert.NotContains(t, out, "hunter2")
 	assert.NotContains(t, out, "abc123")
 }
+
+func TestPackageLiveness(t *testing.T) {
+	rec := httptest.NewRecorder()
+	monitor.Liveness().ServeHTTP(rec, httptest.NewRequest("GET", "/healthz", nil))
+	assert.Equal(t, 200, rec.Code)
+	assert.JSONEq(t, `{"status":"ok"}`, rec.Body.String())
+	assert.Equal(t, "no-store", rec.Header().Get("Cache-Control"))
+}
