@@ -46,7 +46,11 @@ var (
 
 // FileSink is the default Sink: an append-only JSON-lines file (one record
 // per line). See the package documentation for the crash and fsync
-// guarantees.
+// guarantees. Writes are serialised; with SyncEach each mutating request
+// waits for one fsync (0.2–2 ms on the benchmark machine's disk), which
+// bounds audited changes to roughly 500–5,000 per second per file. Rotate
+// by opening a new file (for example one per day) and closing the old one;
+// never truncate a file in place.
 type FileSink struct {
 	path   string
 	opts   FileOptions
