@@ -194,21 +194,18 @@ func decodeError(err error) *Error {
 	var te *json.UnmarshalTypeError
 	if errors.As(err, &te) {
 		e := newError(ErrInvalid, "a field has the wrong JSON type")
-		field := te.Field
-		if field == "" {
-			field = "(body)"
+		field := "(body)"
+		if te.Field != "" {
+			field = safeField(te.Field)
 		}
-		e.Fields = []FieldError{{Field: safeField(field), Rule: "type", Param: te.Type.Kind().String()}}
+		e.Fields = []FieldError{{Field: field, Rule: "type", Param: te.Type.Kind().String()}}
 		return e
 	}
-	const unknown = "json: unknown field "
-	if msg := err.Error(); strings.HasPrefix(msg, unknown) {
-		name, uerr := strconv.Unquote(msg[len(unknown):])
-		if uerr != nil {
-			name = ""
-		}
+	if strings.HasPrefix(err.Error(), "json: unknown field ") {
+		// The key is client text and may be anything (even a secret pasted
+		// into the wrong place), so it is not echoed.
 		e := newError(ErrInvalid, "the body has a field the schema does not declare")
-		e.Fields = []FieldError{{Field: safeField(name), Rule: "unknown"}}
+		e.Fields = []FieldError{{Field: "(unknown)", Rule: "unknown"}}
 		return e
 	}
 	return newError(ErrMalformed, "the body does not match the expected JSON shape")

@@ -27,7 +27,9 @@ var (
 // FieldError is one rule failure. It names the field (by its JSON name, as a
 // dotted path for nested fields) and the rule, never the submitted value.
 type FieldError struct {
-	// Field is the JSON path of the field: "email", "address.zip", "items[2].qty".
+	// Field is the JSON path of the field: "email", "address.zip",
+	// "items[2].qty". A field the schema does not declare is reported as
+	// "(unknown)": its name is client text and is not echoed.
 	Field string `json:"field"`
 	// Rule is the failed rule: a validator tag ("required", "email", "min"),
 	// "type" for a value of the wrong JSON type, "unknown" for a field the
