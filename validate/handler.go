@@ -103,3 +103,39 @@ func (h *LimitHandler) Unwrap() http.Handler { return h.next }
 
 // MaxBytes is the body cap.
 func (h *LimitHandler) MaxBytes() int64 { return h.n }
+
+// NoBodyHandler refuses any request body, for mutating routes that take
+// none (logout, "mark as read"). Build it with NoBody.
+type NoBodyHandler struct {
+	next http.Handler
+	ew   ErrorWriter
+}
+
+// NoBody returns a handler that answers 413 to a request carrying a body
+// and otherwise calls next with an empty body. It declares to readiness that
+// the route has no body schema on purpose.
+func NoBody(next http.Handler) *NoBodyHandler {
+	return &NoBodyHandler{next: next, ew: WriteProblem}
+}
+
+func (h *NoBodyHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.ContentLength > 0 {
+		h.ew(w, r, newError(ErrTooLarge, "this route takes no body"))
+		return
+	}
+	if r.Body != nil && r.Body != http.NoBody {
+		var b [1]byte
+		if n, _ := r.Body.Read(b[:]); n > 0 {
+			h.ew(w, r, newError(ErrTooLarge, "this route takes no body"))
+			return
+		}
+	}
+	r.Body = http.NoBody
+	h.next.ServeHTTP(w, r)
+}
+
+// Unwrap returns the wrapped handler.
+func (h *NoBodyHandler) Unwrap() http.Handler { return h.next }
+
+// RefusesBody reports true: the route accepts no body at all.
+func (h *NoBodyHandler) RefusesBody() bool { return true }

@@ -386,3 +386,17 @@ func TestUpload(t *testing.T) {
 	_, err = validate.Upload(validate.UploadLimits{MaxBytes: 10, MaxFileBytes: 20, AllowedTypes: []string{"image/png"}}, inner)
 	assert.Error(t, err)
 }
+
+func TestNoBody(t *testing.T) {
+	h := validate.NoBody(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(204) }))
+	assert.True(t, h.RefusesBody())
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, httptest.NewRequest(http.MethodPost, "/logout", nil))
+	assert.Equal(t, 204, w.Code)
+	assert.Equal(t, 413, post(h, "application/json", "{}").Code)
+	r := httptest.NewRequest(http.MethodPost, "/", struct{ *strings.Reader }{strings.NewReader("x")})
+	r.ContentLength = -1
+	w = httptest.NewRecorder()
+	h.ServeHTTP(w, r)
+	assert.Equal(t, 413, w.Code)
+}
