@@ -70,7 +70,9 @@ type ticketIn struct {
 	Subject string `json:"subject" validate:"required"`
 }
 
-func ticketFn(w http.ResponseWriter, r *http.Request, in *ticketIn) { w.WriteHeader(http.StatusCreated) }
+func ticketFn(w http.ResponseWriter, r *http.Request, in *ticketIn) {
+	w.WriteHeader(http.StatusCreated)
+}
 
 // naive is the bare json.NewDecoder handler most portals start with.
 func naive(w http.ResponseWriter, r *http.Request) {

@@ -198,7 +198,9 @@ func TestOptions(t *testing.T) {
 	assert.Equal(t, validate.DefaultMaxBytes, d.MaxBytes())
 	assert.Equal(t, validate.DefaultMaxDepth, d.MaxDepth())
 	assert.False(t, d.AllowsUnknownFields())
-	assert.Panics(t, func() { validate.JSON(func(http.ResponseWriter, *http.Request, *small) {}, &validate.Options{MaxDepth: -1}) })
+	assert.Panics(t, func() {
+		validate.JSON(func(http.ResponseWriter, *http.Request, *small) {}, &validate.Options{MaxDepth: -1})
+	})
 }
 
 func TestManyKeysDuplicate(t *testing.T) {
