@@ -169,5 +169,5 @@ func TestInputProbe(t *testing.T) {
 
 	// The gate refuses the probe at boot.
 	err = readiness.Gate(t.Context(), readiness.Target{Server: inputServer(good), Checks: []readiness.Check{readiness.InputProbe{}}}, io.Discard)
-	assert.Error(t, err)
+	assert.ErrorContains(t, err, `check "input probe" is a probe`)
 }
