@@ -99,6 +99,7 @@ func jsonName(f reflect.StructField) string {
 
 type buffer struct {
 	b    bytes.Buffer
+	rd   bytes.Reader
 	keys []keySpan
 }
 
@@ -152,6 +153,7 @@ func decodeInto(w http.ResponseWriter, r *http.Request, dst any, o *Options) *Er
 	defer func() {
 		if buf.b.Cap() <= 64<<10 { // do not pin large buffers in the pool
 			buf.b.Reset()
+			buf.rd.Reset(nil)
 			bufPool.Put(buf)
 		}
 	}()
@@ -173,7 +175,8 @@ func decodeInto(w http.ResponseWriter, r *http.Request, dst any, o *Options) *Er
 		}
 		return newError(ErrMalformed, string(errSyntax))
 	}
-	dec := json.NewDecoder(bytes.NewReader(data))
+	buf.rd.Reset(data)
+	dec := json.NewDecoder(&buf.rd)
 	if !o.InsecureAllowUnknownFields {
 		dec.DisallowUnknownFields()
 	}
