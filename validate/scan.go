@@ -141,6 +141,29 @@ func (s *scanner) number() error {
 	return nil
 }
 
+// hex4 decodes the four hex digits at data[i:].
+func (s *scanner) hex4(i int) (rune, bool) {
+	if i+4 > len(s.data) {
+		return 0, false
+	}
+	var r rune
+	for _, c := range s.data[i : i+4] {
+		if !isHex(c) {
+			return 0, false
+		}
+		switch {
+		case c <= '9':
+			c -= '0'
+		case c >= 'a':
+			c -= 'a' - 10
+		default:
+			c -= 'A' - 10
+		}
+		r = r<<4 | rune(c)
+	}
+	return r, true
+}
+
 func isHex(c byte) bool {
 	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')
 }
@@ -166,11 +189,23 @@ func (s *scanner) str() (keySpan, error) {
 			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
 				s.i++
 			case 'u':
-				if s.i+4 >= len(s.data) || !isHex(s.data[s.i+1]) || !isHex(s.data[s.i+2]) ||
-					!isHex(s.data[s.i+3]) || !isHex(s.data[s.i+4]) {
+				r, ok := s.hex4(s.i + 1)
+				if !ok {
 					return k, errSyntax
 				}
 				s.i += 5
+				// A surrogate must come as a high-low pair; encoding/json
+				// would turn a lone one into U+FFFD.
+				if r >= 0xD800 && r < 0xE000 {
+					if r >= 0xDC00 || s.i+1 >= len(s.data) || s.data[s.i] != '\\' || s.data[s.i+1] != 'u' {
+						return k, errUTF8
+					}
+					lo, ok := s.hex4(s.i + 2)
+					if !ok || lo < 0xDC00 || lo >= 0xE000 {
+						return k, errUTF8
+					}
+					s.i += 6
+				}
 			default:
 				return k, errSyntax
 			}

@@ -91,6 +91,11 @@ func TestJSONErrorClasses(t *testing.T) {
 		{"duplicate key case", "application/json", `{"email":"a@example.com","EMAIL":"b@example.com"}`, 400, nil},
 		{"duplicate key escaped", "application/json", `{"email":"a@example.com","\u0065mail":"b@example.com"}`, 400, nil},
 		{"invalid utf-8", "application/json", "{\"email\":\"a\xff@example.com\"}", 400, nil},
+		{"lone high surrogate", "application/json", `{"email":"a\ud800@example.com"}`, 400, nil},
+		{"lone low surrogate", "application/json", `{"email":"a\udc00@example.com"}`, 400, nil},
+		{"surrogate pair", "application/json", `{"email":"a@example.com","password":"correct horse \ud83d\ude00","age":30}`, 201, nil},
+		{"escaped quote and unicode", "application/json", `{"email":"a@example.com","password":"\"correct\" \u00e9\u00E9 horse","age":30}`, 201, nil},
+		{"same key in sibling objects", "application/json", `{"email":"a@example.com","password":"correct horse battery","age":30,"tags":[],"address":{"street":"x","zip":"12345"}}`, 201, nil},
 		{"10000 deep arrays", "application/json", deep, 400, nil},
 		{"10000 deep objects", "application/json", deepObj, 400, nil},
 		{"null body", "application/json", `null`, 422, []validate.FieldError{
@@ -213,6 +218,11 @@ func TestManyKeysDuplicate(t *testing.T) {
 	h := validate.JSON(func(w http.ResponseWriter, r *http.Request, in *anyMap) {}, nil)
 	assert.Equal(t, 200, post(h, "application/json", b.String()+`"last":1}`).Code)
 	assert.Equal(t, 400, post(h, "application/json", b.String()+`"KXXX":1}`).Code)
+
+	type list []map[string]int
+	l := validate.JSON(func(w http.ResponseWriter, r *http.Request, in *list) {}, nil)
+	assert.Equal(t, 200, post(l, "application/json", `[{"a":1},{"a":1,"b":{"a":2}}]`).Code, "same key in separate objects")
+	assert.Equal(t, 400, post(l, "application/json", `[{"a":1},{"a":1,"A":2}]`).Code)
 }
 
 func TestJSONConcurrent(t *testing.T) {
