@@ -219,7 +219,7 @@ func TestManyKeysDuplicate(t *testing.T) {
 	assert.Equal(t, 200, post(h, "application/json", b.String()+`"last":1}`).Code)
 	assert.Equal(t, 400, post(h, "application/json", b.String()+`"KXXX":1}`).Code)
 
-	type list []map[string]int
+	type list []map[string]any
 	l := validate.JSON(func(w http.ResponseWriter, r *http.Request, in *list) {}, nil)
 	assert.Equal(t, 200, post(l, "application/json", `[{"a":1},{"a":1,"b":{"a":2}}]`).Code, "same key in separate objects")
 	assert.Equal(t, 400, post(l, "application/json", `[{"a":1},{"a":1,"A":2}]`).Code)
