@@ -74,8 +74,8 @@ func ticketFn(w http.ResponseWriter, r *http.Request, in *ticketIn) {
 	w.WriteHeader(http.StatusCreated)
 }
 
-// naive is the bare json.NewDecoder handler most portals start with.
-func naive(w http.ResponseWriter, r *http.Request) {
+// naiveJSONHandler is the bare json.NewDecoder handler most portals start with.
+func naiveJSONHandler(w http.ResponseWriter, r *http.Request) {
 	var v map[string]any
 	if err := json.NewDecoder(r.Body).Decode(&v); err != nil {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
@@ -107,12 +107,12 @@ func TestInputChecksGoodConfig(t *testing.T) {
 
 func TestInputChecksBadConfig(t *testing.T) {
 	m := newInputMux()
-	m.Handle("POST /api/notes", http.HandlerFunc(naive))
-	m.Handle("POST /api/csv", validate.Limit(1024, http.HandlerFunc(naive)))
+	m.Handle("POST /api/notes", http.HandlerFunc(naiveJSONHandler))
+	m.Handle("POST /api/csv", validate.Limit(1024, http.HandlerFunc(naiveJSONHandler)))
 	m.Handle("PUT /api/settings", validate.JSON(ticketFn, &validate.Options{InsecureAllowUnknownFields: true}))
 	m.Handle("GET /api/clients/{clientID}/notes/{noteID}", validate.Path(validate.Rules{"clientID": validate.UUID},
 		http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {})))
-	m.Handle("POST /api/attachments", http.HandlerFunc(naive))
+	m.Handle("POST /api/attachments", http.HandlerFunc(naiveJSONHandler))
 	m.Handle("/legacy", validate.JSON(ticketFn, nil))
 	m.Handle("DELETE /api/notes/{id}", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
 
@@ -132,7 +132,7 @@ func TestInputChecksBadConfig(t *testing.T) {
 
 func TestInputProbe(t *testing.T) {
 	m := newInputMux()
-	m.Handle("POST /api/notes", http.HandlerFunc(naive))
+	m.Handle("POST /api/notes", http.HandlerFunc(naiveJSONHandler))
 	m.Handle("POST /api/drain", validate.Limit(64, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.Copy(io.Discard, r.Body) // ignores the read error: answers 200 to everything
 	})))
