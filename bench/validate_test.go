@@ -20,15 +20,15 @@ type validateBenchAddress struct {
 }
 
 type validateBenchTicket struct {
-	ClientID    string       `json:"client_id" validate:"required,uuid"`
-	Subject     string       `json:"subject" validate:"required,max=120"`
-	Body        string       `json:"body" validate:"required,max=4000"`
-	Priority    string       `json:"priority" validate:"oneof=low normal high"`
-	ContactMail string       `json:"contact_email" validate:"required,email"`
-	Tags        []string     `json:"tags" validate:"max=10,dive,max=20"`
+	ClientID    string               `json:"client_id" validate:"required,uuid"`
+	Subject     string               `json:"subject" validate:"required,max=120"`
+	Body        string               `json:"body" validate:"required,max=4000"`
+	Priority    string               `json:"priority" validate:"oneof=low normal high"`
+	ContactMail string               `json:"contact_email" validate:"required,email"`
+	Tags        []string             `json:"tags" validate:"max=10,dive,max=20"`
 	Address     validateBenchAddress `json:"address"`
-	Amount      float64      `json:"amount" validate:"gte=0"`
-	Notify      bool         `json:"notify"`
+	Amount      float64              `json:"amount" validate:"gte=0"`
+	Notify      bool                 `json:"notify"`
 }
 
 // validateBenchBody is a typical ~1 KB ticket body.
