@@ -91,6 +91,7 @@ func goodInputMux() *inputMux {
 	m.Handle("POST /api/clients/{id}/tickets", validate.Path(validate.Rules{"id": validate.UUID}, validate.JSON(ticketFn, nil)))
 	m.Handle("PATCH /api/tickets/{id}", validate.Path(validate.Rules{"id": validate.Int},
 		validate.JSON(ticketFn, &validate.Options{MaxBytes: 4096})))
+	m.Handle("PUT /api/me", validate.Body[ticketIn](nil, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {})))
 	m.Handle("POST /api/logout", validate.NoBody(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {})))
 	m.Handle("DELETE /api/tickets/{id}", validate.Path(validate.Rules{"id": validate.Int},
 		http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {})))
@@ -165,7 +166,7 @@ func TestInputProbe(t *testing.T) {
 	r, err = readiness.Run(t.Context(), readiness.Target{Server: inputServer(good), Checks: []readiness.Check{via}})
 	require.NoError(t, err)
 	assert.Empty(t, r.ByID("INPUT005"))
-	assert.Equal(t, 4*4, prepared, "four cases on each of the four body-taking routes")
+	assert.Equal(t, 5*4, prepared, "four cases on each of the five body-taking routes")
 
 	// The gate refuses the probe at boot.
 	err = readiness.Gate(t.Context(), readiness.Target{Server: inputServer(good), Checks: []readiness.Check{readiness.InputProbe{}}}, io.Discard)

@@ -412,3 +412,22 @@ func TestNoBody(t *testing.T) {
 	h.ServeHTTP(w, r)
 	assert.Equal(t, 413, w.Code)
 }
+
+func TestBody(t *testing.T) {
+	var got *signup
+	h := validate.Body[signup](&validate.Options{MaxBytes: 512}, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got = validate.Value[signup](r)
+		assert.Nil(t, validate.Value[address](r))
+		w.WriteHeader(201)
+	}))
+	assert.Equal(t, "validate_test.signup", h.Schema())
+	assert.Equal(t, int64(512), h.MaxBytes())
+	assert.NotNil(t, h.Unwrap())
+	assert.Equal(t, 201, post(h, "application/json", good).Code)
+	require.NotNil(t, got)
+	assert.Equal(t, "a@example.com", got.Email)
+	got = nil
+	assert.Equal(t, 422, post(h, "application/json", `{"email":"a@example.com","extra":1}`).Code)
+	assert.Equal(t, 413, post(h, "application/json", `{"email":"`+strings.Repeat("a", 600)+`"}`).Code)
+	assert.Nil(t, got)
+}
