@@ -14,6 +14,11 @@
 //	mux.Handle("POST /api/login", validate.JSON(func(w http.ResponseWriter, r *http.Request, in *Login) { ... }, nil))
 //	mux.Handle("GET /api/clients/{id}", validate.Path(validate.Rules{"id": validate.UUID}, h))
 //
+// Body[T] is the same check for http.Handler chains (the value travels in
+// the context: Value[T](r)); Decode[T] serves handlers that decode
+// themselves; NoBody marks mutating routes that take no body; Limit caps
+// non-JSON bodies; Upload bounds multipart uploads and sniffs file types.
+//
 // Every handler here is walkable (Unwrap plus read-only accessors), so the
 // readiness package sees each route's schema, size cap and path rules
 // (checks INPUT001–INPUT006).
