@@ -40,7 +40,7 @@ func scsImpl(name string, sm *scs.SessionManager) sessionImpl {
 // load from the store, read the user, save (an idle timeout re-saves on
 // every request), write the cookie. impl=scs is raw scs configured like ours
 // (same memstore, idle 30 min, lifetime 12 h, hashed tokens, same cookie):
-// the target is launchready ≤ 1.1× impl=scs. impl=scs-defaults is scs as it
+// the target (issue 4) is launchready ≤ 1.1× impl=scs. impl=scs-defaults is scs as it
 // comes (no idle timeout, so no save per request; raw tokens), for scale.
 func BenchmarkSessionLoadSave(b *testing.B) {
 	ours, err := session.New(session.Config{Store: memstore.NewWithCleanupInterval(0)})
