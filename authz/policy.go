@@ -126,6 +126,22 @@ func (p Policy) Roles() []string {
 	return out
 }
 
+// RoleGroups returns the role lists of each Role call: the principal needs
+// one role of every group.
+func (p Policy) RoleGroups() [][]string {
+	var out [][]string
+	var group []string
+	for _, r := range p.roles {
+		if r == "" {
+			out = append(out, group)
+			group = nil
+			continue
+		}
+		group = append(group, r)
+	}
+	return out
+}
+
 // Permissions returns the permissions the policy requires (all of them).
 func (p Policy) Permissions() []string { return append([]string(nil), p.perms...) }
 
