@@ -200,18 +200,33 @@ func (p *AuthProbe) do(h http.Handler, host string, rt authz.Route, req probeReq
 	return probeResult{status: w.Code, route: w.route}
 }
 
-// served reports whether res is a 2xx answer of the route under test. When
-// no writer annotation came back (a middleware writer without Unwrap), a
-// plain request's 2xx counts; a variant's does not (it may have reached a
-// public catch-all).
-func (res probeResult) served(pattern string, variant bool) bool {
+// served reports whether res is a 2xx answer of the route under test. A
+// variant also counts when a different route that is not public answered
+// it (a weaker twin: "GET /x/" next to "GET /x"); a public catch-all such as
+// "GET /" does not. Without a writer annotation (a middleware writer lacking
+// Unwrap), a plain request's 2xx counts and a variant's does not.
+func (res probeResult) served(m *authz.Mux, pattern string, variant bool) bool {
 	if res.status < 200 || res.status > 299 {
 		return false
 	}
 	if res.route == "" {
 		return !variant
 	}
-	return res.route == pattern
+	if res.route == pattern {
+		return true
+	}
+	if !variant {
+		return false
+	}
+	pol, ok := m.Policy(res.route)
+	return ok && !pol.IsPublic()
+}
+
+func answeredBy(got, want string) string {
+	if got != "" && got != want {
+		return fmt.Sprintf(", answered by the weaker route %q", got)
+	}
+	return ""
 }
 
 type variant struct {
@@ -260,6 +275,7 @@ func variants(method, target string) []variant {
 
 type probeState struct {
 	p    *AuthProbe
+	m    *authz.Mux
 	h    http.Handler
 	host string
 	seen map[string]bool
@@ -283,7 +299,7 @@ func (s *probeState) report(id, routePattern, key string, f Finding) {
 // variants.
 func (s *probeState) denied(rt authz.Route, method, target string, id *Identity, who, checkID, fix string) {
 	res := s.p.do(s.h, s.host, rt, probeRequest{method: method, target: target}, id)
-	if res.served(rt.Pattern, false) {
+	if res.served(s.m, rt.Pattern, false) {
 		s.report(checkID, rt.Pattern, who, Finding{
 			Seen: fmt.Sprintf("%s got %d from %s %s", who, res.status, method, target),
 			Fix:  fix,
@@ -292,10 +308,10 @@ func (s *probeState) denied(rt authz.Route, method, target string, id *Identity,
 	}
 	for _, v := range variants(method, target) {
 		vr := s.p.do(s.h, s.host, rt, v.req, id)
-		if vr.served(rt.Pattern, true) {
+		if vr.served(s.m, rt.Pattern, true) {
 			s.report("AUTH009", rt.Pattern, v.name, Finding{
 				Seen: fmt.Sprintf("%s was denied %s %s (%d) but got %d with a path trick (%s: %s %s)",
-					who, method, target, res.status, vr.status, v.name, v.req.method, v.req.target),
+					who, method, target, res.status, vr.status, v.name, v.req.method, v.req.target) + answeredBy(vr.route, rt.Pattern),
 				Fix: "serve through authz.Mux (its firewall refuses encoded separators and method overrides, and it decides on the matched pattern), and do not rewrite paths or honour method-override headers in front of it",
 			})
 		}
@@ -313,7 +329,7 @@ func (p *AuthProbe) Run(ctx context.Context, in *Inspection) []Finding {
 			Fix:  "serve an authz.Mux (see AUTH001), or pass the handler in AuthProbe.Handler",
 		}}
 	}
-	s := &probeState{p: p, h: h, host: p.host(in), seen: map[string]bool{}}
+	s := &probeState{p: p, m: m, h: h, host: p.host(in), seen: map[string]bool{}}
 	anon := &Identity{Name: "anonymous client"}
 	for _, rt := range m.Routes() {
 		if ctx.Err() != nil {
