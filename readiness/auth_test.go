@@ -127,15 +127,14 @@ func TestAuthInventoryAUTH001(t *testing.T) {
 // This test changes http.DefaultServeMux, as importing net/http/pprof does.
 func TestAuthDefaultServeMux(t *testing.T) {
 	srv := serverFor(nil)
-	r, err := readiness.Run(t.Context(), readiness.Target{Server: srv})
-	require.NoError(t, err)
-	assert.Equal(t, []string{"AUTH001"}, authIDs(r))
-
 	req := httptest.NewRequest("GET", "/debug/vars", nil)
 	if _, pattern := http.DefaultServeMux.Handler(req); pattern == "" { // -count=N runs this again
+		r, err := readiness.Run(t.Context(), readiness.Target{Server: srv})
+		require.NoError(t, err)
+		assert.Equal(t, []string{"AUTH001"}, authIDs(r))
 		http.DefaultServeMux.HandleFunc("/debug/vars", func(http.ResponseWriter, *http.Request) {})
 	}
-	r, err = readiness.Run(t.Context(), readiness.Target{Server: srv})
+	r, err := readiness.Run(t.Context(), readiness.Target{Server: srv})
 	require.NoError(t, err)
 	assert.ElementsMatch(t, []string{"AUTH001", "AUTH008"}, authIDs(r))
 	assert.Equal(t, "/debug/vars", r.ByID("AUTH008")[0].Route)
