@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 )
 
 // Config configures a Mux.
@@ -41,8 +42,14 @@ type Mux struct {
 	deny         func(http.ResponseWriter, *http.Request, Denial)
 	logger       *slog.Logger
 
-	mu        sync.RWMutex
-	routes    []*route
+	mu     sync.Mutex // serialises Handle
+	routes atomic.Pointer[routeTable]
+}
+
+// routeTable is an immutable snapshot of the routes: Handle publishes a new
+// one, readers (Decide, Routes) never lock.
+type routeTable struct {
+	list      []*route
 	byPattern map[string]*route
 }
 
@@ -57,8 +64,8 @@ func NewMux(c Config) (*Mux, error) {
 		authenticate: c.Authenticate,
 		deny:         c.Deny,
 		logger:       c.Logger,
-		byPattern:    map[string]*route{},
 	}
+	m.routes.Store(&routeTable{byPattern: map[string]*route{}})
 	if m.deny == nil {
 		m.deny = DefaultDeny
 	}
@@ -93,8 +100,13 @@ func (m *Mux) Handle(pattern string, policy Policy, h http.Handler) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.mux.Handle(pattern, rt) // panics on a bad or conflicting pattern
-	m.routes = append(m.routes, rt)
-	m.byPattern[pattern] = rt
+	old := m.routes.Load()
+	t := &routeTable{list: append(old.list[:len(old.list):len(old.list)], rt), byPattern: make(map[string]*route, len(old.byPattern)+1)}
+	for k, v := range old.byPattern {
+		t.byPattern[k] = v
+	}
+	t.byPattern[pattern] = rt
+	m.routes.Store(t)
 }
 
 // HandleFunc registers f for pattern under policy, as Handle.
@@ -163,9 +175,7 @@ func (rt *route) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // object checks included, without serving. Requests with an unknown pattern
 // are NotFound. It does not allocate for routes without object checks.
 func (m *Mux) Decide(r *http.Request, pr Principal) (Decision, error) {
-	m.mu.RLock()
-	rt, ok := m.byPattern[r.Pattern]
-	m.mu.RUnlock()
+	rt, ok := m.routes.Load().byPattern[r.Pattern]
 	if !ok {
 		return NotFound, nil
 	}
@@ -189,10 +199,9 @@ type Route struct {
 
 // Routes returns every route in registration order.
 func (m *Mux) Routes() []Route {
-	m.mu.RLock()
-	defer m.mu.RUnlock()
-	out := make([]Route, len(m.routes))
-	for i, rt := range m.routes {
+	list := m.routes.Load().list
+	out := make([]Route, len(list))
+	for i, rt := range list {
 		method, host, path := splitPattern(rt.pattern)
 		out[i] = Route{Pattern: rt.pattern, Method: method, Host: host, Path: path,
 			Policy: rt.policy.clone(), Handler: rt.handler}
@@ -210,9 +219,7 @@ func (m *Mux) EachRoute(fn func(pattern string, h http.Handler)) {
 
 // Policy returns the policy registered for pattern.
 func (m *Mux) Policy(pattern string) (Policy, bool) {
-	m.mu.RLock()
-	defer m.mu.RUnlock()
-	rt, ok := m.byPattern[pattern]
+	rt, ok := m.routes.Load().byPattern[pattern]
 	if !ok {
 		return Policy{}, false
 	}
