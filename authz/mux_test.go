@@ -214,6 +214,8 @@ func TestHandleRefusesRoutesWithoutPolicy(t *testing.T) {
 		"empty permission":    authz.Permission(""),
 		"object nil loader":   authz.Authenticated().Object(nil, authz.SameTenant),
 		"object without rule": authz.Authenticated().Object(loadTicket, authz.Rule{}),
+		"public narrowed":     authz.Public("login").Role("admin"),
+		"public object":       authz.Public("share").Object(loadTicket, authz.Owner),
 	} {
 		assert.Panics(t, func() { m.Handle("GET /x", p, h) }, name)
 	}

@@ -209,6 +209,9 @@ func (p Policy) validate() error {
 		if strings.TrimSpace(p.reason) == "" {
 			return errors.New("authz.Public needs a reason saying why the route is public")
 		}
+		if len(p.roles) > 0 || len(p.perms) > 0 || len(p.objects) > 0 {
+			return errors.New("a Public policy cannot require roles, permissions or object checks; start from authz.Authenticated(), authz.Role(...) or authz.Permission(...)")
+		}
 		return nil
 	}
 	group := 0
