@@ -335,12 +335,29 @@ func TestAuthProbeCatchesPathTricks(t *testing.T) {
 	var seen []string
 	for _, f := range r.ByID("AUTH009") {
 		seen = append(seen, f.Route+" | "+f.Seen)
-		assert.Contains(t, []string{"GET /api/admin/audit", "GET /api/clients"}, f.Route)
+		assert.Contains(t, []string{"GET /api/admin/audit", "GET /api/clients", "GET /api/admin/audit/", "HEAD /api/clients"}, f.Route) // probe and static twins
 	}
 	joined := strings.Join(seen, "\n")
 	assert.Contains(t, joined, "trailing slash")
 	assert.Contains(t, joined, "HEAD for GET")
 	assert.Subset(t, []string{"AUTH009"}, probeIDs(r))
+}
+
+func TestAuthStaticTwins(t *testing.T) {
+	m := newMux(t)
+	m.Handle("GET /api/admin/audit", authz.Role("admin"), noop)
+	m.Handle("GET /api/admin/audit/", authz.Authenticated(), noop)
+	m.Handle("GET /api/clients", authz.Role("support"), noop)
+	m.Handle("HEAD /api/clients", authz.Authenticated(), noop)
+	m.Handle("GET /api/Reports", authz.Role("admin"), noop)
+	m.Handle("GET /api/reports", authz.Role("admin"), noop) // same policy: fine
+	r := runAuth(t, m)
+	var routes []string
+	for _, f := range r.ByID("AUTH009") {
+		routes = append(routes, f.Route)
+	}
+	assert.ElementsMatch(t, []string{"GET /api/admin/audit/", "HEAD /api/clients"}, routes, "%s", r)
+	assert.ElementsMatch(t, []string{"AUTH004", "AUTH009", "AUTH009"}, authIDs(r), "%s", r)
 }
 
 func TestGateRefusesAuthProbe(t *testing.T) {
