@@ -338,8 +338,8 @@ func TestAuthProbeCatchesPathTricks(t *testing.T) {
 		assert.Contains(t, []string{"GET /api/admin/audit", "GET /api/clients", "GET /api/admin/audit/", "HEAD /api/clients"}, f.Route) // probe and static twins
 	}
 	joined := strings.Join(seen, "\n")
-	assert.Contains(t, joined, "trailing slash")
-	assert.Contains(t, joined, "HEAD for GET")
+	assert.Contains(t, joined, "GET /api/admin/audit | alice (client-a) (roles [client]) was denied GET /api/admin/audit (403) but got 200 with a path trick (trailing slash: GET /api/admin/audit/)")
+	assert.Contains(t, joined, "with a path trick (HEAD for GET: HEAD /api/clients)")
 	assert.Subset(t, []string{"AUTH009"}, probeIDs(r))
 }
 
