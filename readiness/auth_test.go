@@ -372,6 +372,27 @@ func TestAuthProbeWithoutMux(t *testing.T) {
 	assert.ElementsMatch(t, []string{"AUTH001", "AUTH005"}, authIDs(r))
 }
 
+// A probe whose requests are all refused in front of the Mux (here a Host
+// allowlist) says so instead of passing vacuously.
+func TestAuthProbeNeverReachingTheMux(t *testing.T) {
+	m := testPortal(t, portalVariant{})
+	hostCheck := walkable{http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Host != "portal.internal" {
+			http.Error(w, "unknown host", http.StatusMisdirectedRequest)
+			return
+		}
+		m.ServeHTTP(w, r)
+	})}
+	p := authProbe()
+	p.Handler = hostCheck
+	r := runAuth(t, m, p) // AllowedHosts is portal.example.com: refused
+	assert.Equal(t, []string{"AUTH005"}, authIDs(r))
+	assert.Contains(t, r.ByID("AUTH005")[0].Seen, "reached the authz.Mux")
+
+	p.Host = "portal.internal"
+	assert.Empty(t, authIDs(runAuth(t, m, p)))
+}
+
 // The probe may run while the app changes routes (parallel tests).
 func TestAuthProbeConcurrent(t *testing.T) {
 	m := testPortal(t, portalVariant{}).(*authz.Mux)

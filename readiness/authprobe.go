@@ -280,6 +280,17 @@ type probeState struct {
 	host string
 	seen map[string]bool
 	out  []Finding
+	// sent and reached count requests, and those the Mux annotated.
+	sent, reached int
+}
+
+func (s *probeState) do(rt authz.Route, req probeRequest, id *Identity) probeResult {
+	res := s.p.do(s.h, s.host, rt, req, id)
+	s.sent++
+	if res.route != "" {
+		s.reached++
+	}
+	return res
 }
 
 func (s *probeState) report(id, routePattern, key string, f Finding) {
@@ -298,7 +309,7 @@ func (s *probeState) report(id, routePattern, key string, f Finding) {
 // denied probes a request the identity must not be served, then its
 // variants.
 func (s *probeState) denied(rt authz.Route, method, target string, id *Identity, who, checkID, fix string) {
-	res := s.p.do(s.h, s.host, rt, probeRequest{method: method, target: target}, id)
+	res := s.do(rt, probeRequest{method: method, target: target}, id)
 	if res.served(s.m, rt.Pattern, false) {
 		s.report(checkID, rt.Pattern, who, Finding{
 			Seen: fmt.Sprintf("%s got %d from %s %s", who, res.status, method, target),
@@ -307,7 +318,7 @@ func (s *probeState) denied(rt authz.Route, method, target string, id *Identity,
 		return // already open; variants add nothing
 	}
 	for _, v := range variants(method, target) {
-		vr := s.p.do(s.h, s.host, rt, v.req, id)
+		vr := s.do(rt, v.req, id)
 		if vr.served(s.m, rt.Pattern, true) {
 			s.report("AUTH009", rt.Pattern, v.name, Finding{
 				Seen: fmt.Sprintf("%s was denied %s %s (%d) but got %d with a path trick (%s: %s %s)",
@@ -374,6 +385,13 @@ func (p *AuthProbe) Run(ctx context.Context, in *Inspection) []Finding {
 					"restrict the route with the role or permission it needs (authz.Role, authz.Permission), and make sure the handler does not serve requests the policy should refuse")
 			}
 		}
+	}
+	if s.sent > 0 && s.reached == 0 {
+		s.out = append(s.out, Finding{
+			ID: "AUTH005", Severity: Blocker,
+			Seen: fmt.Sprintf("none of the probe's %d requests reached the authz.Mux, so its passing results mean nothing: something in front refused them all (a Host allowlist, a missing credential) or a middleware's response writer lacks Unwrap() http.ResponseWriter", s.sent),
+			Fix:  "set AuthProbe.Host to an allowed host, and give every response-writer wrapper an Unwrap method",
+		})
 	}
 	return s.out
 }
