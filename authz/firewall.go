@@ -3,13 +3,12 @@ package authz
 import (
 	"errors"
 	"net/http"
-	"strings"
 )
 
 // Errors of the path firewall. CheckRequest returns them; the Mux answers
 // 400 (405 for ErrMethod) through the Deny function.
 var (
-	ErrEncodedPath    = errors.New("authz: encoded '/', '.', '\\', '%' or NUL in the request path")
+	ErrEncodedPath    = errors.New("authz: encoded '/', '.', '\\', '%', ';' or control character, or a malformed escape, in the request path")
 	ErrPathCharacter  = errors.New("authz: ';', '\\' or a control character in the request path")
 	ErrMethod         = errors.New("authz: method CONNECT or TRACE refused")
 	ErrMethodOverride = errors.New("authz: method override header refused")
@@ -24,8 +23,8 @@ var methodOverrideHeaders = []string{"X-Http-Method-Override", "X-Http-Method", 
 //
 //   - CONNECT and TRACE;
 //   - X-HTTP-Method-Override, X-HTTP-Method and X-Method-Override headers;
-//   - in the escaped path, percent-encoded '/', '.', '\', '%' and NUL
-//     (ServeMux does not treat "%2F" as a separator: "/files/..%2Fadmin"
+//   - in the escaped path, percent-encoded '/', '.', '\', '%', ';', NUL
+//     and other control characters, and malformed escapes (ServeMux does not treat "%2F" as a separator: "/files/..%2Fadmin"
 //     matches "/files/{name}" with the value "../admin"), and ';', '\' and
 //     control characters (matrix parameters and Windows separators that
 //     other layers may interpret differently).
@@ -68,9 +67,6 @@ func CheckPath(escaped string) error {
 		case c == ';', c == '\\', c < 0x20, c == 0x7f:
 			return ErrPathCharacter
 		}
-	}
-	if strings.Contains(escaped, "\x00") {
-		return ErrPathCharacter
 	}
 	return nil
 }
