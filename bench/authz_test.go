@@ -103,7 +103,8 @@ func newAuthzMux(b *testing.B) *authz.Mux {
 
 // BenchmarkAuthzRoleDecision: may this principal use this role route? Ours
 // looks the policy up by the matched pattern; casbin enforces the RBAC
-// model (role through g, then object and action).
+// model (role through g, then object and action). Target (issue 3): 0
+// allocs and under 150 ns/op for impl=launchready; casbin side by side.
 func BenchmarkAuthzRoleDecision(b *testing.B) {
 	b.Run("impl=launchready", func(b *testing.B) {
 		m := newAuthzMux(b)
@@ -130,7 +131,7 @@ func BenchmarkAuthzRoleDecision(b *testing.B) {
 
 // BenchmarkAuthzObjectDecision: may this client read this client record?
 // Both load the object's tenant with the same loader, then decide role and
-// tenant.
+// tenant. Issue 3 names no separate target; reported side by side.
 func BenchmarkAuthzObjectDecision(b *testing.B) {
 	r := httptest.NewRequest("GET", "/api/clients/client-a", nil)
 	r.Pattern = "GET /api/clients/{id}"
@@ -162,7 +163,7 @@ func BenchmarkAuthzObjectDecision(b *testing.B) {
 
 // BenchmarkAuthzServeHTTP: a whole request through the Mux (firewall,
 // matching, authentication, decision, annotations) next to a plain
-// http.ServeMux without any authorization, to show the overhead.
+// http.ServeMux without any authorization, to show the overhead (no target).
 func BenchmarkAuthzServeHTTP(b *testing.B) {
 	r := httptest.NewRequest("GET", "/api/admin/audit", nil)
 	b.Run("impl=launchready", func(b *testing.B) {
