@@ -1,0 +1,232 @@
+package bench
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+
+	"github.com/alexedwards/scs/v2/memstore"
+
+	"github.com/launchready/launchready/audit"
+	"github.com/launchready/launchready/authz"
+	"github.com/launchready/launchready/cors"
+	"github.com/launchready/launchready/monitor"
+	"github.com/launchready/launchready/session"
+	"github.com/launchready/launchready/validate"
+)
+
+// The full chain: what a portal built on the kit runs for every request,
+// outermost first —
+//
+//	recovery → counters → security headers → CORS + cross-origin protection
+//	→ session load/save → audit (memory sink) → authz.Mux (role + object
+//	policy) → per-route path rules or body validation → handler
+//
+// against the bare handler: the same handlers on a plain http.ServeMux, the
+// POST handler decoding its body with a plain json.Decoder (it would decode
+// anyway). Target (issue 12): the GET's overhead (impl=launchready −
+// impl=bare) at most 5 µs and 25 allocs/op (bench/targets.txt).
+
+const chainOrigin = "https://portal.example.com"
+
+type chainTicket struct {
+	Subject  string `json:"subject" validate:"required,max=120"`
+	Body     string `json:"body" validate:"required,max=4000"`
+	Priority string `json:"priority" validate:"oneof=low normal high"`
+}
+
+var chainTicketBody = []byte(`{"subject":"Invoice 2026-114 shows the wrong VAT rate","body":"The invoice for October lists 19% VAT but our contract says 7%.","priority":"high"}`)
+
+var chainClients = map[string]authz.Object{"client-a": {Tenant: "client-a"}, "client-b": {Tenant: "client-b"}}
+
+func chainLoader(r *http.Request) (authz.Object, error) {
+	o, ok := chainClients[r.PathValue("id")]
+	if !ok {
+		return authz.Object{}, authz.ErrNotFound
+	}
+	return o, nil
+}
+
+var chainUsers = map[string]authz.Principal{
+	"u-alice": {ID: "u-alice", Roles: []string{"client"}, Tenant: "client-a"},
+}
+
+func chainGetClient(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	_, _ = io.WriteString(w, `{"id":"client-a","name":"Client A"}`)
+}
+
+func chainCreated(w http.ResponseWriter, in *chainTicket) {
+	if in.Subject == "" {
+		w.WriteHeader(http.StatusBadRequest)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusCreated)
+	_, _ = io.WriteString(w, `{"id":"t-1"}`)
+}
+
+// chainBare is the app without the kit.
+func chainBare() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /api/clients/{id}", chainGetClient)
+	mux.HandleFunc("POST /api/clients/{id}/tickets", func(w http.ResponseWriter, r *http.Request) {
+		var in chainTicket
+		if err := json.NewDecoder(r.Body).Decode(&in); err != nil {
+			w.WriteHeader(http.StatusBadRequest)
+			return
+		}
+		chainCreated(w, &in)
+	})
+	return mux
+}
+
+// chainKit is the app on the kit; it returns the handler and a session
+// cookie of a signed-in client user of client-a.
+func chainKit(b *testing.B) (http.Handler, *http.Cookie) {
+	b.Helper()
+	sess, err := session.New(session.Config{Store: memstore.NewWithCleanupInterval(0)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	mux, err := authz.NewMux(authz.Config{Authenticate: func(r *http.Request) (authz.Principal, error) {
+		id, _, ok := sess.User(r)
+		if !ok {
+			return authz.Principal{}, authz.ErrUnauthenticated
+		}
+		return chainUsers[id], nil
+	}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	clientPolicy := authz.Role("client", "support").Object(chainLoader, authz.SameTenant)
+	mux.Handle("GET /api/clients/{id}", clientPolicy,
+		validate.Path(validate.Rules{"id": validate.Slug}, http.HandlerFunc(chainGetClient)))
+	mux.Handle("POST /api/clients/{id}/tickets", clientPolicy,
+		validate.Path(validate.Rules{"id": validate.Slug}, validate.JSON(func(w http.ResponseWriter, _ *http.Request, in *chainTicket) {
+			chainCreated(w, in)
+		}, nil)))
+
+	aud, err := audit.New(audit.Config{Sink: &discardSink{}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	policy, err := cors.New(cors.Config{AllowedOrigins: []string{chainOrigin}, AllowCredentials: true,
+		AllowedMethods: []string{"GET", "POST", "PATCH"}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	headers, err := cors.NewHeaders(cors.HeadersConfig{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	quiet := monitor.SlogReporter{Logger: slog.New(slog.DiscardHandler)}
+	var h http.Handler = mux
+	h = aud.Handler(h)
+	h = sess.Handler(h)
+	h = policy.Handler(h)
+	h = headers.Handler(h)
+	h = monitor.NewCounters().Handler(h)
+	h = monitor.Recover(quiet).Handler(h)
+
+	// Sign in once through the session middleware.
+	login := sess.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := sess.Login(r.Context(), "u-alice"); err != nil {
+			b.Fatal(err)
+		}
+	}))
+	rec := httptest.NewRecorder()
+	login.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, chainOrigin+"/api/login", nil))
+	for _, c := range rec.Result().Cookies() {
+		if c.Name == session.DefaultCookieName {
+			return h, &http.Cookie{Name: c.Name, Value: c.Value}
+		}
+	}
+	b.Fatal("login set no session cookie")
+	return nil, nil
+}
+
+// chainWriter is a reusable ResponseWriter that keeps the status.
+type chainWriter struct {
+	benchWriter
+	wrote bool
+}
+
+func (w *chainWriter) WriteHeader(code int) {
+	if !w.wrote {
+		w.code, w.wrote = code, true
+	}
+}
+
+func (w *chainWriter) Write(p []byte) (int, error) {
+	w.WriteHeader(http.StatusOK)
+	return len(p), nil
+}
+
+func (w *chainWriter) reset() {
+	clear(w.h)
+	w.code, w.wrote = 0, false
+}
+
+// BenchmarkChain: an authenticated GET of a client record and a validated
+// POST of a ticket, through the whole kit (impl=launchready) and bare
+// (impl=bare). The report's overhead section shows the difference.
+func BenchmarkChain(b *testing.B) {
+	kit, cookie := chainKit(b)
+	impls := []struct {
+		name string
+		h    http.Handler
+	}{{"launchready", kit}, {"bare", chainBare()}}
+
+	b.Run("GET", func(b *testing.B) {
+		for _, impl := range impls {
+			b.Run("impl="+impl.name, func(b *testing.B) {
+				r := httptest.NewRequest(http.MethodGet, chainOrigin+"/api/clients/client-a", nil)
+				r.RemoteAddr = "203.0.113.9:4242"
+				r.AddCookie(cookie)
+				r.Header.Set("Sec-Fetch-Site", "same-origin")
+				w := &chainWriter{benchWriter: benchWriter{h: http.Header{}}}
+				b.ReportAllocs()
+				for b.Loop() {
+					w.reset()
+					impl.h.ServeHTTP(w, r)
+					if w.code != http.StatusOK {
+						b.Fatalf("status %d", w.code)
+					}
+				}
+			})
+		}
+	})
+	b.Run("POST", func(b *testing.B) {
+		for _, impl := range impls {
+			b.Run("impl="+impl.name, func(b *testing.B) {
+				body := bytes.NewReader(chainTicketBody)
+				r := httptest.NewRequest(http.MethodPost, chainOrigin+"/api/clients/client-a/tickets", body)
+				r.RemoteAddr = "203.0.113.9:4242"
+				r.AddCookie(cookie)
+				r.Header.Set("Content-Type", "application/json")
+				r.Header.Set("Origin", chainOrigin)
+				r.Header.Set("Sec-Fetch-Site", "same-origin")
+				w := &chainWriter{benchWriter: benchWriter{h: http.Header{}}}
+				b.ReportAllocs()
+				for b.Loop() {
+					w.reset()
+					body.Reset(chainTicketBody)
+					r.Body = io.NopCloser(body)
+					r.ContentLength = int64(len(chainTicketBody))
+					impl.h.ServeHTTP(w, r)
+					if w.code != http.StatusCreated {
+						b.Fatalf("status %d", w.code)
+					}
+				}
+			})
+		}
+	})
+}
+
+var _ = context.Background
