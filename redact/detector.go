@@ -253,7 +253,7 @@ var defaultDetectors = []*Detector{
 		Name: "aws-secret-access-key", Kind: Secret,
 		Source:     "AWS secret access key: 40 base64 characters, named aws_secret_access_key in credentials files and environments",
 		Keywords:   []string{"aws_secret", "secretaccesskey", "secret_access_key"},
-		Pattern:    regexp.MustCompile(`(?i)(?:aws_?secret_?access_?key|secretaccesskey)["']?\s*[:=]\s*["']?([A-Za-z0-9/+=]{40})\b`),
+		Pattern:    regexp.MustCompile(`(?i)(?:aws_?secret_?access_?key|secretaccesskey)["']?\s*[:=]\s*["']?([A-Za-z0-9/+=]{40})(?:[^A-Za-z0-9/+=]|$)`),
 		MinEntropy: 3.5, Valid: notPlaceholder,
 	},
 	{
@@ -274,7 +274,7 @@ var defaultDetectors = []*Detector{
 		Name: "google-api-key", Kind: Secret,
 		Source:     "Google Cloud API keys (cloud.google.com/docs/authentication/api-keys): AIza + 35 characters; OAuth access tokens ya29.",
 		Keywords:   []string{"aiza", "ya29."},
-		Pattern:    regexp.MustCompile(`\bAIza[0-9A-Za-z_-]{35}\b|\bya29\.[0-9A-Za-z_-]{30,}`),
+		Pattern:    regexp.MustCompile(`\bAIza[0-9A-Za-z_-]{35}|\bya29\.[0-9A-Za-z_-]{30,}`),
 		MinEntropy: 3.5,
 	},
 	{
@@ -315,7 +315,7 @@ var defaultDetectors = []*Detector{
 		Name: "password-assignment", Kind: Secret,
 		Source:     "password=/secret:/api_key= assignments in config files, env files, query strings and log lines",
 		Keywords:   []string{"pass", "pwd", "secret", "api_key", "apikey", "api-key", "token", "auth"},
-		Pattern:    regexp.MustCompile(`(?i)(?:password|passwd|passphrase|pwd|secret|api[_-]?key|access[_-]?token|auth[_-]?token|refresh[_-]?token|client[_-]?secret|token)["']?\s*(?:[:=]|:=)\s*["']?([^\s"'&,;<>]{6,256})`),
+		Pattern:    regexp.MustCompile(`(?i)(?:password|passwd|passphrase|pwd|secret|api[_-]?key|access[_-]?token|auth[_-]?token|refresh[_-]?token|client[_-]?secret|token)["']?\s*(?:[:=]|:=)\s*["']?([^\s"'&,;<>\])}]{6,256})`),
 		MinEntropy: 2.0, Valid: plausibleValue, generic: true,
 	},
 	{

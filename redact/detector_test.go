@@ -20,7 +20,7 @@ type score struct{ tp, fp, fn int }
 // recall (quoted in the closing note).
 func TestDetectorPrecisionRecall(t *testing.T) {
 	g := redacttest.New(42)
-	samples := g.Corpus(50)
+	samples := g.Corpus(150)
 	scores := map[string]*score{}
 	for _, d := range redact.Detectors() {
 		scores[d.Name] = &score{}
