@@ -53,6 +53,7 @@ type Detector struct {
 
 	bit     uint64
 	generic bool // yields to a specific detector matching the same span
+	needSep bool // prefilter: a '+', '(', '-' or space must occur (phone numbers)
 	digits  int  // prefilter: minimum digit count in the unit, for keyword-less detectors
 	at      bool
 }
@@ -341,7 +342,7 @@ var defaultDetectors = []*Detector{
 		Name: "phone", Kind: PII,
 		Source:  "ITU-T E.164 international numbers (+ country code) and NANP (xxx) xxx-xxxx / xxx-xxx-xxxx",
 		Pattern: regexp.MustCompile(`\+[1-9]\d{0,2}[ .-]?(?:\(\d{1,4}\)[ .-]?)?\d{2,4}(?:[ .-]?\d{2,4}){1,4}\b|\(\d{3}\) ?\d{3}-\d{4}\b|\b\d{3}-\d{3}-\d{4}\b`),
-		Valid:   phoneOK, digits: 8,
+		Valid:   phoneOK, digits: 8, needSep: true,
 	},
 }
 

@@ -2,6 +2,7 @@ package redact
 
 import (
 	"sort"
+	"strings"
 )
 
 // The prefilter: one pass over the text looks up every three-byte window
@@ -12,8 +13,13 @@ import (
 var lower [256]byte
 
 type triEntry struct {
-	key  uint32 // lowercase trigram | 1<<31; zero = empty slot
-	mask uint64
+	key uint32 // lowercase trigram | 1<<31; zero = empty slot
+	kws []keyword
+}
+
+type keyword struct {
+	rest string // lowercase keyword after its first three bytes
+	bit  uint64
 }
 
 const triSize = 1024 // power of two, well above the number of keyword prefixes
@@ -45,7 +51,7 @@ func buildPrefilter(dets []*Detector) {
 				h = (h + 1) & (triSize - 1)
 			}
 			triTable[h].key = k
-			triTable[h].mask |= d.bit
+			triTable[h].kws = append(triTable[h].kws, keyword{rest: strings.ToLower(kw[3:]), bit: d.bit})
 		}
 		if d.digits > 0 {
 			digitMask |= d.bit
@@ -66,7 +72,7 @@ func triHash(k uint32) uint32 { return (k * 2654435761) >> 22 & (triSize - 1) }
 func candidates(s string) uint64 {
 	var mask uint64
 	digits := 0
-	at := false
+	at, sep := false, false
 	n := len(s)
 	for i := 0; i < n; i++ {
 		c := s[i]
@@ -78,6 +84,9 @@ func candidates(s string) uint64 {
 			at = true
 			continue
 		}
+		if c == '+' || c == '(' || c == '-' || c == ' ' {
+			sep = true
+		}
 		if !triFirst[lower[c]] || i+2 >= n {
 			continue
 		}
@@ -85,7 +94,11 @@ func candidates(s string) uint64 {
 		h := triHash(k)
 		for triTable[h].key != 0 {
 			if triTable[h].key == k {
-				mask |= triTable[h].mask
+				for _, kw := range triTable[h].kws {
+					if mask&kw.bit == 0 && hasFoldPrefix(s[i+3:], kw.rest) {
+						mask |= kw.bit
+					}
+				}
 				break
 			}
 			h = (h + 1) & (triSize - 1)
@@ -96,12 +109,26 @@ func candidates(s string) uint64 {
 	}
 	if digits >= 8 {
 		for _, d := range defaultDetectors {
-			if d.digits > 0 && digits >= d.digits {
+			if d.digits > 0 && digits >= d.digits && (sep || !d.needSep) {
 				mask |= d.bit
 			}
 		}
 	}
 	return mask
+}
+
+// hasFoldPrefix reports whether s starts with the lowercase prefix p,
+// ASCII case-insensitively.
+func hasFoldPrefix(s, p string) bool {
+	if len(s) < len(p) {
+		return false
+	}
+	for i := 0; i < len(p); i++ {
+		if lower[s[i]] != p[i] {
+			return false
+		}
+	}
+	return true
 }
 
 // A span is one masked range of a text.

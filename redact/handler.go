@@ -12,6 +12,8 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 )
 
 // Options configures a Handler. The zero value (or nil) redacts by the
@@ -41,7 +43,12 @@ var sensitiveKeys = []string{
 type Redactor struct {
 	keys    []string
 	hashKey []byte
+
+	cache     sync.Map // key name -> bool, bounded by cacheSize
+	cacheSize atomic.Int32
 }
+
+const maxCachedKeys = 4096
 
 // NewRedactor returns a Redactor with the given options (nil: defaults).
 func NewRedactor(opts *Options) *Redactor {
@@ -72,7 +79,18 @@ func normKey(k string) string {
 // SensitiveKey reports whether values under this attribute, header, query or
 // form key are redacted whole.
 func (r *Redactor) SensitiveKey(key string) bool {
-	// fast path without allocation: lowercase into a stack buffer
+	if v, ok := r.cache.Load(key); ok {
+		return v.(bool)
+	}
+	res := r.sensitiveKey(key)
+	if r.cacheSize.Add(1) <= maxCachedKeys {
+		r.cache.Store(key, res)
+	}
+	return res
+}
+
+func (r *Redactor) sensitiveKey(key string) bool {
+	// lowercase without allocation: lowercase into a stack buffer
 	var buf [64]byte
 	n := 0
 	for i := 0; i < len(key) && n < len(buf); i++ {
@@ -216,14 +234,34 @@ func (r *Redactor) Header(h http.Header) slog.Value {
 // LogValuer results, errors, http.Header, *url.URL, fmt.Stringer and any
 // other value (formatted with %+v, which also exposes struct fields).
 func (r *Redactor) Attr(a slog.Attr) slog.Attr {
+	out, _ := r.attr(a)
+	return out
+}
+
+// attr redacts a and reports whether anything may have changed.
+func (r *Redactor) attr(a slog.Attr) (slog.Attr, bool) {
 	v := a.Value
+	switch v.Kind() {
+	case slog.KindBool, slog.KindFloat64, slog.KindTime, slog.KindDuration:
+		if !r.SensitiveKey(a.Key) {
+			return a, false
+		}
+	case slog.KindString:
+		if !r.SensitiveKey(a.Key) {
+			s := v.String()
+			if t := r.String(s); t != s {
+				return slog.String(a.Key, t), true
+			}
+			return a, false
+		}
+	}
 	if v.Kind() == slog.KindLogValuer {
 		v = v.Resolve()
 	}
 	if v.Kind() != slog.KindGroup && r.SensitiveKey(a.Key) {
-		return slog.String(a.Key, r.replacement(valueString(v)))
+		return slog.String(a.Key, r.replacement(valueString(v))), true
 	}
-	return slog.Attr{Key: a.Key, Value: r.value(v, a.Key)}
+	return slog.Attr{Key: a.Key, Value: r.value(v, a.Key)}, true
 }
 
 func valueString(v slog.Value) string {
@@ -372,9 +410,21 @@ func (h *Handler) Enabled(ctx context.Context, level slog.Level) bool {
 
 // Handle redacts the record and passes a copy to the next handler.
 func (h *Handler) Handle(ctx context.Context, rec slog.Record) error {
-	out := slog.NewRecord(rec.Time, rec.Level, h.r.String(rec.Message), rec.PC)
+	msg := h.r.String(rec.Message)
+	changed := msg != rec.Message
+	if !changed { // the common case: nothing to redact, pass the record on
+		rec.Attrs(func(a slog.Attr) bool {
+			_, changed = h.r.attr(a)
+			return !changed
+		})
+		if !changed {
+			return h.next.Handle(ctx, rec)
+		}
+	}
+	out := slog.NewRecord(rec.Time, rec.Level, msg, rec.PC)
 	rec.Attrs(func(a slog.Attr) bool {
-		out.AddAttrs(h.r.Attr(a))
+		b, _ := h.r.attr(a)
+		out.AddAttrs(b)
 		return true
 	})
 	return h.next.Handle(ctx, out)
