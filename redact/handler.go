@@ -246,6 +246,13 @@ func (r *Redactor) attr(a slog.Attr) (slog.Attr, bool) {
 		if !r.SensitiveKey(a.Key) {
 			return a, false
 		}
+	case slog.KindInt64, slog.KindUint64:
+		if !r.SensitiveKey(a.Key) {
+			if nv := r.value(v, a.Key); nv.Kind() != v.Kind() {
+				return slog.Attr{Key: a.Key, Value: nv}, true
+			}
+			return a, false
+		}
 	case slog.KindString:
 		if !r.SensitiveKey(a.Key) {
 			s := v.String()
