@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -166,7 +167,7 @@ func (l *lockedWriter) Write(p []byte) (int, error) {
 }
 
 func ExampleNewHandler() {
-	h := slog.NewTextHandler(os_Stdout{}, &slog.HandlerOptions{ReplaceAttr: func(_ []string, a slog.Attr) slog.Attr {
+	h := slog.NewTextHandler(os.Stdout, &slog.HandlerOptions{ReplaceAttr: func(_ []string, a slog.Attr) slog.Attr {
 		if a.Key == slog.TimeKey {
 			return slog.Attr{}
 		}
@@ -177,7 +178,3 @@ func ExampleNewHandler() {
 	// Output:
 	// level=INFO msg="login failed password=[REDACTED:password-assignment]" user=***@client-a.test password=[REDACTED]
 }
-
-type os_Stdout struct{}
-
-func (os_Stdout) Write(p []byte) (int, error) { return fmt.Print(string(p)) }

@@ -2,6 +2,7 @@ package redact_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -91,4 +92,14 @@ func TestScanBytesPEMOnce(t *testing.T) {
 	require.Len(t, got, 1)
 	assert.Equal(t, 2, got[0].Line)
 	assert.Equal(t, "private-key", got[0].Detector)
+}
+
+func ExampleScanBytes() {
+	// Build a fake token at run time (never commit real-looking tokens).
+	key := "AI" + "za" + "SyD3m0x7Yv2LmK9pRt4WbZcD8eF1gH3jN5s"
+	for _, f := range redact.ScanBytes([]byte("const region = \"eu\";\nconst mapsKey = \"" + key + "\";\n")) {
+		fmt.Println(f.Line, f.Detector, f.Masked)
+	}
+	// Output:
+	// 2 google-api-key AIza****
 }
