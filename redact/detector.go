@@ -302,7 +302,7 @@ var defaultDetectors = []*Detector{
 		Name: "private-key", Kind: Secret,
 		Source:    "RFC 7468 textual encoding: -----BEGIN ... PRIVATE KEY----- blocks (PKCS#1, PKCS#8, EC, OpenSSH)",
 		Keywords:  []string{"private key-----"},
-		Pattern:   regexp.MustCompile(`-----BEGIN[A-Z0-9 ]{0,30} PRIVATE KEY-----(?:[A-Za-z0-9+/=\r\n\t :,.\\-]*?-----END[A-Z0-9 ]{0,30} PRIVATE KEY-----|[A-Za-z0-9+/=\r\n\\]*)`),
+		Pattern:   regexp.MustCompile(`-----BEGIN[A-Z0-9 ]{0,30} PRIVATE KEY-----(?:(?:[A-Za-z0-9+/=\r\n\t :,.\\]|-[A-Za-z0-9])*-----END[A-Z0-9 ]{0,30} PRIVATE KEY-----|[A-Za-z0-9+/=\r\n\\]*)`),
 		Multiline: true,
 	},
 	{

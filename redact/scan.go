@@ -102,12 +102,17 @@ func scanText(text string, firstLine int, fn func(Finding)) {
 			}
 			if mask&multilineMask != 0 && off >= pemUntil {
 				subject := text[off:min(len(text), off+32<<10)]
-				for _, sp := range find(subject, mask&multilineMask) {
-					if sp.start > len(l) {
-						break // starts on a later line: reported there
+				for _, d := range defaultDetectors {
+					if mask&multilineMask&d.bit == 0 {
+						continue
 					}
-					pemUntil = off + sp.end
-					fn(Finding{Detector: sp.det.Name, Line: line, Masked: Mask(subject[sp.start:sp.end])})
+					// first match only: later ones are reported on their own line
+					m := d.Pattern.FindStringIndex(subject)
+					if m == nil || m[0] > len(l) || !d.validSpan(subject[m[0]:m[1]]) {
+						continue
+					}
+					pemUntil = off + m[1]
+					fn(Finding{Detector: d.Name, Line: line, Masked: Mask(subject[m[0]:m[1]])})
 				}
 			}
 		}
