@@ -133,3 +133,27 @@ func TestScanReaderChunksAndLines(t *testing.T) {
 	assert.Equal(t, lines+1, got[0].Line)
 	assert.NotContains(t, got[0].String(), tok[4:])
 }
+
+func TestCardAndPhoneFormats(t *testing.T) {
+	g := redacttest.New(17)
+	visa := g.Card("4", 16)
+	amex := g.Card("37", 15)
+	r := redact.NewRedactor(nil)
+	tests := []struct {
+		in, leak string
+	}{
+		{"card " + visa[:4] + " " + visa[4:8] + " " + visa[8:12] + " " + visa[12:], visa[8:12] + " " + visa[12:]},
+		{"card " + visa[:4] + "-" + visa[4:8] + "-" + visa[8:12] + "-" + visa[12:], visa[8:12] + "-" + visa[12:]},
+		{"amex " + amex[:4] + " " + amex[4:10] + " " + amex[10:], amex[4:10] + " " + amex[10:]},
+		{"call (555) 010-4477 now", "010-4477"},
+		{"call +1 415 555 0172 now", "555 0172"},
+	}
+	for _, tc := range tests {
+		out := r.String(tc.in)
+		assert.NotContains(t, out, tc.leak, tc.in)
+	}
+	// not cards: wrong issuer, wrong Luhn, timestamps, version numbers
+	for _, s := range []string{"order " + g.Card("1", 16), "ts 1732806193000", "v1.25.0", "id " + visa[:15] + string('0'+(visa[15]-'0'+1)%10)} {
+		assert.Equal(t, s, r.String(s))
+	}
+}
