@@ -10,6 +10,9 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"os"
+	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -73,28 +76,54 @@ func gitleaksDetector(tb testing.TB) *detect.Detector {
 	return d
 }
 
-// BenchmarkRedactScan: serial scan throughput over the same generated text.
-// The gitleaks sub-benchmark is named after its regexp build (stdlib, or
-// go-re2 with -tags gore2regex).
-func BenchmarkRedactScan(b *testing.B) {
-	text, _ := scanCorpus()
-	b.Run("redact", func(b *testing.B) {
-		b.SetBytes(int64(len(text)))
-		for b.Loop() {
-			_ = redact.ScanBytes([]byte(text))
-		}
-	})
-	name := "gitleaks-stdlib"
-	if glregexp.Version != "stdlib" {
-		name = "gitleaks-re2"
+// codeCorpus is real Go source (net/http/server.go from GOROOT) with one
+// generated secret every ~200 lines: the sparse case of a repository scan.
+func codeCorpus(tb testing.TB) string {
+	src, err := os.ReadFile(filepath.Join(runtime.GOROOT(), "src", "net", "http", "server.go"))
+	if err != nil {
+		tb.Skip("GOROOT source not available: ", err)
 	}
-	b.Run(name, func(b *testing.B) {
-		d := gitleaksDetector(b)
-		b.SetBytes(int64(len(text)))
-		for b.Loop() {
-			_ = d.DetectString(text)
+	lines := strings.Split(string(src), "\n")
+	secrets := redacttest.New(7).Secrets(2)
+	var b strings.Builder
+	for i, l := range lines {
+		b.WriteString(l)
+		b.WriteByte('\n')
+		if i%200 == 199 {
+			b.WriteString(secrets[(i/200)%len(secrets)].Text)
+			b.WriteByte('\n')
 		}
-	})
+	}
+	return b.String()
+}
+
+// BenchmarkRedactScan: serial scan throughput over the same texts: "dense"
+// is the generated corpus (a secret or look-alike on every other line),
+// "code" real Go source with sparse secrets. The gitleaks sub-benchmarks are
+// named after its regexp build (stdlib, or go-re2 with -tags gore2regex);
+// both scanners get the whole text as one input.
+func BenchmarkRedactScan(b *testing.B) {
+	dense, _ := scanCorpus()
+	inputs := []struct{ name, text string }{{"dense", dense}, {"code", codeCorpus(b)}}
+	gl := "gitleaks-stdlib"
+	if glregexp.Version != "stdlib" {
+		gl = "gitleaks-re2"
+	}
+	for _, in := range inputs {
+		b.Run(in.name+"/redact", func(b *testing.B) {
+			b.SetBytes(int64(len(in.text)))
+			for b.Loop() {
+				_ = redact.ScanBytes([]byte(in.text))
+			}
+		})
+		b.Run(in.name+"/"+gl, func(b *testing.B) {
+			d := gitleaksDetector(b)
+			b.SetBytes(int64(len(in.text)))
+			for b.Loop() {
+				_ = d.DetectString(in.text)
+			}
+		})
+	}
 }
 
 // TestRedactScanRecall logs the recall of both scanners on the secret
