@@ -391,6 +391,9 @@ func safeSprint(x any) (s string) {
 type Handler struct {
 	next slog.Handler
 	r    *Redactor
+	// inSensitive is set below WithGroup of a sensitive name ("credentials"):
+	// every attribute is then redacted whole.
+	inSensitive bool
 }
 
 // NewHandler wraps next. Nil opts means the defaults.
@@ -418,7 +421,7 @@ func (h *Handler) Enabled(ctx context.Context, level slog.Level) bool {
 // Handle redacts the record and passes a copy to the next handler.
 func (h *Handler) Handle(ctx context.Context, rec slog.Record) error {
 	msg := h.r.String(rec.Message)
-	changed := msg != rec.Message
+	changed := msg != rec.Message || (h.inSensitive && rec.NumAttrs() > 0)
 	if !changed { // the common case: nothing to redact, pass the record on
 		rec.Attrs(func(a slog.Attr) bool {
 			_, changed = h.r.attr(a)
@@ -430,8 +433,7 @@ func (h *Handler) Handle(ctx context.Context, rec slog.Record) error {
 	}
 	out := slog.NewRecord(rec.Time, rec.Level, msg, rec.PC)
 	rec.Attrs(func(a slog.Attr) bool {
-		b, _ := h.r.attr(a)
-		out.AddAttrs(b)
+		out.AddAttrs(h.attr(a))
 		return true
 	})
 	return h.next.Handle(ctx, out)
@@ -441,12 +443,19 @@ func (h *Handler) Handle(ctx context.Context, rec slog.Record) error {
 func (h *Handler) WithAttrs(attrs []slog.Attr) slog.Handler {
 	red := make([]slog.Attr, len(attrs))
 	for i, a := range attrs {
-		red[i] = h.r.Attr(a)
+		red[i] = h.attr(a)
 	}
-	return &Handler{next: h.next.WithAttrs(red), r: h.r}
+	return &Handler{next: h.next.WithAttrs(red), r: h.r, inSensitive: h.inSensitive}
+}
+
+func (h *Handler) attr(a slog.Attr) slog.Attr {
+	if h.inSensitive {
+		return h.r.Attr(slog.Attr{Key: "secret", Value: slog.GroupValue(a)}).Value.Group()[0]
+	}
+	return h.r.Attr(a)
 }
 
 // WithGroup passes the group on; attributes inside it are redacted as usual.
 func (h *Handler) WithGroup(name string) slog.Handler {
-	return &Handler{next: h.next.WithGroup(name), r: h.r}
+	return &Handler{next: h.next.WithGroup(name), r: h.r, inSensitive: h.inSensitive || h.r.SensitiveKey(name)}
 }

@@ -178,3 +178,14 @@ func ExampleNewHandler() {
 	// Output:
 	// level=INFO msg="login failed password=[REDACTED:password-assignment]" user=***@client-a.test password=[REDACTED]
 }
+
+func TestHandlerSensitiveGroup(t *testing.T) {
+	var buf bytes.Buffer
+	l := slog.New(redact.NewHandler(slog.NewTextHandler(&buf, nil), nil))
+	l.WithGroup("credentials").With("user", "svc-billing").Info("m", "value", "Horse123Maple!")
+	l.Info("m", slog.Group("credentials", slog.String("value", "Tiger456Orbit#")))
+	assert.NotContains(t, buf.String(), "Horse123Maple!")
+	assert.NotContains(t, buf.String(), "Tiger456Orbit#")
+	assert.NotContains(t, buf.String(), "svc-billing")
+	assert.Contains(t, buf.String(), "credentials.value=[REDACTED]")
+}
