@@ -19,7 +19,7 @@ type fakeInventory struct {
 	patterns []string
 }
 
-func newInventory(routes map[string]http.HandlerFunc) *fakeInventory {
+func newLogInventory(routes map[string]http.HandlerFunc) *fakeInventory {
 	inv := &fakeInventory{mux: http.NewServeMux()}
 	for p, h := range routes {
 		inv.mux.Handle(p, h)
@@ -56,7 +56,7 @@ func (leakyAccessLog) LogsHeaders() bool                                  { retu
 func TestLogging(t *testing.T) {
 	plainDebug := slog.New(slog.NewJSONHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	redacting := slog.New(redact.NewHandler(slog.NewJSONHandler(io.Discard, nil), nil))
-	inv := newInventory(map[string]http.HandlerFunc{"GET /api/me": func(http.ResponseWriter, *http.Request) {}})
+	inv := newLogInventory(map[string]http.HandlerFunc{"GET /api/me": func(http.ResponseWriter, *http.Request) {}})
 	tests := []struct {
 		name    string
 		env     readiness.Env
@@ -73,7 +73,7 @@ func TestLogging(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			_, ids := runIDs(t, readiness.Target{Env: tc.env, Server: hardenedServer(tc.handler), Checks: tc.checks}, "LOG")
+			_, ids := runIDs(t, readiness.Target{Env: tc.env, Server: serverWith(tc.handler), Checks: tc.checks}, "LOG")
 			assert.Equal(t, tc.want, ids)
 		})
 	}
@@ -81,7 +81,7 @@ func TestLogging(t *testing.T) {
 
 func TestLogCanaryProbe(t *testing.T) {
 	build := func(logger *slog.Logger) http.Handler {
-		return newInventory(map[string]http.HandlerFunc{
+		return newLogInventory(map[string]http.HandlerFunc{
 			"POST /api/login": func(w http.ResponseWriter, r *http.Request) {
 				body, _ := io.ReadAll(r.Body)
 				logger.Info("login attempt", "body", string(body))
@@ -96,7 +96,7 @@ func TestLogCanaryProbe(t *testing.T) {
 		capture := &readiness.LogCapture{}
 		logger := slog.New(slog.NewJSONHandler(capture, nil))
 		probe := readiness.LogCanary{Capture: capture}
-		rep, ids := runIDs(t, readiness.Target{Server: hardenedServer(build(logger)), Checks: []readiness.Check{probe}}, "LOG002")
+		rep, ids := runIDs(t, readiness.Target{Server: serverWith(build(logger)), Checks: []readiness.Check{probe}}, "LOG002")
 		require.NotEmpty(t, ids)
 		assert.Len(t, ids, 6, "%v", rep.ByID("LOG002"))
 	})
@@ -104,7 +104,7 @@ func TestLogCanaryProbe(t *testing.T) {
 		capture := &readiness.LogCapture{}
 		logger := slog.New(redact.NewHandler(slog.NewJSONHandler(capture, nil), nil))
 		probe := readiness.LogCanary{Capture: capture}
-		_, ids := runIDs(t, readiness.Target{Server: hardenedServer(build(logger)), Checks: []readiness.Check{probe}}, "LOG002")
+		_, ids := runIDs(t, readiness.Target{Server: serverWith(build(logger)), Checks: []readiness.Check{probe}}, "LOG002")
 		assert.Empty(t, ids)
 		assert.Contains(t, capture.String(), "login attempt", "the probe reached the handlers")
 	})

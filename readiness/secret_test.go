@@ -19,7 +19,7 @@ import (
 	"github.com/launchready/launchready/redact/redacttest"
 )
 
-func hardenedServer(h http.Handler) *http.Server {
+func serverWith(h http.Handler) *http.Server {
 	return &http.Server{Handler: h, ReadHeaderTimeout: time.Second, ReadTimeout: time.Second,
 		WriteTimeout: time.Second, IdleTimeout: time.Second, MaxHeaderBytes: 1 << 16}
 }
@@ -29,7 +29,7 @@ func runIDs(t *testing.T, target readiness.Target, prefix string) (*readiness.Re
 	target.ShutdownTimeout = time.Second
 	target.AllowedHosts = []string{"portal.example.com"}
 	if target.Server == nil {
-		target.Server = hardenedServer(http.NotFoundHandler())
+		target.Server = serverWith(http.NotFoundHandler())
 	}
 	rep, err := readiness.Run(context.Background(), target)
 	require.NoError(t, err)

@@ -121,12 +121,19 @@ func TestHandlerMasksOnlySpan(t *testing.T) {
 
 func TestHandlerHMAC(t *testing.T) {
 	var buf bytes.Buffer
-	l := slog.New(redact.NewHandler(slog.NewTextHandler(&buf, nil), &redact.Options{HashKey: []byte("k3y-for-tests-only-0123456789abcdef"), Keys: []string{"customer_ref"}}))
+	// Drop the time so two records of the same values compare equal.
+	noTime := &slog.HandlerOptions{ReplaceAttr: func(groups []string, a slog.Attr) slog.Attr {
+		if len(groups) == 0 && a.Key == slog.TimeKey {
+			return slog.Attr{}
+		}
+		return a
+	}}
+	l := slog.New(redact.NewHandler(slog.NewTextHandler(&buf, noTime), &redact.Options{HashKey: []byte("k3y-for-tests-only-0123456789abcdef"), Keys: []string{"customer_ref"}}))
 	l.Info("m", "password", "Horse123Maple!", "customer_ref", "C-1")
 	first := buf.String()
 	buf.Reset()
 	l.Info("m", "password", "Horse123Maple!", "customer_ref", "C-1")
-	assert.Equal(t, first, buf.String()[len(buf.String())-len(first):], "same value, same hash")
+	assert.Equal(t, first, buf.String(), "same value, same hash")
 	assert.Contains(t, first, "hmac:")
 	assert.NotContains(t, first, "Horse123Maple!")
 	assert.NotContains(t, first, "C-1")
