@@ -25,6 +25,7 @@ const (
 // proxy and uses RemoteAddr only, which is the safe setting for a server that
 // faces the internet directly.
 type IPResolver struct {
+	anyPeer bool
 	trusted []netip.Prefix
 	header  string
 	v6bits  int
@@ -44,11 +45,17 @@ type IPConfig struct {
 	// rotating addresses inside one allocation shares a bucket. Default 64;
 	// 0 < bits <= 128.
 	IPv6PrefixBits int
+	// InsecureTrustAnyPeer treats whatever peer connects as a trusted proxy
+	// and reads the forwarding header from it, for platforms whose router
+	// addresses are unknown. Only the rightmost untrusted entry is used, but
+	// a client that reaches the app directly can set its own key. Readiness
+	// reports it as RATE005.
+	InsecureTrustAnyPeer bool
 }
 
 // NewIPResolver validates c and returns its resolver.
 func NewIPResolver(c IPConfig) (*IPResolver, error) {
-	res := &IPResolver{header: HeaderXForwardedFor, v6bits: 64}
+	res := &IPResolver{header: HeaderXForwardedFor, v6bits: 64, anyPeer: c.InsecureTrustAnyPeer}
 	switch http.CanonicalHeaderKey(c.Header) {
 	case "", http.CanonicalHeaderKey(HeaderXForwardedFor):
 	case HeaderForwarded:
@@ -109,6 +116,10 @@ func (res *IPResolver) TrustedProxies() []netip.Prefix {
 	return append([]netip.Prefix(nil), res.trusted...)
 }
 
+// TrustsAnyPeer reports whether forwarding headers are read from any peer
+// (IPConfig.InsecureTrustAnyPeer).
+func (res *IPResolver) TrustsAnyPeer() bool { return res != nil && res.anyPeer }
+
 // Header returns the forwarding header read from trusted proxies.
 func (res *IPResolver) Header() string {
 	if res == nil || res.header == "" {
@@ -144,7 +155,7 @@ func (res *IPResolver) ClientIP(r *http.Request) (netip.Addr, error) {
 	if err != nil {
 		return netip.Addr{}, err
 	}
-	if res == nil || len(res.trusted) == 0 || !res.isTrusted(peer) {
+	if res == nil || !res.anyPeer && (len(res.trusted) == 0 || !res.isTrusted(peer)) {
 		return peer, nil
 	}
 	values := r.Header.Values(res.Header())

@@ -32,6 +32,9 @@ func TestClientIP(t *testing.T) {
 	realIP, err := ratelimit.NewIPResolver(ratelimit.IPConfig{TrustedProxies: []string{"10.0.0.0/8"}, Header: "x-real-ip"})
 	require.NoError(t, err)
 
+	anyPeer, err := ratelimit.NewIPResolver(ratelimit.IPConfig{InsecureTrustAnyPeer: true, TrustedProxies: []string{"10.0.0.0/8"}})
+	require.NoError(t, err)
+
 	tests := []struct {
 		name string
 		res  *ratelimit.IPResolver
@@ -66,6 +69,8 @@ func TestClientIP(t *testing.T) {
 		{"Forwarded without for fails closed", fwd, req("10.0.0.1:80", "Forwarded", "proto=https"), ""},
 		{"X-Real-IP from trusted proxy", realIP, req("10.0.0.1:80", "X-Real-IP", "203.0.113.9"), "203.0.113.9"},
 		{"two X-Real-IP lines fail closed", realIP, req("10.0.0.1:80", "X-Real-IP", "203.0.113.9", "X-Real-IP", "1.1.1.1"), ""},
+		{"any peer: rightmost entry", anyPeer, req("198.51.100.5:1", "X-Forwarded-For", "1.1.1.1, 203.0.113.9"), "203.0.113.9"},
+		{"any peer: trusted entries skipped", anyPeer, req("198.51.100.5:1", "X-Forwarded-For", "203.0.113.9, 10.0.0.3"), "203.0.113.9"},
 		{"bad RemoteAddr fails closed", direct, req("nonsense"), ""},
 	}
 	for _, tt := range tests {

@@ -34,6 +34,9 @@ type Config struct {
 	TrustedProxies  []string
 	ForwardedHeader string
 	IPv6PrefixBits  int
+	// InsecureTrustAnyPeer reads the forwarding header from any peer; see
+	// IPConfig.InsecureTrustAnyPeer (readiness RATE005).
+	InsecureTrustAnyPeer bool
 	// FailMode applies when the store fails. FailDefault (the zero value)
 	// fails closed on auth limits and open on the others.
 	FailMode FailMode
@@ -74,7 +77,7 @@ type Limiter struct {
 
 // New validates c and returns a Limiter.
 func New(c Config) (*Limiter, error) {
-	ip, err := NewIPResolver(IPConfig{TrustedProxies: c.TrustedProxies, Header: c.ForwardedHeader, IPv6PrefixBits: c.IPv6PrefixBits})
+	ip, err := NewIPResolver(IPConfig{TrustedProxies: c.TrustedProxies, Header: c.ForwardedHeader, IPv6PrefixBits: c.IPv6PrefixBits, InsecureTrustAnyPeer: c.InsecureTrustAnyPeer})
 	if err != nil {
 		return nil, fmt.Errorf("%w (Config.TrustedProxies/ForwardedHeader/IPv6PrefixBits)", err)
 	}
@@ -244,6 +247,10 @@ func (h *Handler) StoreKind() string {
 
 // TrustedProxies returns the proxies whose forwarding headers are believed.
 func (h *Handler) TrustedProxies() []netip.Prefix { return h.l.ip.TrustedProxies() }
+
+// TrustsAnyPeer reports whether forwarding headers are believed from any
+// peer (Config.InsecureTrustAnyPeer).
+func (h *Handler) TrustsAnyPeer() bool { return h.l.ip.TrustsAnyPeer() }
 
 // ForwardedHeader returns the forwarding header read from trusted proxies.
 func (h *Handler) ForwardedHeader() string { return h.l.ip.Header() }
