@@ -96,6 +96,9 @@ func New(c Config) (*Limiter, error) {
 	}
 	if l.now == nil {
 		l.now = time.Now
+		if !l.store.Shared() {
+			l.now = monotonicNow()
+		}
 	}
 	if l.log == nil {
 		l.log = slog.New(slog.DiscardHandler)
@@ -342,6 +345,16 @@ func (l *Limiter) writeReject(w http.ResponseWriter, r *http.Request, p Policy, 
 		hdr.Set("Retry-After", strconv.FormatInt(ceilSeconds(rej.RetryAfter), 10))
 	}
 	l.reject(w, r, rej)
+}
+
+// monotonicNow is the default clock of unshared stores: the wall time at
+// construction advanced by the monotonic clock. It reads one clock instead
+// of two (time.Now reads wall and monotonic) and ignores wall-clock steps,
+// which is what a per-process limiter wants. Shared stores use time.Now so
+// replicas agree.
+func monotonicNow() func() time.Time {
+	epoch := time.Now()
+	return func() time.Time { return epoch.Add(time.Since(epoch)) }
 }
 
 func ceilSeconds(d time.Duration) int64 { return int64((d + time.Second - 1) / time.Second) }
