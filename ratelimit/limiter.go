@@ -26,7 +26,7 @@ type Config struct {
 	// MaxKeys. Use ratelimit/redisstore when more than one replica serves.
 	Store Store
 	// MaxKeys caps the in-memory store created when Store is nil (default
-	// 100,000). Ignored with an explicit Store.
+	// 100,000, about 30 MB of heap when full). Ignored with an explicit Store.
 	MaxKeys int
 	// TrustedProxies, ForwardedHeader and IPv6PrefixBits configure client
 	// address extraction; see IPConfig. Empty TrustedProxies (the default)

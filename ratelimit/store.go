@@ -110,7 +110,8 @@ func gcra(tat, now int64, p Policy, n int) (int64, Decision) {
 type MemoryConfig struct {
 	// MaxKeys is the hard cap on tracked keys; beyond it the least recently
 	// used key is evicted (idle keys, whose budget is full, are dropped
-	// first). Default 100,000 (a few MB).
+	// first). Default 100,000 (about 30 MB of heap at the cap). Rounded up
+	// to a multiple of the 64 shards.
 	MaxKeys int
 }
 
