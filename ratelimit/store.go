@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -120,27 +121,65 @@ const memoryShards = 64
 // MemoryStore is the in-memory Store: fast and bounded, but per process.
 // With more than one replica each keeps its own counts (readiness RATE006).
 type MemoryStore struct {
-	seed   maphash.Seed
-	shards [memoryShards]shard
+	seed     maphash.Seed
+	mu       sync.Mutex               // guards appends to policies
+	policies atomic.Pointer[[]string] // policy names by index, copy on write
+	shards   [memoryShards]shard
 }
 
-type mapKey struct {
-	policy string
-	key    Key
+// policyID returns the small index of a policy name.
+func (s *MemoryStore) policyID(name string) uint32 {
+	if ps := s.policies.Load(); ps != nil {
+		for i, n := range *ps {
+			if n == name {
+				return uint32(i)
+			}
+		}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var ps []string
+	if old := s.policies.Load(); old != nil {
+		ps = *old
+	}
+	for i, n := range ps {
+		if n == name {
+			return uint32(i)
+		}
+	}
+	ps = append(append([]string(nil), ps...), strings.Clone(name))
+	s.policies.Store(&ps)
+	return uint32(len(ps) - 1)
+}
+
+// Keys are split by kind so the hot path hashes fixed-size memory: an IP
+// key is the policy's index and 16 address bytes; only names hash a string.
+type ipKey struct {
+	policy uint32
+	addr   [16]byte
+}
+
+type nameKey struct {
+	policy uint32
+	kind   KeyKind
+	name   string
 }
 
 type entry struct {
-	k          mapKey
+	ip         ipKey
+	name       nameKey
+	isIP       bool
 	tat        int64
 	prev, next *entry
 }
 
 type shard struct {
-	mu   sync.Mutex
-	m    map[mapKey]*entry
-	head entry // sentinel: head.next is most recent, head.prev least
-	max  int
-	_    [40]byte // keep shards on separate cache lines
+	mu    sync.Mutex
+	ips   map[ipKey]*entry
+	names map[nameKey]*entry
+	head  entry // sentinel: head.next is most recent, head.prev least
+	max   int
+	_     [40]byte // keep shards on separate cache lines
 }
 
 var _ Store = (*MemoryStore)(nil)
@@ -160,7 +199,8 @@ func NewMemoryStore(c MemoryConfig) (*MemoryStore, error) {
 	s := &MemoryStore{seed: maphash.MakeSeed()}
 	for i := range s.shards {
 		sh := &s.shards[i]
-		sh.m = make(map[mapKey]*entry)
+		sh.ips = make(map[ipKey]*entry)
+		sh.names = make(map[nameKey]*entry)
 		sh.head.next, sh.head.prev = &sh.head, &sh.head
 		sh.max = per
 	}
@@ -179,7 +219,7 @@ func (s *MemoryStore) Len() int {
 	for i := range s.shards {
 		sh := &s.shards[i]
 		sh.mu.Lock()
-		n += len(sh.m)
+		n += sh.len()
 		sh.mu.Unlock()
 	}
 	return n
@@ -202,10 +242,10 @@ func (s *MemoryStore) shard(k *Key) *shard {
 // Take implements Store. It never fails.
 func (s *MemoryStore) Take(_ context.Context, p Policy, k Key, n int, now time.Time) (Decision, error) {
 	sh := s.shard(&k)
-	mk := mapKey{p.Name, k}
+	pid := s.policyID(p.Name)
 	nowNS := now.UnixNano()
 	sh.mu.Lock()
-	e := sh.m[mk]
+	e := sh.lookup(pid, &k)
 	var tat int64
 	if e != nil {
 		tat = e.tat
@@ -219,7 +259,7 @@ func (s *MemoryStore) Take(_ context.Context, p Policy, k Key, n int, now time.T
 			sh.pushFront(e)
 		}
 	case newTat > nowNS: // only keys with spent budget are worth tracking
-		sh.insert(mk, newTat, nowNS)
+		sh.insert(pid, &k, newTat, nowNS)
 	}
 	sh.mu.Unlock()
 	return d, nil
@@ -228,10 +268,10 @@ func (s *MemoryStore) Take(_ context.Context, p Policy, k Key, n int, now time.T
 // Reset implements Store.
 func (s *MemoryStore) Reset(_ context.Context, p Policy, k Key) error {
 	sh := s.shard(&k)
+	pid := s.policyID(p.Name)
 	sh.mu.Lock()
-	if e := sh.m[mapKey{p.Name, k}]; e != nil {
-		e.unlink()
-		delete(sh.m, e.k)
+	if e := sh.lookup(pid, &k); e != nil {
+		sh.remove(e)
 	}
 	sh.mu.Unlock()
 	return nil
@@ -248,7 +288,25 @@ func (sh *shard) pushFront(e *entry) {
 	sh.head.next = e
 }
 
-func (sh *shard) insert(mk mapKey, tat, now int64) {
+func (sh *shard) len() int { return len(sh.ips) + len(sh.names) }
+
+func (sh *shard) lookup(pid uint32, k *Key) *entry {
+	if k.Kind == KeyIP {
+		return sh.ips[ipKey{pid, k.Addr.As16()}]
+	}
+	return sh.names[nameKey{pid, k.Kind, k.Name}]
+}
+
+func (sh *shard) remove(e *entry) {
+	e.unlink()
+	if e.isIP {
+		delete(sh.ips, e.ip)
+	} else {
+		delete(sh.names, e.name)
+	}
+}
+
+func (sh *shard) insert(pid uint32, k *Key, tat, now int64) {
 	// Drop up to two idle keys (full budget: nothing to remember) from the
 	// cold end, then evict the least recently used while at the cap.
 	for i := 0; i < 2; i++ {
@@ -256,19 +314,23 @@ func (sh *shard) insert(mk mapKey, tat, now int64) {
 		if old == &sh.head || old.tat > now {
 			break
 		}
-		old.unlink()
-		delete(sh.m, old.k)
+		sh.remove(old)
 	}
 	var e *entry
-	if len(sh.m) >= sh.max {
+	if sh.len() >= sh.max {
 		e = sh.head.prev
-		e.unlink()
-		delete(sh.m, e.k)
+		sh.remove(e)
 	} else {
 		e = new(entry)
 	}
-	mk.key.Name = strings.Clone(mk.key.Name) // do not pin the request's buffers
-	*e = entry{k: mk, tat: tat}
-	sh.m[mk] = e
+	*e = entry{tat: tat}
+	if k.Kind == KeyIP {
+		e.isIP, e.ip = true, ipKey{pid, k.Addr.As16()}
+		sh.ips[e.ip] = e
+	} else {
+		// Clone so the store does not pin the request's buffers.
+		e.name = nameKey{pid, k.Kind, strings.Clone(k.Name)}
+		sh.names[e.name] = e
+	}
 	sh.pushFront(e)
 }
