@@ -89,19 +89,6 @@ func (i Item) String() string {
 	return fmt.Sprintf("item(%d)", int(i))
 }
 
-// MarshalText writes the item's number, stable across title changes.
-func (i Item) MarshalText() ([]byte, error) { return []byte(fmt.Sprint(int(i))), nil }
-
-// UnmarshalText parses what MarshalText writes.
-func (i *Item) UnmarshalText(b []byte) error {
-	var n int
-	if _, err := fmt.Sscan(string(b), &n); err != nil || n < 1 || n > len(Items) {
-		return fmt.Errorf("readiness: unknown scorecard item %q (want 1-%d)", b, len(Items))
-	}
-	*i = Item(n)
-	return nil
-}
-
 // A Finding is one thing a check saw that stands between the app and launch.
 type Finding struct {
 	// ID is the stable check ID from the catalogue, e.g. "AUTH002".

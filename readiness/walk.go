@@ -101,7 +101,8 @@ func (r Route) Wildcards() []string {
 	for _, seg := range strings.Split(r.Path, "/") {
 		if len(seg) > 2 && seg[0] == '{' && seg[len(seg)-1] == '}' {
 			name := strings.TrimSuffix(seg[1:len(seg)-1], "...")
-			if name != "$" && name != "" {
+			// ServeMux refuses other names; skip them rather than guess.
+			if name != "$" && name != "" && !strings.ContainsAny(name, "{}/") {
 				out = append(out, name)
 			}
 		}

@@ -1,0 +1,94 @@
+"use strict";
+// The portal page: no inline script, no external assets, so the page runs
+// under a strict Content-Security-Policy. It talks to the JSON API with the
+// session cookie (same origin) and never stores tokens in JS.
+const $ = (id) => document.getElementById(id);
+
+async function api(method, path, body) {
+  const opts = { method, headers: {}, credentials: "same-origin" };
+  if (body !== undefined) {
+    opts.headers["Content-Type"] = "application/json";
+    opts.body = JSON.stringify(body);
+  }
+  const res = await fetch(path, opts);
+  const type = res.headers.get("Content-Type") || "";
+  const data = type.includes("json") ? await res.json() : await res.text();
+  return { status: res.status, data };
+}
+
+function text(el, value) { el.textContent = value; }
+
+async function showTickets(client) {
+  text($("tickets-title"), "Tickets of " + client.name);
+  const { status, data } = await api("GET", "/api/clients/" + encodeURIComponent(client.id) + "/tickets");
+  const body = $("tickets");
+  body.replaceChildren();
+  if (status !== 200) return;
+  for (const t of data) {
+    const tr = document.createElement("tr");
+    tr.className = "ticket";
+    for (const v of [t.id, t.subject, t.status, t.priority]) {
+      const td = document.createElement("td");
+      text(td, String(v));
+      tr.appendChild(td);
+    }
+    body.appendChild(tr);
+  }
+}
+
+async function loadApp() {
+  const me = await api("GET", "/api/me");
+  if (me.status !== 200) {
+    $("login-view").hidden = false;
+    $("app-view").hidden = true;
+    $("logout").hidden = true;
+    text($("who"), "");
+    return;
+  }
+  text($("who"), me.data.name + " (" + me.data.role + ")");
+  $("login-view").hidden = true;
+  $("app-view").hidden = false;
+  $("logout").hidden = false;
+  let clients = [];
+  if (me.data.role === "client") {
+    const c = await api("GET", "/api/clients/" + encodeURIComponent(me.data.tenant));
+    if (c.status === 200) clients = [c.data];
+  } else {
+    const c = await api("GET", "/api/clients");
+    if (c.status === 200) clients = c.data;
+  }
+  const list = $("clients");
+  list.replaceChildren();
+  for (const c of clients) {
+    const li = document.createElement("li");
+    const b = document.createElement("button");
+    b.type = "button";
+    text(b, c.name);
+    b.addEventListener("click", () => showTickets(c));
+    li.appendChild(b);
+    list.appendChild(li);
+  }
+  if (clients.length > 0) await showTickets(clients[0]);
+  document.body.dataset.ready = "app";
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  $("login-form").addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    text($("login-error"), "");
+    const res = await api("POST", "/api/login", { email: $("email").value, password: $("password").value });
+    if (res.status === 200) {
+      $("password").value = "";
+      await loadApp();
+    } else if (res.status === 429) {
+      text($("login-error"), "Too many attempts. Try again later.");
+    } else {
+      text($("login-error"), "Email or password is wrong.");
+    }
+  });
+  $("logout").addEventListener("click", async () => {
+    await api("POST", "/api/logout");
+    await loadApp();
+  });
+  loadApp().then(() => { document.body.dataset.loaded = "1"; });
+});

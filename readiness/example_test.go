@@ -1,0 +1,71 @@
+package readiness_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"runtime/debug"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/launchready/launchready/readiness"
+)
+
+// The boot gate: refuse to serve while blockers remain.
+func ExampleGate() {
+	srv := &http.Server{
+		Addr:    "127.0.0.1:8080",
+		Handler: http.NotFoundHandler(),
+		// No timeouts: a slow client could hold connections forever.
+	}
+	target := readiness.Target{
+		Server: srv,
+		Env:    readiness.Production,
+		Build:  &debug.BuildInfo{}, // stands in for a binary built without VCS stamping
+	}
+	err := readiness.Gate(context.Background(), target, nil)
+	var blocked *readiness.BlockedError
+	if errors.As(err, &blocked) {
+		for _, f := range blocked.Report.Blockers() {
+			seen, _, _ := strings.Cut(f.Seen, ":")
+			fmt.Println(f.ID, seen)
+		}
+	}
+	// Output:
+	// DEPLOY001 the binary carries no VCS revision and no module version, so nobody can say which commit is running or what to roll back to
+	// DEPLOY003 http.Server.ReadHeaderTimeout is not set
+	// DEPLOY003 http.Server.ReadTimeout is not set
+	// DEPLOY003 http.Server.WriteTimeout is not set
+}
+
+// The test helper: the app's own go test fails while blockers remain.
+func ExampleRequire() {
+	// In the app's test file:
+	//
+	//	func TestLaunchReady(t *testing.T) {
+	//		readiness.Require(t, portal.Target(readiness.Production))
+	//	}
+	var t testing.TB = &exampleTB{}
+	srv := &http.Server{
+		Handler:           http.NotFoundHandler(),
+		ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 30 * time.Second,
+		WriteTimeout: time.Minute, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 64 << 10,
+	}
+	report := readiness.Require(t, readiness.Target{
+		Server: srv, Env: readiness.Production, ShutdownTimeout: 20 * time.Second,
+		AllowedHosts: []string{"portal.example.com"},
+	})
+	fmt.Println(report.Summary())
+	// Output: launch readiness (production): READY — 0 blockers, 0 warnings, 0 accepted
+}
+
+type exampleTB struct{ testing.TB }
+
+func (exampleTB) Helper()                   {}
+func (exampleTB) Errorf(f string, a ...any) { fmt.Fprintf(os.Stdout, f+"\n", a...) }
+func (exampleTB) FailNow()                  {}
+func (exampleTB) Logf(string, ...any)       {}
+func (exampleTB) Context() context.Context  { return context.Background() }

@@ -1,0 +1,136 @@
+package session
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/alexedwards/scs/v2"
+)
+
+// Keys under which the lifecycle stores its values in the session.
+const (
+	keyUser     = "launchready.user"
+	keyAuthTime = "launchready.auth" // Unix nanoseconds, an int64 (gob-safe)
+)
+
+// ErrNoUserID is returned by Login for an empty user ID.
+var ErrNoUserID = errors.New("session: Login needs a non-empty user ID")
+
+// ErrNotIterable is returned by LogoutEverywhere when the store cannot list
+// its sessions (it implements neither scs.IterableStore nor
+// scs.IterableCtxStore).
+var ErrNotIterable = errors.New("session: the store cannot list its sessions; LogoutEverywhere needs an scs.IterableStore")
+
+// Login signs userID in on the request's session: it gives the session a
+// new token (the token the browser had before, possibly planted by an
+// attacker, is deleted from the store: session fixation), restarts the
+// absolute lifetime, and records the user ID and the authentication time.
+// Call it only after the credentials were verified, from a handler behind
+// Handler. The new cookie is written with the response. The auth time is
+// time.Now(), like every clock reading of scs (tests use testing/synctest).
+func (m *Manager) Login(ctx context.Context, userID string) error {
+	if userID == "" {
+		return ErrNoUserID
+	}
+	if err := m.sm.RenewToken(ctx); err != nil {
+		return fmt.Errorf("session: renewing the token at login: %w", err)
+	}
+	m.sm.Put(ctx, keyUser, userID)
+	m.sm.Put(ctx, keyAuthTime, time.Now().UnixNano())
+	return nil
+}
+
+// RenewToken gives the session a new token and deletes the old one from
+// the store, keeping the data. Call it at every privilege change (role
+// granted, password, email or MFA changed, sudo mode entered), as OWASP
+// asks: https://cheatsheetseries.owasp.org/cheatsheets/Session_Management_Cheat_Sheet.html#renew-the-session-id-after-any-privilege-level-change
+func (m *Manager) RenewToken(ctx context.Context) error {
+	if err := m.sm.RenewToken(ctx); err != nil {
+		return fmt.Errorf("session: renewing the token: %w", err)
+	}
+	return nil
+}
+
+// Logout destroys the session: it is deleted from the store, so the token
+// stops working at once wherever it was copied to, and the response expires
+// the cookie.
+func (m *Manager) Logout(ctx context.Context) error {
+	if err := m.sm.Destroy(ctx); err != nil {
+		return fmt.Errorf("session: destroying the session at logout: %w", err)
+	}
+	return nil
+}
+
+// LogoutEverywhere deletes every session of userID from the store (after a
+// password change, or when an account is disabled) and returns how many it
+// deleted. It needs a store that can list its sessions (scs.IterableStore
+// or scs.IterableCtxStore, as memstore) and returns ErrNotIterable otherwise. It reads
+// every session, so it costs O(sessions). A request of that user in flight
+// at the same moment can still save its session back (last write wins):
+// disable the account in the app's database too where that matters.
+func (m *Manager) LogoutEverywhere(ctx context.Context, userID string) (int, error) {
+	if userID == "" {
+		return 0, ErrNoUserID
+	}
+	var all map[string][]byte
+	var err error
+	switch s := m.sm.Store.(type) {
+	case scs.IterableCtxStore:
+		all, err = s.AllCtx(ctx)
+	case scs.IterableStore:
+		all, err = s.All()
+	default:
+		return 0, ErrNotIterable
+	}
+	if err != nil {
+		return 0, fmt.Errorf("session: listing sessions: %w", err)
+	}
+	n := 0
+	// Keys are used as the store holds them (hashed when tokens are hashed),
+	// so scs's Iterate/Destroy, which would hash them again, is not used.
+	for key, b := range all {
+		_, values, err := m.sm.Codec.Decode(b)
+		if err != nil {
+			continue // not ours to judge; leave it to expire
+		}
+		if id, _ := values[keyUser].(string); id != userID {
+			continue
+		}
+		if cs, ok := m.sm.Store.(scs.CtxStore); ok {
+			err = cs.DeleteCtx(ctx, key)
+		} else {
+			err = m.sm.Store.Delete(key)
+		}
+		if err != nil {
+			return n, fmt.Errorf("session: deleting a session: %w", err)
+		}
+		n++
+	}
+	return n, nil
+}
+
+// User returns the signed-in user of the request's session and when they
+// authenticated. ok is false for an anonymous session, and also when the
+// request did not pass through this manager's Handler (a wiring mistake
+// fails closed: the request is treated as anonymous).
+func (m *Manager) User(r *http.Request) (id string, authTime time.Time, ok bool) {
+	return m.UserContext(r.Context())
+}
+
+// UserContext is User for a context that came from a request behind Handler.
+func (m *Manager) UserContext(ctx context.Context) (id string, authTime time.Time, ok bool) {
+	defer func() {
+		if recover() != nil { // scs panics when the context has no session
+			id, authTime, ok = "", time.Time{}, false
+		}
+	}()
+	id, _ = m.sm.Get(ctx, keyUser).(string)
+	if id == "" {
+		return "", time.Time{}, false
+	}
+	ns, _ := m.sm.Get(ctx, keyAuthTime).(int64)
+	return id, time.Unix(0, ns), true
+}
