@@ -28,10 +28,21 @@ func rateRouteKind(rt Route) (ratelimit.Kind, bool) {
 		}
 		return false
 	}
+	is := func(words ...string) bool {
+		for _, s := range segs {
+			for _, w := range words {
+				if s == w {
+					return true
+				}
+			}
+		}
+		return false
+	}
 	switch {
 	case rt.Mutating() && (has("reset", "forgot", "recover") && (has("password", "passwd", "pwd") || has("forgot", "reset-password", "password-reset"))):
 		return ratelimit.KindPasswordReset, true
-	case rt.Mutating() && has("login", "signin", "sign-in", "sign_in", "logon", "authenticate"):
+	case rt.Mutating() && has("login", "signin", "sign-in", "sign_in", "logon", "authenticate"),
+		rt.Method == "POST" && is("session", "sessions", "token"):
 		return ratelimit.KindLogin, true
 	case rt.Mutating() && has("upload"):
 		return ratelimit.KindUpload, true

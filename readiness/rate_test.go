@@ -91,6 +91,8 @@ func TestRateChecksBadConfig(t *testing.T) {
 	inv.Handle("POST /api/forgot-password", denyLogin)
 	inv.Handle("POST /files/upload", denyLogin)
 	inv.Handle("GET /api/export.csv", denyLogin)
+	inv.Handle("POST /oauth/token", denyLogin)
+	inv.Handle("DELETE /api/sessions", denyLogin) // logout-like: not an attempt to guess
 	inv.Handle("POST /auth/signin", loose.Limit(ratelimit.KindLogin,
 		ratelimit.Policy{Name: "signin", Rate: rate.Every(time.Second), Burst: 100}, denyLogin, ratelimit.ByIP()))
 
@@ -98,6 +100,7 @@ func TestRateChecksBadConfig(t *testing.T) {
 	target.Checks = []readiness.Check{readiness.LoginRateProbe{}}
 	assert.Equal(t, []string{
 		"RATE001 POST /api/login",
+		"RATE001 POST /oauth/token",
 		"RATE002 POST /api/forgot-password",
 		"RATE003 GET /api/export.csv",
 		"RATE003 POST /files/upload",
