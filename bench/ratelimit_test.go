@@ -132,11 +132,20 @@ func BenchmarkRateMiddleware(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	// The Login preset on a clock that advances one refill interval per
+	// request: every request is allowed with the same header values, the
+	// steady state of a real limit whose header values are cached.
+	t := time.Unix(1_800_000_000, 0)
+	login, err := ratelimit.New(ratelimit.Config{Now: func() time.Time { t = t.Add(30 * time.Second); return t }})
+	if err != nil {
+		b.Fatal(err)
+	}
 	for _, m := range []struct {
 		name string
 		h    http.Handler
 	}{
 		{"launchready", l.Limit(ratelimit.KindCustom, benchPolicy, next, ratelimit.ByIP())},
+		{"launchready-login-preset", login.Login(next, ratelimit.ByIP())},
 		{"go-chi-httprate", httprate.LimitByIP(benchLimit, time.Hour)(next)},
 	} {
 		b.Run(m.name, func(b *testing.B) {

@@ -9,6 +9,7 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 )
 
@@ -199,7 +200,7 @@ func (l *Limiter) handler(kind Kind, p Policy, next http.Handler, by By, more []
 		panic("ratelimit: nil next handler")
 	}
 	h := &Handler{l: l, kind: kind, policy: p, keys: keys, next: next, fail: l.fail.effective(kind)}
-	h.policyHeader = []string{fmt.Sprintf("%q;q=%d;w=%d", p.Name, p.Burst, int64((p.Window()+time.Second-1)/time.Second))}
+	h.policyHeader = newHeaderSet(p)
 	return h
 }
 
@@ -212,7 +213,7 @@ type Handler struct {
 	keys         []By
 	next         http.Handler
 	fail         FailMode
-	policyHeader []string
+	policyHeader *headerSet
 	failures     bool
 }
 
@@ -336,7 +337,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.next.ServeHTTP(w, r)
 }
 
-func (l *Limiter) writeReject(w http.ResponseWriter, r *http.Request, p Policy, d Decision, rej *Rejection, policyHeader []string) {
+func (l *Limiter) writeReject(w http.ResponseWriter, r *http.Request, p Policy, d Decision, rej *Rejection, policyHeader *headerSet) {
 	hdr := w.Header()
 	if rej.Status == http.StatusTooManyRequests {
 		setRateLimitHeaders(hdr, p, d, policyHeader)
@@ -359,19 +360,62 @@ func monotonicNow() func() time.Time {
 
 func ceilSeconds(d time.Duration) int64 { return int64((d + time.Second - 1) / time.Second) }
 
+// headerSet holds a limit's RateLimit-Policy value and caches its RateLimit
+// values, so that writing the headers does not allocate once warm.
+type headerSet struct {
+	policy []string
+	name   string
+	window int64 // seconds, rounded up
+	slots  []atomic.Pointer[[]string]
+}
+
+// maxHeaderSlots bounds the cache: (burst+1)·(window+1) values.
+const maxHeaderSlots = 4096
+
+func newHeaderSet(p Policy) *headerSet {
+	w := ceilSeconds(p.Window())
+	hs := &headerSet{
+		policy: []string{fmt.Sprintf("%q;q=%d;w=%d", p.Name, p.Burst, w)},
+		name:   p.Name,
+		window: w,
+	}
+	if n := (int64(p.Burst) + 1) * (w + 1); p.Burst < maxHeaderSlots && w < maxHeaderSlots && n <= maxHeaderSlots {
+		hs.slots = make([]atomic.Pointer[[]string], n)
+	}
+	return hs
+}
+
+func (hs *headerSet) rateLimit(remaining int, reset int64) []string {
+	idx := int64(-1)
+	if hs.slots != nil && remaining >= 0 && reset >= 0 && reset <= hs.window && int64(remaining) < int64(len(hs.slots))/(hs.window+1) {
+		idx = int64(remaining)*(hs.window+1) + reset
+		if v := hs.slots[idx].Load(); v != nil {
+			return *v
+		}
+	}
+	var buf [96]byte
+	b := append(buf[:0], '"')
+	b = append(b, hs.name...)
+	b = append(b, `";r=`...)
+	b = strconv.AppendInt(b, int64(remaining), 10)
+	b = append(b, ";t="...)
+	b = strconv.AppendInt(b, reset, 10)
+	v := []string{string(b)}
+	if idx >= 0 {
+		pv := new([]string)
+		*pv = v
+		hs.slots[idx].Store(pv)
+	}
+	return v
+}
+
 // setRateLimitHeaders writes the IETF draft (draft-ietf-httpapi-ratelimit-
 // headers) fields: RateLimit-Policy: "login";q=10;w=300 and
 // RateLimit: "login";r=3;t=12 (remaining, seconds until the budget is full).
-func setRateLimitHeaders(h http.Header, p Policy, d Decision, policyHeader []string) {
-	h["Ratelimit-Policy"] = policyHeader
-	var buf [96]byte
-	b := append(buf[:0], '"')
-	b = append(b, p.Name...)
-	b = append(b, `";r=`...)
-	b = strconv.AppendInt(b, int64(d.Remaining), 10)
-	b = append(b, ";t="...)
-	b = strconv.AppendInt(b, ceilSeconds(d.Reset), 10)
-	h.Set("Ratelimit", string(b))
+// The values are shared, cached slices: callers must not modify them.
+func setRateLimitHeaders(h http.Header, _ Policy, d Decision, hs *headerSet) {
+	h["Ratelimit-Policy"] = hs.policy
+	h["Ratelimit"] = hs.rateLimit(d.Remaining, ceilSeconds(d.Reset))
 }
 
 var problems = map[int]string{
