@@ -2,7 +2,6 @@ package bench
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -16,6 +15,8 @@ import (
 	"github.com/launchready/launchready/authz"
 	"github.com/launchready/launchready/cors"
 	"github.com/launchready/launchready/monitor"
+	"github.com/launchready/launchready/ratelimit"
+	"github.com/launchready/launchready/redact"
 	"github.com/launchready/launchready/session"
 	"github.com/launchready/launchready/validate"
 )
@@ -23,9 +24,10 @@ import (
 // The full chain: what a portal built on the kit runs for every request,
 // outermost first —
 //
-//	recovery → counters → security headers → CORS + cross-origin protection
-//	→ session load/save → audit (memory sink) → authz.Mux (role + object
-//	policy) → per-route path rules or body validation → handler
+//	access log (redacting JSON handler to io.Discard) → recovery → counters
+//	→ security headers → CORS + cross-origin protection → session load/save
+//	→ audit (memory sink) → authz.Mux (role + object policy) → rate limit
+//	per principal → path rules, or body validation → handler
 //
 // against the bare handler: the same handlers on a plain http.ServeMux, the
 // POST handler decoding its body with a plain json.Decoder (it would decode
@@ -104,13 +106,21 @@ func chainKit(b *testing.B) (http.Handler, *http.Cookie) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	limits, err := ratelimit.New(ratelimit.Config{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	byPrincipal := ratelimit.ByPrincipal(func(r *http.Request) string {
+		p, _ := authz.PrincipalFrom(r.Context())
+		return p.ID
+	})
 	clientPolicy := authz.Role("client", "support").Object(chainLoader, authz.SameTenant)
-	mux.Handle("GET /api/clients/{id}", clientPolicy,
-		validate.Path(validate.Rules{"id": validate.Slug}, http.HandlerFunc(chainGetClient)))
-	mux.Handle("POST /api/clients/{id}/tickets", clientPolicy,
+	mux.Handle("GET /api/clients/{id}", clientPolicy, limits.Limit(ratelimit.KindCustom, benchPolicy,
+		validate.Path(validate.Rules{"id": validate.Slug}, http.HandlerFunc(chainGetClient)), byPrincipal))
+	mux.Handle("POST /api/clients/{id}/tickets", clientPolicy, limits.Limit(ratelimit.KindCustom, benchPolicy,
 		validate.Path(validate.Rules{"id": validate.Slug}, validate.JSON(func(w http.ResponseWriter, _ *http.Request, in *chainTicket) {
 			chainCreated(w, in)
-		}, nil)))
+		}, nil)), byPrincipal))
 
 	aud, err := audit.New(audit.Config{Sink: &discardSink{}})
 	if err != nil {
@@ -133,6 +143,8 @@ func chainKit(b *testing.B) (http.Handler, *http.Cookie) {
 	h = headers.Handler(h)
 	h = monitor.NewCounters().Handler(h)
 	h = monitor.Recover(quiet).Handler(h)
+	h = redact.NewAccessLog(h, redact.AccessLogConfig{
+		Logger: slog.New(redact.NewHandler(slog.NewJSONHandler(io.Discard, nil), nil))})
 
 	// Sign in once through the session middleware.
 	login := sess.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -228,5 +240,3 @@ func BenchmarkChain(b *testing.B) {
 		}
 	})
 }
-
-var _ = context.Background
