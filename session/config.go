@@ -83,7 +83,13 @@ type Config struct {
 	// read the store can then replay every session. Reported (SESS009).
 	InsecureRawTokensInStore bool
 
-	// Codec encodes session data for the store. Nil: scs's gob codec.
+	// Codec encodes session data for the store. Nil: a compact binary
+	// codec for string, int, int64, bool, float64, []byte and time.Time
+	// values, using scs's gob codec (scs.GobCodec) for sessions holding any
+	// other type; it also reads sessions saved with gob. It saves the ~230
+	// allocations per request of gob's per-session type descriptions. Set
+	// scs.GobCodec{} to write gob only (e.g. before rolling back to a
+	// version without this codec).
 	Codec scs.Codec
 
 	// ErrorHandler answers a request whose session could not be loaded or

@@ -38,6 +38,7 @@ func New(cfg Config) (*Manager, error) {
 	if cfg.Store != nil {
 		sm.Store = cfg.Store
 	}
+	sm.Codec = compactCodec{}
 	if cfg.Codec != nil {
 		sm.Codec = cfg.Codec
 	}
