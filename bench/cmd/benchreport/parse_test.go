@@ -79,6 +79,7 @@ BenchmarkChain/GET        overhead-ns      <= 5000  issue 12
 BenchmarkChain/GET        overhead-allocs  <= 25    issue 12
 BenchmarkRateAllow        ratio:fastest    <= 0.8   issue 5
 BenchmarkRateAllow        allocs           <= 0     issue 5
+BenchmarkRateAllow        ns@ulule         <= 100
 BenchmarkRateHeap1MKeys   ratio:ulule      <= 0.5
 BenchmarkRateHeap1MKeys   metric:heapMB    <= 20
 BenchmarkScan             speedup:gitleaks >= 2     issue 8
@@ -91,9 +92,9 @@ func TestTargetsAndOverhead(t *testing.T) {
 	require.NoError(t, err)
 	ts, err := ParseTargets(strings.NewReader(targetsSample))
 	require.NoError(t, err)
-	require.Len(t, ts, 9)
+	require.Len(t, ts, 10)
 	assert.Equal(t, Target{Group: "BenchmarkChain/GET", Measure: "overhead-ns", AtMost: true, Limit: 5000, Source: "issue 12", Line: 3}, ts[0])
-	assert.False(t, ts[6].AtMost)
+	assert.False(t, ts[7].AtMost)
 
 	var b bytes.Buffer
 	Write(&b, rs, Meta{Targets: ts})
@@ -103,6 +104,7 @@ func TestTargetsAndOverhead(t *testing.T) {
 		"| BenchmarkChain/GET | overhead-allocs | ≤ 25 | 16 | ✅ met | issue 12 |",
 		"| BenchmarkRateAllow | ratio:fastest | ≤ 0.8 | 0.50× (0.50–0.50) vs sethvargo | ✅ met | issue 5 |",
 		"| BenchmarkRateAllow | allocs | ≤ 0 | 0 | ✅ met | issue 5 |",
+		"| BenchmarkRateAllow | ns@ulule | ≤ 100 | 300.0 ns | ❌ not met |  |",
 		"| BenchmarkRateHeap1MKeys | ratio:ulule | ≤ 0.5 | 0.05× (0.05–0.05) vs ulule | ✅ met |  |",
 		"| BenchmarkRateHeap1MKeys | metric:heapMB | ≤ 20 | 12.5 heapMB | ✅ met |  |",
 		"| BenchmarkScan | speedup:gitleaks | ≥ 2 | 4.00× (4.00–4.00) vs gitleaks | ✅ met | issue 8 |",
@@ -124,6 +126,8 @@ func TestParseTargetsRejects(t *testing.T) {
 		{"BenchmarkX ratio: <= 1\n", `line 1: unknown measure "ratio:"`},
 		{"\nBenchmarkX ns < 1\n", `line 2: comparison "<" is neither <= nor >=`},
 		{"BenchmarkX ns <= NaN\n", `line 1: limit "NaN" is not a finite number`},
+		{"BenchmarkX ratio:x@y <= 1\n", `line 1: measure "ratio:x@y": @<impl> goes only with`},
+		{"BenchmarkX ns@ <= 1\n", `line 1: measure "ns@": @<impl> goes only with`},
 	} {
 		_, err := ParseTargets(strings.NewReader(c.in))
 		if assert.Error(t, err, c.in) {

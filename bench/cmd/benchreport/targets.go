@@ -30,6 +30,9 @@ import (
 //	ns, allocs, bytes median ns/op, allocs/op, B/op
 //	overhead-ns, overhead-allocs, overhead-bytes   ours − impl=bare
 //	metric:<unit>     the median of a custom metric (e.g. heapMB)
+//
+// ns, allocs, bytes and metric:<unit> take an optional @<impl> to measure
+// another implementation of ours instead (allocs@launchready-login-preset).
 type Target struct {
 	Group   string
 	Measure string
@@ -76,6 +79,12 @@ func ParseTargets(r io.Reader) ([]Target, error) {
 }
 
 func checkMeasure(m string) error {
+	if base, impl, ok := strings.Cut(m, "@"); ok {
+		if impl == "" || strings.HasPrefix(base, "ratio:") || strings.HasPrefix(base, "speedup:") || strings.HasPrefix(base, "overhead-") {
+			return fmt.Errorf("measure %q: @<impl> goes only with ns, allocs, bytes and metric:<unit>", m)
+		}
+		m = base
+	}
 	switch m {
 	case "ns", "allocs", "bytes", "overhead-ns", "overhead-allocs", "overhead-bytes":
 		return nil
@@ -99,17 +108,21 @@ func evaluate(groups map[string]*group, t Target) (v float64, shown string, ok b
 	if g.byImpl[ours] == nil && len(g.impls) == 1 {
 		self = g.impls[0]
 	}
+	measure := t.Measure
+	if base, impl, ok := strings.Cut(measure, "@"); ok {
+		measure, self = base, impl
+	}
 	mine := g.byImpl[self]
 	if mine == nil {
 		return 0, "", false
 	}
-	if peer, ok := strings.CutPrefix(t.Measure, "ratio:"); ok {
+	if peer, ok := strings.CutPrefix(measure, "ratio:"); ok {
 		return ratioOf(g, peer, false)
 	}
-	if peer, ok := strings.CutPrefix(t.Measure, "speedup:"); ok {
+	if peer, ok := strings.CutPrefix(measure, "speedup:"); ok {
 		return ratioOf(g, peer, true)
 	}
-	if unit, ok := strings.CutPrefix(t.Measure, "metric:"); ok {
+	if unit, ok := strings.CutPrefix(measure, "metric:"); ok {
 		s := summarize(mine, unit)
 		if s.n == 0 {
 			return 0, "", false
@@ -117,7 +130,7 @@ func evaluate(groups map[string]*group, t Target) (v float64, shown string, ok b
 		return s.median, fmtValue(s.median, unit), true
 	}
 	s := summarize(mine, "ns/op")
-	switch t.Measure {
+	switch measure {
 	case "ns":
 		return s.median, fmtValue(s.median, "ns/op"), s.n > 0
 	case "allocs":
@@ -129,7 +142,7 @@ func evaluate(groups map[string]*group, t Target) (v float64, shown string, ok b
 		return 0, "", false
 	}
 	b := summarize(g.byImpl[bare], "ns/op")
-	switch t.Measure {
+	switch measure {
 	case "overhead-ns":
 		d := s.median - b.median
 		return d, fmtValue(d, "ns/op"), s.n > 0 && b.n > 0
