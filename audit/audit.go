@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 	"unicode/utf8"
@@ -203,11 +204,14 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func (a *Auditor) record(aw *auditWriter, r *http.Request, status int) Record {
 	rec := Record{Kind: "request", Method: r.Method, Status: status, Outcome: OutcomeOf(status)}
 	rec.Route = r.Pattern
-	if p := aw.route.Load(); p != nil {
-		rec.Route = *p
+	aw.mu.Lock()
+	route, hasRoute, id, tenant, hasPrincipal := aw.route, aw.hasRoute, aw.id, aw.tenant, aw.hasPrincipal
+	aw.mu.Unlock()
+	if hasRoute {
+		rec.Route = route
 	}
-	if p := aw.principal.Load(); p != nil {
-		rec.PrincipalID, rec.Tenant = p[0], p[1]
+	if hasPrincipal {
+		rec.PrincipalID, rec.Tenant = id, tenant
 	} else if a.cfg.Principal != nil {
 		rec.PrincipalID, rec.Tenant = a.cfg.Principal(r)
 	}
@@ -222,9 +226,14 @@ func (a *Auditor) record(aw *auditWriter, r *http.Request, status int) Record {
 // final status from the handler.
 type auditWriter struct {
 	http.ResponseWriter
-	status    int
-	route     atomic.Pointer[string]
-	principal atomic.Pointer[[2]string]
+	status int
+	// The annotations are guarded by mu rather than held in atomic
+	// pointers, which would allocate on every request.
+	mu           sync.Mutex
+	route        string
+	hasRoute     bool
+	id, tenant   string
+	hasPrincipal bool
 }
 
 func (w *auditWriter) WriteHeader(code int) {
@@ -245,11 +254,19 @@ func (w *auditWriter) Write(b []byte) (int, error) {
 func (w *auditWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // SetRoute records the matched route pattern (called by the inventory).
-func (w *auditWriter) SetRoute(pattern string) { w.route.Store(&pattern) }
+func (w *auditWriter) SetRoute(pattern string) {
+	w.mu.Lock()
+	w.route, w.hasRoute = pattern, true
+	w.mu.Unlock()
+}
 
 // SetPrincipal records who is acting (called by the inventory after
 // authentication).
-func (w *auditWriter) SetPrincipal(id, tenant string) { w.principal.Store(&[2]string{id, tenant}) }
+func (w *auditWriter) SetPrincipal(id, tenant string) {
+	w.mu.Lock()
+	w.id, w.tenant, w.hasPrincipal = id, tenant, true
+	w.mu.Unlock()
+}
 
 const maxObjectLen = 128
 

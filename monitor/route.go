@@ -2,7 +2,7 @@ package monitor
 
 import (
 	"net/http"
-	"sync/atomic"
+	"sync"
 )
 
 // statusWriter records the status code and the route pattern announced by
@@ -12,7 +12,11 @@ type statusWriter struct {
 	http.ResponseWriter
 	status  int
 	written bool
-	route   atomic.Pointer[string]
+	// route is guarded by mu rather than held in an atomic pointer, which
+	// would allocate on every request.
+	mu       sync.Mutex
+	route    string
+	hasRoute bool
 }
 
 func (w *statusWriter) WriteHeader(code int) {
@@ -39,13 +43,20 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // SetRoute records the matched route pattern. The route inventory calls it.
-func (w *statusWriter) SetRoute(pattern string) { w.route.Store(&pattern) }
+func (w *statusWriter) SetRoute(pattern string) {
+	w.mu.Lock()
+	w.route, w.hasRoute = pattern, true
+	w.mu.Unlock()
+}
 
 // Route returns the pattern announced through SetRoute, or r.Pattern when
 // the middleware sits inside the mux, or "".
 func (w *statusWriter) routeOf(r *http.Request) string {
-	if p := w.route.Load(); p != nil {
-		return *p
+	w.mu.Lock()
+	route, ok := w.route, w.hasRoute
+	w.mu.Unlock()
+	if ok {
+		return route
 	}
 	return r.Pattern
 }
