@@ -94,21 +94,33 @@ func chainBare() http.Handler {
 	return mux
 }
 
-// chainKit is the app on the kit; it returns the handler and a session
-// cookie of a signed-in client user of client-a.
-func chainKit(b *testing.B) (http.Handler, *http.Cookie) {
+// chainLayers are the kit's layers in the chain, outermost first; a layer
+// named in chainKit's without is left out (the session's: authz then
+// authenticates every request as the same user; the authz Mux's: a plain
+// ServeMux routes).
+var chainLayers = []string{"accesslog", "recovery", "counters", "headers", "cors", "session", "audit", "authz", "ratelimit", "validate"}
+
+// chainKit is the app on the kit, without the named layer ("" for the whole
+// chain); it returns the handler and a session cookie of a signed-in client
+// user of client-a.
+func chainKit(b *testing.B, without string) (http.Handler, *http.Cookie) {
 	b.Helper()
+	has := func(layer string) bool { return layer != without }
 	sess, err := session.New(session.Config{Store: memstore.NewWithCleanupInterval(0)})
 	if err != nil {
 		b.Fatal(err)
 	}
-	mux, err := authz.NewMux(authz.Config{Authenticate: func(r *http.Request) (authz.Principal, error) {
+	authenticate := func(r *http.Request) (authz.Principal, error) {
 		id, _, ok := sess.User(r)
 		if !ok {
 			return authz.Principal{}, authz.ErrUnauthenticated
 		}
 		return chainUsers[id], nil
-	}})
+	}
+	if !has("session") {
+		authenticate = func(*http.Request) (authz.Principal, error) { return chainUsers["u-alice"], nil }
+	}
+	mux, err := authz.NewMux(authz.Config{Authenticate: authenticate})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -120,13 +132,30 @@ func chainKit(b *testing.B) (http.Handler, *http.Cookie) {
 		p, _ := authz.PrincipalFrom(r.Context())
 		return p.ID
 	})
+	route := func(h http.Handler) http.Handler {
+		if has("validate") {
+			h = validate.Path(validate.Rules{"id": validate.Slug}, h)
+		}
+		if has("ratelimit") {
+			h = limits.Limit(ratelimit.KindCustom, chainLimit, h, byPrincipal)
+		}
+		return h
+	}
+	post := http.Handler(validate.JSON(func(w http.ResponseWriter, _ *http.Request, in *chainTicket) { chainCreated(w, in) }, nil))
+	if !has("validate") {
+		post = chainBare() // its POST handler decodes plainly
+	}
+	var h http.Handler = mux
 	clientPolicy := authz.Role("client", "support").Object(chainLoader, authz.SameTenant)
-	mux.Handle("GET /api/clients/{id}", clientPolicy, limits.Limit(ratelimit.KindCustom, chainLimit,
-		validate.Path(validate.Rules{"id": validate.Slug}, http.HandlerFunc(chainGetClient)), byPrincipal))
-	mux.Handle("POST /api/clients/{id}/tickets", clientPolicy, limits.Limit(ratelimit.KindCustom, chainLimit,
-		validate.Path(validate.Rules{"id": validate.Slug}, validate.JSON(func(w http.ResponseWriter, _ *http.Request, in *chainTicket) {
-			chainCreated(w, in)
-		}, nil)), byPrincipal))
+	if has("authz") {
+		mux.Handle("GET /api/clients/{id}", clientPolicy, route(http.HandlerFunc(chainGetClient)))
+		mux.Handle("POST /api/clients/{id}/tickets", clientPolicy, route(post))
+	} else {
+		plain := http.NewServeMux()
+		plain.Handle("GET /api/clients/{id}", route(http.HandlerFunc(chainGetClient)))
+		plain.Handle("POST /api/clients/{id}/tickets", route(post))
+		h = plain
+	}
 
 	aud, err := audit.New(audit.Config{Sink: &discardSink{}})
 	if err != nil {
@@ -142,15 +171,23 @@ func chainKit(b *testing.B) (http.Handler, *http.Cookie) {
 		b.Fatal(err)
 	}
 	quiet := monitor.SlogReporter{Logger: slog.New(slog.DiscardHandler)}
-	var h http.Handler = mux
-	h = aud.Handler(h)
-	h = sess.Handler(h)
-	h = policy.Handler(h)
-	h = headers.Handler(h)
-	h = monitor.NewCounters().Handler(h)
-	h = monitor.Recover(quiet).Handler(h)
-	h = redact.NewAccessLog(h, redact.AccessLogConfig{
-		Logger: slog.New(redact.NewHandler(slog.NewJSONHandler(io.Discard, nil), nil))})
+	wrap := map[string]func(http.Handler) http.Handler{
+		"audit":    aud.Handler,
+		"session":  sess.Handler,
+		"cors":     func(h http.Handler) http.Handler { return policy.Handler(h) },
+		"headers":  func(h http.Handler) http.Handler { return headers.Handler(h) },
+		"counters": monitor.NewCounters().Handler,
+		"recovery": func(h http.Handler) http.Handler { return monitor.Recover(quiet).Handler(h) },
+		"accesslog": func(h http.Handler) http.Handler {
+			return redact.NewAccessLog(h, redact.AccessLogConfig{
+				Logger: slog.New(redact.NewHandler(slog.NewJSONHandler(io.Discard, nil), nil))})
+		},
+	}
+	for i := len(chainLayers) - 1; i >= 0; i-- {
+		if fn := wrap[chainLayers[i]]; fn != nil && has(chainLayers[i]) {
+			h = fn(h)
+		}
+	}
 
 	// Sign in once through the session middleware.
 	login := sess.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -195,54 +232,73 @@ func (w *chainWriter) reset() {
 // POST of a ticket, through the whole kit (impl=launchready) and bare
 // (impl=bare). The report's overhead section shows the difference.
 func BenchmarkChain(b *testing.B) {
-	kit, cookie := chainKit(b)
-	impls := []struct {
-		name string
-		h    http.Handler
-	}{{"launchready", kit}, {"bare", chainBare()}}
+	kit, cookie := chainKit(b, "")
+	impls := []chainImpl{{"launchready", kit, cookie}, {"bare", chainBare(), cookie}}
+	b.Run("GET", func(b *testing.B) { chainGET(b, impls) })
+	b.Run("POST", func(b *testing.B) { chainPOST(b, impls) })
+}
 
-	b.Run("GET", func(b *testing.B) {
-		for _, impl := range impls {
-			b.Run("impl="+impl.name, func(b *testing.B) {
-				r := httptest.NewRequest(http.MethodGet, chainOrigin+"/api/clients/client-a", nil)
-				r.RemoteAddr = "203.0.113.9:4242"
-				r.AddCookie(cookie)
-				r.Header.Set("Sec-Fetch-Site", "same-origin")
-				w := &chainWriter{benchWriter: benchWriter{h: http.Header{}}}
-				b.ReportAllocs()
-				for b.Loop() {
-					w.reset()
-					impl.h.ServeHTTP(w, r)
-					if w.code != http.StatusOK {
-						b.Fatalf("status %d", w.code)
-					}
+// BenchmarkChainLayers: the GET through the whole kit (impl=launchready)
+// and through the kit without one layer (impl=without), so the report's
+// overhead section shows what each layer costs in the chain. No target.
+func BenchmarkChainLayers(b *testing.B) {
+	kit, cookie := chainKit(b, "")
+	for _, layer := range chainLayers {
+		without, withoutCookie := chainKit(b, layer)
+		b.Run("GET/layer="+layer, func(b *testing.B) {
+			chainGET(b, []chainImpl{{"launchready", kit, cookie}, {"without", without, withoutCookie}})
+		})
+	}
+}
+
+type chainImpl struct {
+	name   string
+	h      http.Handler
+	cookie *http.Cookie // of the signed-in user, for h's session store
+}
+
+func chainGET(b *testing.B, impls []chainImpl) {
+	for _, impl := range impls {
+		b.Run("impl="+impl.name, func(b *testing.B) {
+			r := httptest.NewRequest(http.MethodGet, chainOrigin+"/api/clients/client-a", nil)
+			r.RemoteAddr = "203.0.113.9:4242"
+			r.AddCookie(impl.cookie)
+			r.Header.Set("Sec-Fetch-Site", "same-origin")
+			w := &chainWriter{benchWriter: benchWriter{h: http.Header{}}}
+			b.ReportAllocs()
+			for b.Loop() {
+				w.reset()
+				impl.h.ServeHTTP(w, r)
+				if w.code != http.StatusOK {
+					b.Fatalf("status %d", w.code)
 				}
-			})
-		}
-	})
-	b.Run("POST", func(b *testing.B) {
-		for _, impl := range impls {
-			b.Run("impl="+impl.name, func(b *testing.B) {
-				body := bytes.NewReader(chainTicketBody)
-				r := httptest.NewRequest(http.MethodPost, chainOrigin+"/api/clients/client-a/tickets", body)
-				r.RemoteAddr = "203.0.113.9:4242"
-				r.AddCookie(cookie)
-				r.Header.Set("Content-Type", "application/json")
-				r.Header.Set("Origin", chainOrigin)
-				r.Header.Set("Sec-Fetch-Site", "same-origin")
-				w := &chainWriter{benchWriter: benchWriter{h: http.Header{}}}
-				b.ReportAllocs()
-				for b.Loop() {
-					w.reset()
-					body.Reset(chainTicketBody)
-					r.Body = io.NopCloser(body)
-					r.ContentLength = int64(len(chainTicketBody))
-					impl.h.ServeHTTP(w, r)
-					if w.code != http.StatusCreated {
-						b.Fatalf("status %d", w.code)
-					}
+			}
+		})
+	}
+}
+
+func chainPOST(b *testing.B, impls []chainImpl) {
+	for _, impl := range impls {
+		b.Run("impl="+impl.name, func(b *testing.B) {
+			body := bytes.NewReader(chainTicketBody)
+			r := httptest.NewRequest(http.MethodPost, chainOrigin+"/api/clients/client-a/tickets", body)
+			r.RemoteAddr = "203.0.113.9:4242"
+			r.AddCookie(impl.cookie)
+			r.Header.Set("Content-Type", "application/json")
+			r.Header.Set("Origin", chainOrigin)
+			r.Header.Set("Sec-Fetch-Site", "same-origin")
+			w := &chainWriter{benchWriter: benchWriter{h: http.Header{}}}
+			b.ReportAllocs()
+			for b.Loop() {
+				w.reset()
+				body.Reset(chainTicketBody)
+				r.Body = io.NopCloser(body)
+				r.ContentLength = int64(len(chainTicketBody))
+				impl.h.ServeHTTP(w, r)
+				if w.code != http.StatusCreated {
+					b.Fatalf("status %d", w.code)
 				}
-			})
-		}
-	})
+			}
+		})
+	}
 }

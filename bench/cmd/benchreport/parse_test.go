@@ -71,6 +71,8 @@ BenchmarkRateAllow/impl=launchready-2  100  40 ns/op  0 B/op  0 allocs/op
 BenchmarkRateAllow/impl=sethvargo-2    100  80 ns/op  0 B/op  0 allocs/op
 BenchmarkRateAllow/impl=ulule-2        100  300 ns/op  0 B/op  0 allocs/op
 BenchmarkReadinessStatic/routes=1000-2 10 25000000 ns/op 1 B/op 1 allocs/op
+BenchmarkChainLayers/GET/layer=session/impl=launchready-2  100  4000 ns/op  2000 B/op  20 allocs/op
+BenchmarkChainLayers/GET/layer=session/impl=without-2      100  3000 ns/op  1000 B/op  10 allocs/op
 `
 
 const targetsSample = `# comment
@@ -110,7 +112,8 @@ func TestTargetsAndOverhead(t *testing.T) {
 		"| BenchmarkScan | speedup:gitleaks | ≥ 2 | 4.00× (4.00–4.00) vs gitleaks | ✅ met | issue 8 |",
 		"| BenchmarkReadinessStatic/routes=1000 | ns | ≤ 20000000 | 25.00 ms | ❌ not met | issue 2 |",
 		"| BenchmarkMissing | ns | ≤ 1 | — | no data |  |",
-		"| BenchmarkChain/GET | 4.10 µs | 1.05 µs | 3.05 µs | 16 | 1500 |",
+		"| BenchmarkChain/GET | 4.10 µs | 1.05 µs (bare) | 3.05 µs | 16 | 1500 |",
+		"| BenchmarkChainLayers/GET/layer=session | 4.00 µs | 3.00 µs (without) | 1.00 µs | 10 | 1000 |",
 		"| BenchmarkRateHeap1MKeys | ulule | 1 | 250 heapMB | — | — | 0.05× (0.05–0.05) |",
 		"| BenchmarkChain/GET | bare | 2 | 1.05 µs | 4 | 500 | 3.90× (3.77–4.05) |",
 	} {

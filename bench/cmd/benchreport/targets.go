@@ -28,7 +28,7 @@ import (
 //	ratio:fastest     the same against the peer with the best median
 //	speedup:<impl>    the inverse of ratio (how many times better we are), also speedup:fastest
 //	ns, allocs, bytes median ns/op, allocs/op, B/op
-//	overhead-ns, overhead-allocs, overhead-bytes   ours − impl=bare
+//	overhead-ns, overhead-allocs, overhead-bytes   ours − impl=bare (or impl=without)
 //	metric:<unit>     the median of a custom metric (e.g. heapMB)
 //
 // ns, allocs, bytes and metric:<unit> take an optional @<impl> to measure
@@ -138,10 +138,10 @@ func evaluate(groups map[string]*group, t Target) (v float64, shown string, ok b
 	case "bytes":
 		return s.bytes, trim(s.bytes) + " B", s.hasAllocs
 	}
-	if g.byImpl[bare] == nil || self != ours {
+	if g.baseline() == "" || self != ours {
 		return 0, "", false
 	}
-	b := summarize(g.byImpl[bare], "ns/op")
+	b := summarize(g.byImpl[g.baseline()], "ns/op")
 	switch measure {
 	case "overhead-ns":
 		d := s.median - b.median
