@@ -347,7 +347,9 @@ type Handler struct {
 
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method == http.MethodOptions {
-		if acrh := r.Header.Values("Access-Control-Request-Headers"); len(acrh) > 0 {
+		// The key is canonical: index the map directly, as Header.Values
+		// would after canonicalizing it (a scan per preflight).
+		if acrh := r.Header["Access-Control-Request-Headers"]; len(acrh) > 0 {
 			n := 0
 			for _, v := range acrh {
 				n += len(v)
