@@ -281,8 +281,11 @@ func fmtOpt(v float64, ok bool) string {
 	return trim(v)
 }
 
+// trim formats a count: whole numbers (and anything from 100 up, such as
+// an interpolated median of B/op) without decimals, smaller fractions with
+// three significant digits.
 func trim(v float64) string {
-	if v == math.Trunc(v) && math.Abs(v) < 1e15 {
+	if (v == math.Trunc(v) || math.Abs(v) >= 100) && math.Abs(v) < 1e15 {
 		return fmt.Sprintf("%.0f", v)
 	}
 	return fmt.Sprintf("%.3g", v)
