@@ -5,8 +5,11 @@ go 1.25.0
 require (
 	github.com/go-playground/validator/v10 v10.30.4
 	github.com/launchready/launchready v0.0.0
+	github.com/miekg/dns v1.1.73
 	github.com/stretchr/testify v1.12.1
 )
+
+require golang.org/x/net v0.58.0 // indirect
 
 require (
 	blitiri.com.ar/go/spf v1.6.0 // indirect

@@ -1,0 +1,85 @@
+package portalapp_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/launchready/launchready/examples/portalapp"
+	"github.com/launchready/launchready/readiness"
+)
+
+// productionPortal builds the portal as production would run it: HTTPS,
+// mail DNS that verifies, and the demo accounts' published password
+// replaced (so AUTH010 passes). The probe users get the password below.
+const probePassword = "probe-password-for-tests-only-7"
+
+func productionPortal(t *testing.T) *portalapp.Portal {
+	t.Helper()
+	store := portalapp.NewMemoryStore()
+	require.NoError(t, portalapp.Seed(store, time.Now()))
+	hash, err := bcrypt.GenerateFromPassword([]byte(probePassword), bcrypt.MinCost)
+	require.NoError(t, err)
+	ctx := context.Background()
+	for _, id := range []string{"u-admin", "u-agent", "u-alice", "u-bob"} {
+		require.NoError(t, store.SetPasswordHash(ctx, id, hash))
+	}
+	p, err := portalapp.Build(portalapp.Options{
+		Env: readiness.Production, Addr: "portal.acme.test:443", TLS: true,
+		PublicURL: "https://portal.acme.test", Store: store,
+		Resolver: startMailDNS(t), OutboxDir: t.TempDir(),
+	})
+	require.NoError(t, err)
+	return p
+}
+
+func login(email string) readiness.SessionRequest {
+	return readiness.SessionRequest{Path: "/api/login", Body: `{"email":"` + email + `","password":"` + probePassword + `"}`,
+		Header: map[string][]string{"Content-Type": {"application/json"}}}
+}
+
+// TestReadiness is the portal's launch gate in go test: every static check
+// and every probe the kit provides, in production mode.
+func TestReadiness(t *testing.T) {
+	p := productionPortal(t)
+	target := p.Target
+	target.Checks = append(target.Checks,
+		readiness.SessionProbe{
+			Login:  login("agent@acme.test"),
+			Logout: readiness.SessionRequest{Path: "/api/logout"},
+			Check:  readiness.SessionRequest{Path: "/api/me"},
+		},
+	)
+	report := readiness.Require(t, target)
+	require.NotNil(t, report)
+	assert.False(t, report.Blocked())
+	for _, f := range report.Findings {
+		if f.Severity == readiness.Warning {
+			t.Logf("warning: %s", f)
+		}
+	}
+}
+
+// TestBootGate: development boots with warnings; production with the demo
+// accounts and unverifiable mail refuses to boot.
+func TestBootGate(t *testing.T) {
+	dev, err := portalapp.Build(portalapp.Options{Env: readiness.Development, OutboxDir: t.TempDir()})
+	require.NoError(t, err)
+	require.NoError(t, readiness.Gate(t.Context(), dev.Target, nil))
+
+	prod, err := portalapp.Build(portalapp.Options{Env: readiness.Production, TLS: true, OutboxDir: t.TempDir(),
+		Resolver: offline()})
+	require.NoError(t, err)
+	err = readiness.Gate(t.Context(), prod.Target, nil)
+	var blocked *readiness.BlockedError
+	require.ErrorAs(t, err, &blocked)
+	ids := blocked.Report.IDs()
+	assert.Contains(t, ids, "AUTH010")
+	assert.Contains(t, ids, "EMAIL001")
+	assert.Contains(t, ids, "EMAIL005")
+	assert.Contains(t, ids, "EMAIL006")
+}
