@@ -6,6 +6,7 @@ require (
 	github.com/go-playground/validator/v10 v10.30.4
 	github.com/launchready/launchready v0.0.0
 	github.com/miekg/dns v1.1.73
+	github.com/rs/cors v1.11.1
 	github.com/stretchr/testify v1.12.1
 )
 

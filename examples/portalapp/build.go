@@ -250,3 +250,10 @@ func serveHealth(w http.ResponseWriter, r *http.Request) {
 var offlineResolver = &net.Resolver{PreferGo: true, Dial: func(context.Context, string, string) (net.Conn, error) {
 	return nil, errors.New("offline: development does not query DNS for the sending domain")
 }}
+
+func nowOr(now func() time.Time) func() time.Time {
+	if now == nil {
+		return time.Now
+	}
+	return now
+}

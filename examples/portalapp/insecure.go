@@ -1,0 +1,183 @@
+package portalapp
+
+import (
+	"crypto/sha256"
+	"crypto/sha512"
+	"encoding/base64"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	_ "net/http/pprof" // planted: profiling endpoints on http.DefaultServeMux
+	"strings"
+
+	rscors "github.com/rs/cors"
+
+	"github.com/launchready/launchready/readiness"
+	"github.com/launchready/launchready/session"
+)
+
+// The insecure twin: the same portal wired the way rushed apps are. Each
+// planted flaw is named here with the check that must catch it; the twin's
+// tests assert every one of them, and `go run ./examples/insecure` refuses
+// to boot listing them.
+//
+//   - admin route without a role (GET /api/admin/audit is public)  AUTH002, AUTH004
+//   - {id} route without an object-level check (GET /api/tickets/{id})  AUTH003, AUTH007
+//   - profiling on http.DefaultServeMux, served as is  AUTH001, AUTH008
+//   - wildcard CORS with credentials through raw rs/cors  CORS006 (no CSRF), CORS007, CORS008
+//   - no limit on login, reset, upload or export  RATE001, RATE002, RATE003, RATE007
+//   - passwords logged through a plain logger  LOG001, LOG002
+//   - session cookie without Secure, without idle timeout  SESS001, SESS005
+//   - the mail provider's API key hard-coded and shipped to the browser  SECRET005
+//   - the session key falls back to a placeholder  SECRET002
+//   - no server timeouts  DEPLOY003
+//   - demo accounts in production  AUTH010
+
+// InsecureMailKey is the twin's hard-coded mail API key. It is derived at
+// run time so that the repository holds no key-shaped string; the binary
+// and the bundle it serves do.
+func InsecureMailKey() string {
+	a := sha256.Sum256([]byte("launchready insecure twin: mail key id"))
+	b := sha512.Sum512([]byte("launchready insecure twin: mail key secret"))
+	return "SG" + "." + base64.RawURLEncoding.EncodeToString(a[:])[:22] + "." + base64.RawURLEncoding.EncodeToString(b[:])[:43]
+}
+
+// InsecureSessionKeyDefault is the placeholder the twin falls back to when
+// PORTAL_SESSION_KEY is unset.
+const InsecureSessionKeyDefault = "changeme"
+
+// BuildInsecure assembles the insecure twin. It is for demonstrations and
+// tests of the kit's checks only: never serve it.
+func BuildInsecure(opts Options) (*Portal, error) {
+	if opts.Addr == "" {
+		opts.Addr = "127.0.0.1:8080"
+	}
+	if opts.PublicURL == "" {
+		opts.PublicURL = "http://" + opts.Addr
+	}
+	logOut := opts.Log
+	if logOut == nil {
+		logOut = io.Discard
+	}
+	logger := slog.New(slog.NewJSONHandler(logOut, &slog.HandlerOptions{Level: slog.LevelDebug})) // planted: not redacting
+	store := opts.Store
+	if store == nil {
+		ms := NewMemoryStore()
+		if err := Seed(ms, nowOr(opts.Now)()); err != nil {
+			return nil, err
+		}
+		store = ms
+	}
+	mailer := opts.Mailer
+	if mailer == nil {
+		mailer = &OutboxMailer{Dir: opts.OutboxDir, From: "portal@" + MailDomain}
+	}
+	sess, err := session.New(session.Config{ // planted: plain cookie, no idle timeout
+		InsecurePlainHTTP:     true,
+		InsecureNoIdleTimeout: true,
+		Logger:                logger,
+	})
+	if err != nil {
+		return nil, err
+	}
+	p := &Portal{Store: store, Logger: logger, Sessions: sess, PublicURL: opts.PublicURL, Outbox: opts.OutboxDir}
+	authenticate := func(r *http.Request) (Me, bool) {
+		id, _, ok := sess.User(r)
+		if !ok {
+			return Me{}, false
+		}
+		u, err := store.UserByID(r.Context(), id)
+		if err != nil {
+			return Me{}, false
+		}
+		return Me{ID: u.ID, Role: u.Role, Tenant: u.Tenant}, true
+	}
+	api := &API{Store: store, Sessions: sess, Mailer: mailer, Events: &events{logger: logger},
+		Logger: logger, CurrentUser: authenticate, PublicURL: opts.PublicURL, Now: opts.Now}
+	api.Init()
+
+	// Roles are checked in the browser only: the page hides the admin
+	// links. The server trusts whoever is signed in.
+	signedIn := func(h http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if _, ok := authenticate(r); !ok {
+				writeProblem(w, http.StatusUnauthorized, "Unauthorized", "sign in first")
+				return
+			}
+			h.ServeHTTP(w, r)
+		})
+	}
+	mux := http.NewServeMux()
+	mux.Handle("POST /api/login", logBody(logger, jsonBody(api.Login))) // planted: logs the password
+	mux.Handle("POST /api/logout", http.HandlerFunc(api.Logout))
+	mux.Handle("GET /api/me", http.HandlerFunc(api.CurrentUserInfo))
+	mux.Handle("POST /api/password-reset", jsonBody(api.PasswordReset))
+	mux.Handle("POST /api/password-reset/confirm", jsonBody(api.PasswordResetConfirm))
+	mux.Handle("GET /api/clients", signedIn(http.HandlerFunc(api.ListClients)))
+	mux.Handle("GET /api/clients/{id}", signedIn(http.HandlerFunc(api.GetClient)))
+	mux.Handle("GET /api/clients/{id}/tickets", signedIn(http.HandlerFunc(api.ListTickets)))
+	mux.Handle("POST /api/clients/{id}/tickets", signedIn(jsonBody(api.CreateTicket)))
+	mux.Handle("GET /api/tickets/{id}", signedIn(http.HandlerFunc(api.GetTicket)))
+	mux.Handle("PATCH /api/tickets/{id}", signedIn(jsonBody(api.PatchTicket)))
+	mux.Handle("GET /api/clients/{id}/invoices", signedIn(http.HandlerFunc(api.ListInvoices)))
+	mux.Handle("GET /api/clients/{id}/export", signedIn(http.HandlerFunc(api.Export)))
+	mux.Handle("POST /api/clients/{id}/uploads", signedIn(uploads(api.SaveUpload)))
+	mux.Handle("GET /api/admin/audit", http.HandlerFunc(p.serveAudit)) // planted: public admin route
+	mux.Handle("GET /admin/readiness", http.HandlerFunc(p.serveReadiness))
+	mux.Handle("GET /healthz", http.HandlerFunc(serveHealth))
+	mux.Handle("GET /config.js", http.HandlerFunc(serveInsecureConfig))
+	mux.Handle("GET /{$}", pageHandler())
+	mux.Handle("GET /app.js", pageHandler())
+	mux.Handle("GET /app.css", pageHandler())
+	mux.Handle("/debug/", http.DefaultServeMux) // planted: pprof for everyone
+
+	// planted: any origin, with cookies (rs/cors accepts this; the kit's
+	// cors package refuses it at construction).
+	c := rscors.New(rscors.Options{AllowedOrigins: []string{"*"}, AllowCredentials: true,
+		AllowedMethods: []string{"GET", "POST", "PATCH"}, AllowedHeaders: []string{"Content-Type"}})
+	var h http.Handler = mux
+	h = sess.Handler(h)
+	h = &thirdParty{name: "rs/cors", serve: c.Handler(h), next: h}
+
+	p.Server = &http.Server{Addr: opts.Addr, Handler: h} // planted: no timeouts
+	p.Target = readiness.Target{
+		Server: p.Server, Env: opts.Env, Replicas: 1,
+		Checks: []readiness.Check{demoAccountsCheck(store)},
+	}
+	return p, nil
+}
+
+// thirdParty lets readiness walk past a third-party middleware (the kit
+// walks any handler with Unwrap); what that middleware does is its own.
+type thirdParty struct {
+	name  string
+	serve http.Handler
+	next  http.Handler
+}
+
+func (t *thirdParty) ServeHTTP(w http.ResponseWriter, r *http.Request) { t.serve.ServeHTTP(w, r) }
+func (t *thirdParty) Unwrap() http.Handler                             { return t.next }
+
+// logBody logs the JSON body of the request "for debugging".
+func logBody(logger *slog.Logger, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		raw, _ := io.ReadAll(io.LimitReader(r.Body, 64<<10))
+		var fields map[string]any
+		_ = json.Unmarshal(raw, &fields)
+		logger.DebugContext(r.Context(), "login attempt", "body", fields)
+		r.Body = io.NopCloser(strings.NewReader(string(raw)))
+		next.ServeHTTP(w, r)
+	})
+}
+
+// serveInsecureConfig ships the mail key to every browser.
+func serveInsecureConfig(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/javascript")
+	_, _ = io.WriteString(w, InsecureBundle())
+}
+
+// InsecureBundle is the twin's generated front-end configuration.
+func InsecureBundle() string {
+	return "window.PORTAL_CONFIG = {mailProvider: \"sendgrid\", sendgridApiKey: \"" + InsecureMailKey() + "\"};\n"
+}
