@@ -7,6 +7,11 @@ require (
 	github.com/launchready/launchready v0.0.0
 )
 
-require github.com/stretchr/testify v1.12.1 // indirect
+require (
+	github.com/rs/cors v1.11.1
+	github.com/stretchr/testify v1.12.1 // indirect
+	github.com/unrolled/secure v1.18.0
+	github.com/go-chi/chi/v5 v5.2.3
+)
 
 replace github.com/launchready/launchready => ..

@@ -1,0 +1,338 @@
+package audit
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync/atomic"
+	"time"
+	"unicode/utf8"
+)
+
+// Config configures an Auditor.
+type Config struct {
+	// Sink stores the records. Required: OpenFile for the default
+	// append-only file, or the app's own (database table, log shipper).
+	Sink Sink
+
+	// Principal returns who is acting, when the route inventory does not
+	// announce it through SetPrincipal (for example when the middleware
+	// sits inside a route and can read authz's context). Nil means only
+	// the annotation is used.
+	Principal func(*http.Request) (id, tenant string)
+
+	// RequestID returns the request's ID. Nil means none.
+	RequestID func(*http.Request) string
+
+	// AllMethods records every request, reads included, instead of only
+	// mutating ones (every method but GET, HEAD and OPTIONS).
+	AllMethods bool
+
+	// InsecureFailOpen keeps serving mutating requests while the sink is
+	// failing, so changes happen without an audit record. The default
+	// refuses them with 503 until the sink works again.
+	InsecureFailOpen bool
+
+	// Logger receives sink failures. Nil discards them.
+	Logger *slog.Logger
+
+	// Now is the clock. Nil means time.Now.
+	Now func() time.Time
+}
+
+// Auditor records mutating requests and explicit events.
+type Auditor struct {
+	cfg      Config
+	broken   atomic.Bool
+	failures atomic.Uint64
+}
+
+// New validates cfg and returns an Auditor.
+func New(cfg Config) (*Auditor, error) {
+	if cfg.Sink == nil {
+		return nil, errors.New("audit: Config.Sink is nil; pass audit.OpenFile(path, nil) or your own Sink")
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	return &Auditor{cfg: cfg}, nil
+}
+
+// Sink returns the configured sink.
+func (a *Auditor) Sink() Sink { return a.cfg.Sink }
+
+// AllMethods reports whether reads are recorded too.
+func (a *Auditor) AllMethods() bool { return a.cfg.AllMethods }
+
+// FailOpen reports whether mutating requests are served while the sink fails.
+func (a *Auditor) FailOpen() bool { return a.cfg.InsecureFailOpen }
+
+// Failures returns how many records the sink failed to store.
+func (a *Auditor) Failures() uint64 { return a.failures.Load() }
+
+// Healthy reports whether the last write to the sink succeeded.
+func (a *Auditor) Healthy() bool { return !a.broken.Load() }
+
+// Mutating reports whether a request method changes state: every method but
+// GET, HEAD and OPTIONS (unknown methods count as mutating).
+func Mutating(method string) bool {
+	switch method {
+	case http.MethodGet, http.MethodHead, http.MethodOptions:
+		return false
+	}
+	return true
+}
+
+// Event is an explicit audit event from a handler.
+type Event struct {
+	// Action names the event: "export", "login", "password_change".
+	// Required.
+	Action string
+	// Outcome is OutcomeSuccess when empty.
+	Outcome string
+	// PrincipalID and Tenant override Config.Principal (for example a login
+	// event names the account that just logged in).
+	PrincipalID, Tenant string
+	// Objects identify what the event is about ({"client": "c-1"}). Never
+	// put secrets, passwords or personal data here.
+	Objects map[string]string
+}
+
+// Event records e for request r (route, method, request ID, principal from
+// Config.Principal unless e names one) and returns the sink's error, so a
+// handler can refuse an action it cannot record.
+func (a *Auditor) Event(r *http.Request, e Event) error {
+	if e.Action == "" {
+		return errors.New("audit: Event.Action is empty; name the event (\"export\", \"login\")")
+	}
+	rec := Record{Kind: "event", Action: e.Action, Outcome: e.Outcome, Objects: e.Objects,
+		PrincipalID: e.PrincipalID, Tenant: e.Tenant}
+	if rec.Outcome == "" {
+		rec.Outcome = OutcomeSuccess
+	}
+	if r != nil {
+		rec.Method, rec.Route = r.Method, r.Pattern
+		if rec.PrincipalID == "" && rec.Tenant == "" && a.cfg.Principal != nil {
+			rec.PrincipalID, rec.Tenant = a.cfg.Principal(r)
+		}
+		if a.cfg.RequestID != nil {
+			rec.RequestID = a.cfg.RequestID(r)
+		}
+	}
+	ctx := context.Background()
+	if r != nil {
+		ctx = r.Context()
+	}
+	return a.write(ctx, rec)
+}
+
+func (a *Auditor) write(ctx context.Context, rec Record) error {
+	rec.Time = a.cfg.Now().UTC()
+	if err := a.cfg.Sink.Write(context.WithoutCancel(ctx), rec); err != nil {
+		a.failures.Add(1)
+		a.broken.Store(true)
+		a.cfg.Logger.LogAttrs(ctx, slog.LevelError, "audit: record not stored",
+			slog.String("error", err.Error()),
+			slog.String("kind", rec.Kind), slog.String("action", rec.Action),
+			slog.String("method", rec.Method), slog.String("route", rec.Route),
+			slog.String("principal", rec.PrincipalID), slog.String("request_id", rec.RequestID))
+		return err
+	}
+	a.broken.Store(false)
+	return nil
+}
+
+// Handler wraps next so every mutating request is recorded once, after the
+// handler returns (or panics: outcome "error", status 500).
+func (a *Auditor) Handler(next http.Handler) http.Handler {
+	if next == nil {
+		panic("audit: Auditor.Handler called with a nil handler")
+	}
+	return &Handler{a: a, next: next}
+}
+
+// Handler is the middleware Auditor.Handler returns. readiness finds it in
+// the global chain or a route's chain (AUDIT001) and reads its sink
+// (AUDIT002).
+type Handler struct {
+	a    *Auditor
+	next http.Handler
+}
+
+// Unwrap returns the wrapped handler.
+func (h *Handler) Unwrap() http.Handler { return h.next }
+
+// Auditor returns the auditor (sink and settings).
+func (h *Handler) Auditor() *Auditor { return h.a }
+
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	a := h.a
+	if !a.cfg.AllMethods && !Mutating(r.Method) {
+		h.next.ServeHTTP(w, r)
+		return
+	}
+	aw := &auditWriter{ResponseWriter: w}
+	if !a.cfg.InsecureFailOpen && a.broken.Load() {
+		writeUnavailable(aw)
+		rec := a.record(aw, r, http.StatusServiceUnavailable)
+		rec.Outcome = OutcomeRejected
+		_ = a.write(r.Context(), rec)
+		return
+	}
+	completed := false
+	defer func() {
+		status := aw.status
+		if !completed {
+			status = http.StatusInternalServerError
+		} else if status == 0 {
+			status = http.StatusOK
+		}
+		_ = a.write(r.Context(), a.record(aw, r, status))
+	}()
+	h.next.ServeHTTP(aw, r)
+	completed = true
+}
+
+func (a *Auditor) record(aw *auditWriter, r *http.Request, status int) Record {
+	rec := Record{Kind: "request", Method: r.Method, Status: status, Outcome: OutcomeOf(status)}
+	rec.Route = r.Pattern
+	if p := aw.route.Load(); p != nil {
+		rec.Route = *p
+	}
+	if p := aw.principal.Load(); p != nil {
+		rec.PrincipalID, rec.Tenant = p[0], p[1]
+	} else if a.cfg.Principal != nil {
+		rec.PrincipalID, rec.Tenant = a.cfg.Principal(r)
+	}
+	if a.cfg.RequestID != nil {
+		rec.RequestID = a.cfg.RequestID(r)
+	}
+	rec.Objects = objects(rec.Route, r)
+	return rec
+}
+
+// auditWriter learns the route and principal from the inventory and the
+// final status from the handler.
+type auditWriter struct {
+	http.ResponseWriter
+	status    int
+	route     atomic.Pointer[string]
+	principal atomic.Pointer[[2]string]
+}
+
+func (w *auditWriter) WriteHeader(code int) {
+	if w.status == 0 && code >= 200 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *auditWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+// Unwrap returns the wrapped writer.
+func (w *auditWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// SetRoute records the matched route pattern (called by the inventory).
+func (w *auditWriter) SetRoute(pattern string) { w.route.Store(&pattern) }
+
+// SetPrincipal records who is acting (called by the inventory after
+// authentication).
+func (w *auditWriter) SetPrincipal(id, tenant string) { w.principal.Store(&[2]string{id, tenant}) }
+
+const maxObjectLen = 128
+
+// objects returns the route's wildcard values. Inside the mux they come from
+// r.PathValue; outside it they are cut from the escaped path by position.
+func objects(pattern string, r *http.Request) map[string]string {
+	_, path := splitPattern(pattern)
+	if path == "" {
+		return nil
+	}
+	psegs := strings.Split(path, "/")
+	rsegs := strings.Split(r.URL.EscapedPath(), "/")
+	var out map[string]string
+	for i, seg := range psegs {
+		if len(seg) < 3 || seg[0] != '{' || seg[len(seg)-1] != '}' {
+			continue
+		}
+		name := seg[1 : len(seg)-1]
+		rest := strings.HasSuffix(name, "...")
+		name = strings.TrimSuffix(name, "...")
+		if name == "$" || name == "" {
+			continue
+		}
+		var v string
+		if r.Pattern == pattern {
+			v = r.PathValue(name)
+		} else if i < len(rsegs) {
+			raw := rsegs[i]
+			if rest {
+				raw = strings.Join(rsegs[i:], "/")
+			}
+			if u, err := url.PathUnescape(raw); err == nil {
+				v = u
+			} else {
+				v = raw
+			}
+		}
+		if secretName(name) {
+			v = "[redacted]"
+		} else if len(v) > maxObjectLen {
+			n := maxObjectLen
+			for n > 0 && !utf8.RuneStart(v[n]) {
+				n--
+			}
+			v = v[:n] + "…"
+		}
+		if out == nil {
+			out = map[string]string{}
+		}
+		out[name] = v
+	}
+	return out
+}
+
+func splitPattern(pattern string) (method, path string) {
+	p := strings.TrimSpace(pattern)
+	if i := strings.IndexAny(p, " \t"); i >= 0 {
+		method, p = p[:i], strings.TrimLeft(p[i:], " \t")
+	}
+	if i := strings.IndexByte(p, '/'); i >= 0 {
+		return method, p[i:]
+	}
+	return method, ""
+}
+
+func secretName(name string) bool {
+	n := strings.ToLower(name)
+	for _, s := range []string{"token", "secret", "password", "passwd", "key", "code", "signature", "sig", "otp", "nonce"} {
+		if strings.Contains(n, s) {
+			return true
+		}
+	}
+	return false
+}
+
+func writeUnavailable(w http.ResponseWriter) {
+	h := w.Header()
+	h.Set("Content-Type", "application/problem+json")
+	h.Set("Cache-Control", "no-store")
+	h.Set("Retry-After", "30")
+	w.WriteHeader(http.StatusServiceUnavailable)
+	_ = json.NewEncoder(w).Encode(map[string]any{
+		"type": "about:blank", "title": "Service Unavailable", "status": 503,
+		"detail": "changes are paused because the audit trail cannot record them",
+	})
+}
