@@ -72,6 +72,7 @@ func run(args []string) int {
 		ShutdownTimeout: portalapp.ShutdownTimeout,
 		Logger:          p.Logger,
 		Ready: func(a net.Addr) {
+			p.Health.SetBoot(nil) // the gate passed: /readyz may answer ready
 			fmt.Printf("portal listening on %s (%s)\n", p.PublicURL, env)
 			if p.Outbox != "" {
 				fmt.Printf("development mail goes to %s\n", p.Outbox)

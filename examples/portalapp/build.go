@@ -13,6 +13,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/launchready/launchready/audit"
+	"github.com/launchready/launchready/cors"
+	"github.com/launchready/launchready/monitor"
 	"github.com/launchready/launchready/readiness"
 	"github.com/launchready/launchready/session"
 )
@@ -48,6 +51,9 @@ type Options struct {
 	// resolver in production, an offline resolver in development (the
 	// check then reports warnings instead of blocking the laptop).
 	Resolver *net.Resolver
+	// AuditFile is the append-only audit trail. Default:
+	// launchready-audit.jsonl in the temporary directory.
+	AuditFile string
 	// Now is the clock of the handlers. Nil: time.Now.
 	Now func() time.Time
 }
@@ -72,6 +78,16 @@ type Portal struct {
 	PublicURL string
 	// Outbox is the development mail directory ("" with a custom Mailer).
 	Outbox string
+	// Health serves /healthz and /readyz; /readyz answers 503 until
+	// SetBoot(nil) reports a passed boot gate.
+	Health *monitor.Health
+	// Counters count 5xx, auth failures, rate-limited and cross-origin
+	// refusals per route.
+	Counters *monitor.Counters
+	// Audit records every mutating request and the security events.
+	Audit *audit.Auditor
+	// AuditFile is the audit trail on disk.
+	AuditFile *audit.FileSink
 }
 
 // ShutdownTimeout is how long the portal drains requests on SIGTERM.
@@ -138,7 +154,26 @@ func Build(opts Options) (*Portal, error) {
 		return nil, fmt.Errorf("portal: sessions: %w", err)
 	}
 
-	p := &Portal{Store: store, Logger: logger, Sessions: sess, PublicURL: opts.PublicURL, Outbox: outbox}
+	auditPath := opts.AuditFile
+	if auditPath == "" {
+		auditPath = filepath.Join(os.TempDir(), "launchready-audit.jsonl")
+	}
+	auditFile, err := audit.OpenFile(auditPath, nil)
+	if err != nil {
+		return nil, fmt.Errorf("portal: audit trail: %w", err)
+	}
+	auditor, err := audit.New(audit.Config{Sink: auditFile, Logger: logger, Now: now})
+	if err != nil {
+		return nil, fmt.Errorf("portal: audit trail: %w", err)
+	}
+	health, err := monitor.NewHealth(monitor.HealthConfig{})
+	if err != nil {
+		return nil, fmt.Errorf("portal: health: %w", err)
+	}
+	counters := monitor.NewCounters()
+
+	p := &Portal{Store: store, Logger: logger, Sessions: sess, PublicURL: opts.PublicURL, Outbox: outbox,
+		Health: health, Counters: counters, Audit: auditor, AuditFile: auditFile}
 
 	authenticate := func(r *http.Request) (Me, bool) {
 		if me, ok := meFrom(r.Context()); ok {
@@ -156,11 +191,13 @@ func Build(opts Options) (*Portal, error) {
 	}
 
 	api := &API{
-		Store: store, Sessions: sess, Mailer: mailer, Events: &events{logger: logger},
+		Store: store, Sessions: sess, Mailer: mailer, Events: &events{logger: logger, audit: auditor},
 		Logger: logger, CurrentUser: authenticate, PublicURL: opts.PublicURL, Now: now,
 	}
 	api.Init()
 
+	// HSTS only where the browser reached the portal over HTTPS.
+	hsts := opts.TLS || opts.Env == readiness.Production
 	g := newGuard(authenticate)
 	clientOf, ticketOf := clientOwner(store), ticketOwner(store)
 	g.handle("POST /api/login", public, nil, jsonBody(api.Login))
@@ -177,19 +214,44 @@ func Build(opts Options) (*Portal, error) {
 	g.handle("GET /api/clients/{id}/invoices", signed, clientOf, http.HandlerFunc(api.ListInvoices))
 	g.handle("GET /api/clients/{id}/export", staff, clientOf, http.HandlerFunc(api.Export))
 	g.handle("POST /api/clients/{id}/uploads", signed, clientOf, uploads(api.SaveUpload))
-	g.handle("GET /api/admin/audit", admin, nil, http.HandlerFunc(p.serveAudit))
+	g.handle("GET /api/admin/audit", admin, nil, auditFile.Admin(200, logger))
 	g.handle("GET /admin/readiness", admin, nil, http.HandlerFunc(p.serveReadiness))
-	g.handle("GET /healthz", public, nil, http.HandlerFunc(serveHealth))
-	g.handle("GET /readyz", public, nil, http.HandlerFunc(serveHealth))
-	page := pageHandler()
+	g.handle("GET /healthz", public, nil, health.Liveness())
+	g.handle("GET /readyz", public, nil, health.Readiness())
+	pageHeaders, err := cors.NewHeaders(cors.HeadersConfig{Preset: cors.PresetPage, InsecureNoHSTS: !hsts})
+	if err != nil {
+		return nil, fmt.Errorf("portal: page headers: %w", err)
+	}
+	page := pageHeaders.Handler(pageHandler())
 	g.handle("GET /{$}", public, nil, page)
 	g.handle("GET /app.js", public, nil, page)
 	g.handle("GET /app.css", public, nil, page)
 
+	// One trusted-origin list for CORS grants and cross-origin (CSRF)
+	// protection: the portal's own origin. No other site is trusted.
+	policy, err := cors.New(cors.Config{
+		AllowedOrigins:    []string{opts.PublicURL},
+		AllowCredentials:  true,
+		AllowedMethods:    []string{"GET", "HEAD", "POST", "PATCH"},
+		PublicOrigin:      opts.PublicURL,
+		InsecureAllowHTTP: !opts.TLS,
+		DenyHandler:       counters.CrossOriginDenied(nil),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("portal: cors: %w", err)
+	}
+	apiHeaders, err := cors.NewHeaders(cors.HeadersConfig{InsecureNoHSTS: !hsts})
+	if err != nil {
+		return nil, fmt.Errorf("portal: security headers: %w", err)
+	}
+
 	var h http.Handler = g
+	h = auditor.Handler(h)
 	h = sess.Handler(h)
-	h = crossOrigin(opts.PublicURL, h)
-	h = securityHeaders(opts.Env == readiness.Production || opts.TLS, h)
+	h = policy.Handler(h)
+	h = apiHeaders.Handler(h)
+	h = counters.Handler(h)
+	h = monitor.Recover(monitor.SlogReporter{Logger: logger}).Handler(h)
 	h = hostCheck(opts.Hosts, h)
 
 	p.Server = &http.Server{
@@ -220,29 +282,42 @@ func Build(opts Options) (*Portal, error) {
 	return p, nil
 }
 
-// events receives the handlers' security events.
+// events receives the handlers' security events: the audit trail records
+// them (the login itself is a mutating request, recorded by the middleware
+// with its outcome; the event adds who signed in).
 type events struct {
 	logger *slog.Logger
+	audit  *audit.Auditor
+}
+
+func (e *events) record(r *http.Request, ev audit.Event) {
+	if e.audit == nil {
+		return
+	}
+	if err := e.audit.Event(r, ev); err != nil {
+		e.logger.ErrorContext(r.Context(), "audit event not recorded", "action", ev.Action, "error", err)
+	}
 }
 
 func (e *events) LoginFailed(r *http.Request, account string) {
 	e.logger.InfoContext(r.Context(), "login failed", "account", account)
+	e.record(r, audit.Event{Action: "login", Outcome: audit.OutcomeDenied})
 }
 
 func (e *events) LoginSucceeded(r *http.Request, account, userID string) {
 	e.logger.InfoContext(r.Context(), "login", "user", userID)
+	e.record(r, audit.Event{Action: "login", PrincipalID: userID})
 }
 
 func (e *events) PasswordChanged(r *http.Request, userID string) {
 	e.logger.InfoContext(r.Context(), "password changed", "user", userID)
+	e.record(r, audit.Event{Action: "password_change", PrincipalID: userID})
 }
 
 func (e *events) Exported(r *http.Request, clientID string, rows int) {
 	e.logger.InfoContext(r.Context(), "export", "client", clientID, "rows", rows)
-}
-
-func serveHealth(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	me, _ := meFrom(r.Context())
+	e.record(r, audit.Event{Action: "export", PrincipalID: me.ID, Tenant: me.Tenant, Objects: map[string]string{"client": clientID}})
 }
 
 // offlineResolver fails every query at once: development has no

@@ -55,9 +55,10 @@ func startPortal(t *testing.T) *harness {
 	srv := httptest.NewUnstartedServer(nil)
 	p, err := portalapp.Build(portalapp.Options{
 		Env: readiness.Development, Addr: srv.Listener.Addr().String(),
-		Log: log, OutboxDir: t.TempDir(),
+		Log: log, OutboxDir: t.TempDir(), AuditFile: filepath.Join(t.TempDir(), "audit.jsonl"),
 	})
 	require.NoError(t, err)
+	p.Health.SetBoot(nil)
 	srv.Config = p.Server
 	srv.Start()
 	t.Cleanup(srv.Close)

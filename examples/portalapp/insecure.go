@@ -13,6 +13,7 @@ import (
 
 	rscors "github.com/rs/cors"
 
+	"github.com/launchready/launchready/monitor"
 	"github.com/launchready/launchready/readiness"
 	"github.com/launchready/launchready/session"
 )
@@ -125,7 +126,7 @@ func BuildInsecure(opts Options) (*Portal, error) {
 	mux.Handle("POST /api/clients/{id}/uploads", signedIn(uploads(api.SaveUpload)))
 	mux.Handle("GET /api/admin/audit", http.HandlerFunc(p.serveAudit)) // planted: public admin route
 	mux.Handle("GET /admin/readiness", http.HandlerFunc(p.serveReadiness))
-	mux.Handle("GET /healthz", http.HandlerFunc(serveHealth))
+	mux.Handle("GET /healthz", monitor.Liveness())
 	mux.Handle("GET /config.js", http.HandlerFunc(serveInsecureConfig))
 	mux.Handle("GET /{$}", pageHandler())
 	mux.Handle("GET /app.js", pageHandler())

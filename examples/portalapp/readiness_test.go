@@ -2,6 +2,7 @@ package portalapp_test
 
 import (
 	"context"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -31,7 +32,7 @@ func productionPortal(t *testing.T) *portalapp.Portal {
 	p, err := portalapp.Build(portalapp.Options{
 		Env: readiness.Production, Addr: "portal.acme.test:443", TLS: true,
 		PublicURL: "https://portal.acme.test", Store: store,
-		Resolver: startMailDNS(t), OutboxDir: t.TempDir(),
+		Resolver: startMailDNS(t), OutboxDir: t.TempDir(), AuditFile: filepath.Join(t.TempDir(), "audit.jsonl"),
 	})
 	require.NoError(t, err)
 	return p
@@ -67,11 +68,11 @@ func TestReadiness(t *testing.T) {
 // TestBootGate: development boots with warnings; production with the demo
 // accounts and unverifiable mail refuses to boot.
 func TestBootGate(t *testing.T) {
-	dev, err := portalapp.Build(portalapp.Options{Env: readiness.Development, OutboxDir: t.TempDir()})
+	dev, err := portalapp.Build(portalapp.Options{Env: readiness.Development, OutboxDir: t.TempDir(), AuditFile: filepath.Join(t.TempDir(), "audit.jsonl")})
 	require.NoError(t, err)
 	require.NoError(t, readiness.Gate(t.Context(), dev.Target, nil))
 
-	prod, err := portalapp.Build(portalapp.Options{Env: readiness.Production, TLS: true, OutboxDir: t.TempDir(),
+	prod, err := portalapp.Build(portalapp.Options{Env: readiness.Production, TLS: true, OutboxDir: t.TempDir(), AuditFile: filepath.Join(t.TempDir(), "audit.jsonl"),
 		Resolver: offline()})
 	require.NoError(t, err)
 	err = readiness.Gate(t.Context(), prod.Target, nil)
