@@ -11,14 +11,22 @@ import (
 	"testing"
 	"time"
 
+	"github.com/launchready/launchready/authz"
 	"github.com/launchready/launchready/readiness"
 )
 
 // The boot gate: refuse to serve while blockers remain.
 func ExampleGate() {
+	mux, err := authz.NewMux(authz.Config{Authenticate: func(*http.Request) (authz.Principal, error) {
+		return authz.Principal{}, authz.ErrUnauthenticated
+	}})
+	if err != nil {
+		panic(err)
+	}
+	mux.Handle("GET /healthz", authz.Public("uptime monitor"), http.NotFoundHandler())
 	srv := &http.Server{
 		Addr:    "127.0.0.1:8080",
-		Handler: http.NotFoundHandler(),
+		Handler: mux,
 		// No timeouts: a slow client could hold connections forever.
 	}
 	target := readiness.Target{
@@ -26,7 +34,7 @@ func ExampleGate() {
 		Env:    readiness.Production,
 		Build:  &debug.BuildInfo{}, // stands in for a binary built without VCS stamping
 	}
-	err := readiness.Gate(context.Background(), target, nil)
+	err = readiness.Gate(context.Background(), target, nil)
 	var blocked *readiness.BlockedError
 	if errors.As(err, &blocked) {
 		for _, f := range blocked.Report.Blockers() {
@@ -49,8 +57,15 @@ func ExampleRequire() {
 	//		readiness.Require(t, portal.Target(readiness.Production))
 	//	}
 	var t testing.TB = &exampleTB{}
+	mux, err := authz.NewMux(authz.Config{Authenticate: func(*http.Request) (authz.Principal, error) {
+		return authz.Principal{}, authz.ErrUnauthenticated
+	}})
+	if err != nil {
+		panic(err)
+	}
+	mux.Handle("GET /healthz", authz.Public("uptime monitor"), http.NotFoundHandler())
 	srv := &http.Server{
-		Handler:           http.NotFoundHandler(),
+		Handler:           mux,
 		ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 30 * time.Second,
 		WriteTimeout: time.Minute, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 64 << 10,
 	}
