@@ -14,10 +14,12 @@ import (
 	"time"
 
 	"github.com/launchready/launchready/audit"
+	"github.com/launchready/launchready/authz"
 	"github.com/launchready/launchready/cors"
 	"github.com/launchready/launchready/monitor"
 	"github.com/launchready/launchready/readiness"
 	"github.com/launchready/launchready/session"
+	"github.com/launchready/launchready/validate"
 )
 
 // Options configures Build. The zero value is a development portal on
@@ -175,57 +177,60 @@ func Build(opts Options) (*Portal, error) {
 	p := &Portal{Store: store, Logger: logger, Sessions: sess, PublicURL: opts.PublicURL, Outbox: outbox,
 		Health: health, Counters: counters, Audit: auditor, AuditFile: auditFile}
 
-	authenticate := func(r *http.Request) (Me, bool) {
-		if me, ok := meFrom(r.Context()); ok {
-			return me, true
-		}
+	// The glue between session and authz: session user ID -> store user
+	// -> authz principal.
+	authenticate := func(r *http.Request) (authz.Principal, error) {
 		id, _, ok := sess.User(r)
 		if !ok {
-			return Me{}, false
+			return authz.Principal{}, authz.ErrUnauthenticated
 		}
 		u, err := store.UserByID(r.Context(), id)
 		if err != nil {
-			return Me{}, false
+			return authz.Principal{}, authz.ErrUnauthenticated // user deleted since login
 		}
-		return Me{ID: u.ID, Role: u.Role, Tenant: u.Tenant}, true
+		return authz.Principal{ID: u.ID, Roles: []string{u.Role}, Tenant: u.Tenant}, nil
+	}
+	mux, err := authz.NewMux(authz.Config{Authenticate: authenticate, Logger: logger})
+	if err != nil {
+		return nil, fmt.Errorf("portal: authz: %w", err)
 	}
 
 	api := &API{
 		Store: store, Sessions: sess, Mailer: mailer, Events: &events{logger: logger, audit: auditor},
-		Logger: logger, CurrentUser: authenticate, PublicURL: opts.PublicURL, Now: now,
+		Logger: logger, CurrentUser: principal, PublicURL: opts.PublicURL, Now: now,
 	}
 	api.Init()
 
 	// HSTS only where the browser reached the portal over HTTPS.
 	hsts := opts.TLS || opts.Env == readiness.Production
-	g := newGuard(authenticate)
+	g := &routes{mux: mux}
 	clientOf, ticketOf := clientOwner(store), ticketOwner(store)
-	g.handle("POST /api/login", public, nil, jsonBody(api.Login))
-	g.handle("POST /api/logout", signed, nil, http.HandlerFunc(api.Logout))
+	g.public("POST /api/login", "sign-in form", validate.JSON(api.Login, bodyLimits))
+	g.handle("POST /api/logout", signed, nil, validate.NoBody(http.HandlerFunc(api.Logout)))
 	g.handle("GET /api/me", signed, nil, http.HandlerFunc(api.CurrentUserInfo))
-	g.handle("POST /api/password-reset", public, nil, jsonBody(api.PasswordReset))
-	g.handle("POST /api/password-reset/confirm", public, nil, jsonBody(api.PasswordResetConfirm))
+	g.public("POST /api/password-reset", "forgotten-password form; answers 202 for every address", validate.JSON(api.PasswordReset, bodyLimits))
+	g.public("POST /api/password-reset/confirm", "the emailed single-use token is the credential", validate.JSON(api.PasswordResetConfirm, bodyLimits))
 	g.handle("GET /api/clients", staff, nil, http.HandlerFunc(api.ListClients))
-	g.handle("GET /api/clients/{id}", signed, clientOf, http.HandlerFunc(api.GetClient))
-	g.handle("GET /api/clients/{id}/tickets", signed, clientOf, http.HandlerFunc(api.ListTickets))
-	g.handle("POST /api/clients/{id}/tickets", signed, clientOf, jsonBody(api.CreateTicket))
-	g.handle("GET /api/tickets/{id}", signed, ticketOf, http.HandlerFunc(api.GetTicket))
-	g.handle("PATCH /api/tickets/{id}", signed, ticketOf, jsonBody(api.PatchTicket))
-	g.handle("GET /api/clients/{id}/invoices", signed, clientOf, http.HandlerFunc(api.ListInvoices))
-	g.handle("GET /api/clients/{id}/export", staff, clientOf, http.HandlerFunc(api.Export))
-	g.handle("POST /api/clients/{id}/uploads", signed, clientOf, uploads(api.SaveUpload))
+	g.handle("GET /api/clients/{id}", signed, clientOf, clientPath(http.HandlerFunc(api.GetClient)))
+	g.handle("GET /api/clients/{id}/tickets", signed, clientOf, clientPath(http.HandlerFunc(api.ListTickets)))
+	g.handle("POST /api/clients/{id}/tickets", signed, clientOf, clientPath(validate.JSON(api.CreateTicket, bodyLimits)))
+	g.handle("GET /api/tickets/{id}", signed, ticketOf, ticketPath(http.HandlerFunc(api.GetTicket)))
+	g.handle("PATCH /api/tickets/{id}", signed, ticketOf, ticketPath(validate.JSON(api.PatchTicket, bodyLimits)))
+	g.handle("GET /api/clients/{id}/invoices", signed, clientOf, clientPath(http.HandlerFunc(api.ListInvoices)))
+	g.handle("GET /api/clients/{id}/export", staff, clientOf, clientPath(http.HandlerFunc(api.Export)))
+	g.handle("POST /api/clients/{id}/uploads", signed, clientOf, clientPath(uploadLimits(uploads(api.SaveUpload))))
 	g.handle("GET /api/admin/audit", admin, nil, auditFile.Admin(200, logger))
 	g.handle("GET /admin/readiness", admin, nil, http.HandlerFunc(p.serveReadiness))
-	g.handle("GET /healthz", public, nil, health.Liveness())
-	g.handle("GET /readyz", public, nil, health.Readiness())
+	g.public("GET /healthz", "uptime monitor", health.Liveness())
+	g.public("GET /readyz", "load balancer readiness", health.Readiness())
 	pageHeaders, err := cors.NewHeaders(cors.HeadersConfig{Preset: cors.PresetPage, InsecureNoHSTS: !hsts})
 	if err != nil {
 		return nil, fmt.Errorf("portal: page headers: %w", err)
 	}
 	page := pageHeaders.Handler(pageHandler())
-	g.handle("GET /{$}", public, nil, page)
-	g.handle("GET /app.js", public, nil, page)
-	g.handle("GET /app.css", public, nil, page)
+	g.public("GET /{$}", "sign-in page for browsers", page)
+	g.public("GET /app.js", "page script", page)
+	g.public("GET /app.css", "page style", page)
 
 	// One trusted-origin list for CORS grants and cross-origin (CSRF)
 	// protection: the portal's own origin. No other site is trusted.
@@ -245,7 +250,7 @@ func Build(opts Options) (*Portal, error) {
 		return nil, fmt.Errorf("portal: security headers: %w", err)
 	}
 
-	var h http.Handler = g
+	var h http.Handler = mux
 	h = auditor.Handler(h)
 	h = sess.Handler(h)
 	h = policy.Handler(h)
@@ -316,7 +321,7 @@ func (e *events) PasswordChanged(r *http.Request, userID string) {
 
 func (e *events) Exported(r *http.Request, clientID string, rows int) {
 	e.logger.InfoContext(r.Context(), "export", "client", clientID, "rows", rows)
-	me, _ := meFrom(r.Context())
+	me, _ := principal(r)
 	e.record(r, audit.Event{Action: "export", PrincipalID: me.ID, Tenant: me.Tenant, Objects: map[string]string{"client": clientID}})
 }
 

@@ -259,9 +259,10 @@ func TestSupportFlows(t *testing.T) {
 			body, ctype string
 			want        int
 		}{
-			"unknown field":  {`{"subject":"abc","admin":true}`, "application/json", http.StatusBadRequest},
+			"unknown field":  {`{"subject":"abc","admin":true}`, "application/json", http.StatusUnprocessableEntity},
 			"two values":     {`{"subject":"abc"}{"subject":"def"}`, "application/json", http.StatusBadRequest},
-			"wrong type":     {`{"subject":42}`, "application/json", http.StatusBadRequest},
+			"wrong type":     {`{"subject":42}`, "application/json", http.StatusUnprocessableEntity},
+			"duplicate key":  {`{"subject":"abc","subject":"def"}`, "application/json", http.StatusBadRequest},
 			"rule":           {`{"subject":"ab"}`, "application/json", http.StatusUnprocessableEntity},
 			"not json":       {`subject=abc`, "application/x-www-form-urlencoded", http.StatusUnsupportedMediaType},
 			"oversized body": {`{"subject":"` + strings.Repeat("a", 64<<10) + `"}`, "application/json", http.StatusRequestEntityTooLarge},

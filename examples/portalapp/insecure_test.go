@@ -18,6 +18,7 @@ func insecureReport(t *testing.T) *readiness.Report {
 	require.NoError(t, err)
 	target := p.Target
 	target.Checks = append(target.Checks, insecureProbes()...)
+	target.Checks = append(target.Checks, authProbe(t, p, portalapp.DemoPassword))
 	report, err := readiness.Run(t.Context(), target)
 	require.NoError(t, err)
 	return report

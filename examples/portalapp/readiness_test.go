@@ -48,7 +48,11 @@ func login(email string) readiness.SessionRequest {
 func TestReadiness(t *testing.T) {
 	p := productionPortal(t)
 	target := p.Target
+	staff := newSigner(t, p, probePassword)
 	target.Checks = append(target.Checks,
+		authProbe(t, p, probePassword),
+		readiness.InputProbe{Via: p.Server.Handler, Prepare: staff.as("agent@acme.test"), Host: p.Target.AllowedHosts[0]},
+		readiness.CORSProbe{},
 		readiness.SessionProbe{
 			Login:  login("agent@acme.test"),
 			Logout: readiness.SessionRequest{Path: "/api/logout"},
