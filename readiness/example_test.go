@@ -12,21 +12,40 @@ import (
 	"time"
 
 	"github.com/launchready/launchready/authz"
+	"github.com/launchready/launchready/cors"
+	"github.com/launchready/launchready/monitor"
 	"github.com/launchready/launchready/readiness"
 )
 
-// The boot gate: refuse to serve while blockers remain.
-func ExampleGate() {
+// portalHandler is the smallest launch-ready handler tree: panic recovery,
+// counters and security headers around a deny-by-default route inventory
+// that serves the health endpoints.
+func portalHandler() http.Handler {
 	mux, err := authz.NewMux(authz.Config{Authenticate: func(*http.Request) (authz.Principal, error) {
 		return authz.Principal{}, authz.ErrUnauthenticated
 	}})
 	if err != nil {
 		panic(err)
 	}
-	mux.Handle("GET /healthz", authz.Public("uptime monitor"), http.NotFoundHandler())
+	health, err := monitor.NewHealth(monitor.HealthConfig{})
+	if err != nil {
+		panic(err)
+	}
+	health.SetBoot(nil)
+	mux.Handle("GET /healthz", authz.Public("uptime monitor"), health.Liveness())
+	mux.Handle("GET /readyz", authz.Public("load balancer"), health.Readiness())
+	headers, err := cors.NewHeaders(cors.HeadersConfig{})
+	if err != nil {
+		panic(err)
+	}
+	return monitor.Recover(nil).Handler(monitor.NewCounters().Handler(headers.Handler(mux)))
+}
+
+// The boot gate: refuse to serve while blockers remain.
+func ExampleGate() {
 	srv := &http.Server{
 		Addr:    "127.0.0.1:8080",
-		Handler: mux,
+		Handler: portalHandler(),
 		// No timeouts: a slow client could hold connections forever.
 	}
 	target := readiness.Target{
@@ -34,7 +53,7 @@ func ExampleGate() {
 		Env:    readiness.Production,
 		Build:  &debug.BuildInfo{}, // stands in for a binary built without VCS stamping
 	}
-	err = readiness.Gate(context.Background(), target, nil)
+	err := readiness.Gate(context.Background(), target, nil)
 	var blocked *readiness.BlockedError
 	if errors.As(err, &blocked) {
 		for _, f := range blocked.Report.Blockers() {
@@ -57,15 +76,8 @@ func ExampleRequire() {
 	//		readiness.Require(t, portal.Target(readiness.Production))
 	//	}
 	var t testing.TB = &exampleTB{}
-	mux, err := authz.NewMux(authz.Config{Authenticate: func(*http.Request) (authz.Principal, error) {
-		return authz.Principal{}, authz.ErrUnauthenticated
-	}})
-	if err != nil {
-		panic(err)
-	}
-	mux.Handle("GET /healthz", authz.Public("uptime monitor"), http.NotFoundHandler())
 	srv := &http.Server{
-		Handler:           mux,
+		Handler:           portalHandler(),
 		ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 30 * time.Second,
 		WriteTimeout: time.Minute, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 64 << 10,
 	}
