@@ -133,3 +133,16 @@ func uploadLimits(h http.Handler) http.Handler {
 		AllowedTypes: []string{"application/pdf", "image/png", "image/jpeg", "text/plain"},
 	}, h)
 }
+
+// withBody adapts a handler taking a decoded body to the validate.Body
+// chain, where the value travels in the request context.
+func withBody[T any](fn func(http.ResponseWriter, *http.Request, *T)) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		in := validate.Value[T](r)
+		if in == nil { // unreachable behind validate.Body; fail closed
+			writeProblem(w, http.StatusBadRequest, "Bad Request", "the body was not validated")
+			return
+		}
+		fn(w, r, in)
+	})
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
@@ -17,7 +18,9 @@ import (
 	"github.com/launchready/launchready/authz"
 	"github.com/launchready/launchready/cors"
 	"github.com/launchready/launchready/monitor"
+	"github.com/launchready/launchready/ratelimit"
 	"github.com/launchready/launchready/readiness"
+	"github.com/launchready/launchready/redact"
 	"github.com/launchready/launchready/session"
 	"github.com/launchready/launchready/validate"
 )
@@ -58,6 +61,8 @@ type Options struct {
 	AuditFile string
 	// Now is the clock of the handlers. Nil: time.Now.
 	Now func() time.Time
+	// LimitNow is the rate limits' clock. Nil: time.Now.
+	LimitNow func() time.Time
 }
 
 // MailDomain is the portal's sending domain, checked by the email check.
@@ -128,7 +133,9 @@ func Build(opts Options) (*Portal, error) {
 	if logOut == nil {
 		logOut = io.Discard
 	}
-	logger := slog.New(slog.NewJSONHandler(logOut, nil))
+	// Every log record passes the redacting handler: passwords, tokens,
+	// cookies and personal data are masked wherever they appear.
+	logger := slog.New(redact.NewHandler(slog.NewJSONHandler(logOut, nil), nil))
 
 	store := opts.Store
 	if store == nil {
@@ -205,11 +212,39 @@ func Build(opts Options) (*Portal, error) {
 	hsts := opts.TLS || opts.Env == readiness.Production
 	g := &routes{mux: mux}
 	clientOf, ticketOf := clientOwner(store), ticketOwner(store)
-	g.public("POST /api/login", "sign-in form", validate.JSON(api.Login, bodyLimits))
+	// Limits: login per IP and per account up front, plus failure-based
+	// lockout per account and per IP (same 429 for unknown accounts);
+	// reset per IP and per address; upload and export per principal.
+	limits, err := ratelimit.New(ratelimit.Config{Logger: logger, Now: opts.LimitNow})
+	if err != nil {
+		return nil, fmt.Errorf("portal: rate limits: %w", err)
+	}
+	account := func(r *http.Request) string {
+		if in := validate.Value[LoginInput](r); in != nil {
+			return strings.ToLower(in.Email)
+		}
+		return ""
+	}
+	resetAccount := func(r *http.Request) string {
+		if in := validate.Value[ResetInput](r); in != nil {
+			return strings.ToLower(in.Email)
+		}
+		return ""
+	}
+	principalID := func(r *http.Request) string {
+		me, _ := principal(r)
+		return me.ID
+	}
+	g.public("POST /api/login", "sign-in form",
+		validate.Body[LoginInput](bodyLimits,
+			limits.Login(limits.Failures(withBody(api.Login), account), ratelimit.ByIP(), ratelimit.ByAccount(account))))
 	g.handle("POST /api/logout", signed, nil, validate.NoBody(http.HandlerFunc(api.Logout)))
 	g.handle("GET /api/me", signed, nil, http.HandlerFunc(api.CurrentUserInfo))
-	g.public("POST /api/password-reset", "forgotten-password form; answers 202 for every address", validate.JSON(api.PasswordReset, bodyLimits))
-	g.public("POST /api/password-reset/confirm", "the emailed single-use token is the credential", validate.JSON(api.PasswordResetConfirm, bodyLimits))
+	g.public("POST /api/password-reset", "forgotten-password form; answers 202 for every address",
+		validate.Body[ResetInput](bodyLimits,
+			limits.PasswordReset(withBody(api.PasswordReset), ratelimit.ByIP(), ratelimit.ByAccount(resetAccount))))
+	g.public("POST /api/password-reset/confirm", "the emailed single-use token is the credential",
+		limits.PasswordReset(validate.JSON(api.PasswordResetConfirm, bodyLimits), ratelimit.ByIP()))
 	g.handle("GET /api/clients", staff, nil, http.HandlerFunc(api.ListClients))
 	g.handle("GET /api/clients/{id}", signed, clientOf, clientPath(http.HandlerFunc(api.GetClient)))
 	g.handle("GET /api/clients/{id}/tickets", signed, clientOf, clientPath(http.HandlerFunc(api.ListTickets)))
@@ -217,8 +252,8 @@ func Build(opts Options) (*Portal, error) {
 	g.handle("GET /api/tickets/{id}", signed, ticketOf, ticketPath(http.HandlerFunc(api.GetTicket)))
 	g.handle("PATCH /api/tickets/{id}", signed, ticketOf, ticketPath(validate.JSON(api.PatchTicket, bodyLimits)))
 	g.handle("GET /api/clients/{id}/invoices", signed, clientOf, clientPath(http.HandlerFunc(api.ListInvoices)))
-	g.handle("GET /api/clients/{id}/export", staff, clientOf, clientPath(http.HandlerFunc(api.Export)))
-	g.handle("POST /api/clients/{id}/uploads", signed, clientOf, clientPath(uploadLimits(uploads(api.SaveUpload))))
+	g.handle("GET /api/clients/{id}/export", staff, clientOf, clientPath(limits.Export(http.HandlerFunc(api.Export), ratelimit.ByPrincipal(principalID))))
+	g.handle("POST /api/clients/{id}/uploads", signed, clientOf, clientPath(limits.Upload(uploadLimits(uploads(api.SaveUpload)), ratelimit.ByPrincipal(principalID))))
 	g.handle("GET /api/admin/audit", admin, nil, auditFile.Admin(200, logger))
 	g.handle("GET /admin/readiness", admin, nil, http.HandlerFunc(p.serveReadiness))
 	g.public("GET /healthz", "uptime monitor", health.Liveness())
@@ -255,6 +290,13 @@ func Build(opts Options) (*Portal, error) {
 	h = sess.Handler(h)
 	h = policy.Handler(h)
 	h = apiHeaders.Handler(h)
+	h = redact.NewAccessLog(h, redact.AccessLogConfig{Logger: logger, ClientIP: func(r *http.Request) string {
+		ip, err := limits.IPResolver().ClientIP(r)
+		if err != nil {
+			return ""
+		}
+		return ip.String()
+	}})
 	h = counters.Handler(h)
 	h = monitor.Recover(monitor.SlogReporter{Logger: logger}).Handler(h)
 	h = hostCheck(opts.Hosts, h)
@@ -270,7 +312,12 @@ func Build(opts Options) (*Portal, error) {
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
 
-	checks := []readiness.Check{demoAccountsCheck(store)}
+	web, _ := fs.Sub(webFS, "web")
+	checks := []readiness.Check{
+		demoAccountsCheck(store),
+		readiness.Logging{Logger: logger},
+		readiness.Secrets{Build: web},
+	}
 	mailCheck, err := emailCheck(opts)
 	if err != nil {
 		return nil, err

@@ -9,7 +9,9 @@ import (
 	"log/slog"
 	"net/http"
 	_ "net/http/pprof" // planted: profiling endpoints on http.DefaultServeMux
+	"os"
 	"strings"
+	"testing/fstest"
 
 	rscors "github.com/rs/cors"
 
@@ -141,7 +143,21 @@ func BuildInsecure(opts Options) (*Portal, error) {
 	p.Server = &http.Server{Addr: opts.Addr, Handler: h} // planted: no timeouts
 	p.Target = readiness.Target{
 		Server: p.Server, Env: opts.Env, Replicas: 1,
-		Checks: []readiness.Check{demoAccountsCheck(store)},
+		Checks: []readiness.Check{
+			demoAccountsCheck(store),
+			readiness.Logging{Logger: logger},
+			readiness.Secrets{
+				Required: []string{"PORTAL_SESSION_KEY"},
+				// planted: the key falls back to a placeholder when unset
+				LookupEnv: func(name string) (string, bool) {
+					if v, ok := os.LookupEnv(name); ok && v != "" {
+						return v, true
+					}
+					return InsecureSessionKeyDefault, true
+				},
+				Build: fstest.MapFS{"config.js": {Data: []byte(InsecureBundle())}},
+			},
+		},
 	}
 	return p, nil
 }

@@ -25,6 +25,7 @@ type signer struct {
 	password string
 	mu       sync.Mutex
 	cookies  map[string]*http.Cookie
+	addrs    map[string]string
 }
 
 func newSigner(t *testing.T, p *portalapp.Portal, password string) *signer {
@@ -32,12 +33,23 @@ func newSigner(t *testing.T, p *portalapp.Portal, password string) *signer {
 	if len(p.Target.AllowedHosts) > 0 {
 		host = p.Target.AllowedHosts[0]
 	}
-	return &signer{t: t, h: p.Server.Handler, host: host, password: password, cookies: map[string]*http.Cookie{}}
+	return &signer{t: t, h: p.Server.Handler, host: host, password: password, cookies: map[string]*http.Cookie{}, addrs: map[string]string{}}
 }
 
-func (s *signer) valid(c *http.Cookie) bool {
+// addr gives each account its own client address (TEST-NET-2), apart from
+// the probes' own, so probe traffic never exhausts a login limit.
+func (s *signer) addr(email string) string {
+	if a, ok := s.addrs[email]; ok {
+		return a
+	}
+	a := "198.51.100." + strconv.Itoa(10+len(s.addrs)) + ":40000"
+	s.addrs[email] = a
+	return a
+}
+
+func (s *signer) valid(email string, c *http.Cookie) bool {
 	req := httptest.NewRequest("GET", "https://"+s.host+"/api/me", nil)
-	req.RemoteAddr = "192.0.2.10:40000"
+	req.RemoteAddr = s.addr(email)
 	req.AddCookie(c)
 	rec := httptest.NewRecorder()
 	s.h.ServeHTTP(rec, req)
@@ -47,13 +59,13 @@ func (s *signer) valid(c *http.Cookie) bool {
 func (s *signer) cookie(email string) *http.Cookie {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if c, ok := s.cookies[email]; ok && s.valid(c) {
+	if c, ok := s.cookies[email]; ok && s.valid(email, c) {
 		return c
 	}
 	req := httptest.NewRequest("POST", "https://"+s.host+"/api/login",
 		strings.NewReader(`{"email":"`+email+`","password":"`+s.password+`"}`))
 	req.Header.Set("Content-Type", "application/json")
-	req.RemoteAddr = "192.0.2.10:40000"
+	req.RemoteAddr = s.addr(email)
 	rec := httptest.NewRecorder()
 	s.h.ServeHTTP(rec, req)
 	require.Equal(s.t, http.StatusOK, rec.Code, "probe login of %s: %s", email, rec.Body)

@@ -20,7 +20,13 @@ import (
 const probePassword = "probe-password-for-tests-only-7"
 
 func productionPortal(t *testing.T) *portalapp.Portal {
+	p, _ := productionPortalLog(t)
+	return p
+}
+
+func productionPortalLog(t *testing.T) (*portalapp.Portal, *readiness.LogCapture) {
 	t.Helper()
+	logs := &readiness.LogCapture{}
 	store := portalapp.NewMemoryStore()
 	require.NoError(t, portalapp.Seed(store, time.Now()))
 	hash, err := bcrypt.GenerateFromPassword([]byte(probePassword), bcrypt.MinCost)
@@ -32,10 +38,10 @@ func productionPortal(t *testing.T) *portalapp.Portal {
 	p, err := portalapp.Build(portalapp.Options{
 		Env: readiness.Production, Addr: "portal.acme.test:443", TLS: true,
 		PublicURL: "https://portal.acme.test", Store: store,
-		Resolver: startMailDNS(t), OutboxDir: t.TempDir(), AuditFile: filepath.Join(t.TempDir(), "audit.jsonl"),
+		Resolver: startMailDNS(t), Log: logs, OutboxDir: t.TempDir(), AuditFile: filepath.Join(t.TempDir(), "audit.jsonl"),
 	})
 	require.NoError(t, err)
-	return p
+	return p, logs
 }
 
 func login(email string) readiness.SessionRequest {
@@ -46,13 +52,15 @@ func login(email string) readiness.SessionRequest {
 // TestReadiness is the portal's launch gate in go test: every static check
 // and every probe the kit provides, in production mode.
 func TestReadiness(t *testing.T) {
-	p := productionPortal(t)
+	p, logs := productionPortalLog(t)
 	target := p.Target
 	staff := newSigner(t, p, probePassword)
 	target.Checks = append(target.Checks,
 		authProbe(t, p, probePassword),
 		readiness.InputProbe{Via: p.Server.Handler, Prepare: staff.as("agent@acme.test"), Host: p.Target.AllowedHosts[0]},
 		readiness.CORSProbe{},
+		readiness.LoginRateProbe{Body: []byte(`{"email":"mallory@acme.test","password":"not-the-password"}`)},
+		readiness.LogCanary{Capture: logs},
 		readiness.SessionProbe{
 			Login:  login("agent@acme.test"),
 			Logout: readiness.SessionRequest{Path: "/api/logout"},
