@@ -121,10 +121,10 @@ func BuildInsecure(opts Options) (*Portal, error) {
 	mux.Handle("GET /api/tickets/{id}", authz.Authenticated(), http.HandlerFunc(api.GetTicket)) // planted: no tenant check
 	mux.Handle("PATCH /api/tickets/{id}", authz.Authenticated().Object(loader(ticketOwner(store)), tenantRule), validate.JSON(api.PatchTicket, nil))
 	mux.Handle("GET /api/clients/{id}/invoices", tenant, http.HandlerFunc(api.ListInvoices))
-	mux.Handle("GET /api/clients/{id}/export", tenant, http.HandlerFunc(api.Export))                                      // planted: no limit
-	mux.Handle("POST /api/clients/{id}/uploads", tenant, uploadLimits(uploads(api.SaveUpload)))                           // planted: no limit
-	mux.Handle("GET /api/admin/audit", authz.Public("internal tool, hidden in the menu"), http.HandlerFunc(p.serveAudit)) // planted: public admin route
-	mux.Handle("GET /admin/readiness", authz.Authenticated(), http.HandlerFunc(p.serveReadiness))                         // planted: any signed-in user
+	mux.Handle("GET /api/clients/{id}/export", tenant, http.HandlerFunc(api.Export))                                            // planted: no limit
+	mux.Handle("POST /api/clients/{id}/uploads", tenant, uploadLimits(uploads(api.SaveUpload)))                                 // planted: no limit
+	mux.Handle("GET /api/admin/audit", authz.Public("internal tool, hidden in the menu"), http.HandlerFunc(serveInsecureAudit)) // planted: public admin route
+	mux.Handle("GET /admin/readiness", authz.Authenticated(), http.HandlerFunc(p.serveReadiness))                               // planted: any signed-in user
 	mux.Handle("GET /healthz", authz.Public("uptime monitor"), monitor.Liveness())
 	mux.Handle("GET /config.js", authz.Public("front-end configuration"), http.HandlerFunc(serveInsecureConfig))
 	mux.Handle("GET /{$}", authz.Public("sign-in page"), pageHandler())
@@ -194,4 +194,9 @@ func serveInsecureConfig(w http.ResponseWriter, r *http.Request) {
 // InsecureBundle is the twin's generated front-end configuration.
 func InsecureBundle() string {
 	return "window.PORTAL_CONFIG = {mailProvider: \"sendgrid\", sendgridApiKey: \"" + InsecureMailKey() + "\"};\n"
+}
+
+// serveInsecureAudit is the twin's "audit" page: it has no audit trail.
+func serveInsecureAudit(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, []any{})
 }

@@ -154,6 +154,23 @@ func run(rate int, duration time.Duration, workers int, base string) error {
 	fmt.Printf("portal %s: %d requests in %v (%.0f req/s), %d workers\n", base, total, elapsed.Round(time.Millisecond), float64(total)/elapsed.Seconds(), workers)
 	fmt.Printf("mix: 1/3 GET /api/clients/{id}, 1/3 GET /api/clients/{id}/tickets, 1/3 POST /api/clients/{id}/tickets (signed in as support agent)\n")
 	fmt.Printf("latency p50 %v  p95 %v  p99 %v  max %v\n", pct(0.50).Round(time.Microsecond), pct(0.95).Round(time.Microsecond), pct(0.99).Round(time.Microsecond), lat[len(lat)-1].Round(time.Microsecond))
+	names := []string{"GET /api/clients/{id}", "GET /api/clients/{id}/tickets", "POST /api/clients/{id}/tickets"}
+	for k, name := range names {
+		var part []time.Duration
+		for i, r := range results {
+			if i%3 == k {
+				part = append(part, r.latency)
+			}
+		}
+		slices.Sort(part)
+		if len(part) == 0 {
+			continue
+		}
+		q := func(p float64) time.Duration {
+			return part[min(len(part)-1, int(p*float64(len(part))))].Round(time.Microsecond)
+		}
+		fmt.Printf("  %-32s p50 %v  p95 %v  p99 %v\n", name, q(0.50), q(0.95), q(0.99))
+	}
 	fmt.Printf("transport errors %d, non-2xx %v\n", errs, bad)
 	if errs > 0 || len(bad) > 0 {
 		return fmt.Errorf("%d transport errors, non-2xx answers %v", errs, bad)
