@@ -22,6 +22,7 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"os"
+	"path/filepath"
 	"slices"
 	"sync"
 	"time"
@@ -35,8 +36,9 @@ func main() {
 	duration := flag.Duration("duration", 10*time.Second, "how long to send")
 	workers := flag.Int("workers", 64, "concurrent connections")
 	target := flag.String("url", "", "base URL of a running portal (default: build one in process)")
+	auditFile := flag.String("audit", "", "audit trail file of the in-process portal (default: a new file in the temp dir; fsynced per record)")
 	flag.Parse()
-	if err := run(*rate, *duration, *workers, *target); err != nil {
+	if err := run(*rate, *duration, *workers, *target, *auditFile); err != nil {
 		fmt.Fprintln(os.Stderr, "loadgen:", err)
 		os.Exit(1)
 	}
@@ -48,7 +50,7 @@ type result struct {
 	err     error
 }
 
-func run(rate int, duration time.Duration, workers int, base string) error {
+func run(rate int, duration time.Duration, workers int, base, auditFile string) error {
 	if rate <= 0 || duration <= 0 || workers <= 0 {
 		return fmt.Errorf("rate, duration and workers must be positive")
 	}
@@ -60,7 +62,16 @@ func run(rate int, duration time.Duration, workers int, base string) error {
 		if err != nil {
 			return err
 		}
-		p, err := portalapp.Build(portalapp.Options{Env: readiness.Development, Addr: ln.Addr().String(), OutboxDir: os.TempDir()})
+		if auditFile == "" {
+			dir, err := os.MkdirTemp("", "loadgen-audit-")
+			if err != nil {
+				return err
+			}
+			defer os.RemoveAll(dir)
+			auditFile = filepath.Join(dir, "audit.jsonl")
+		}
+		fmt.Printf("audit trail: %s\n", auditFile)
+		p, err := portalapp.Build(portalapp.Options{Env: readiness.Development, Addr: ln.Addr().String(), OutboxDir: os.TempDir(), AuditFile: auditFile})
 		if err != nil {
 			return err
 		}
