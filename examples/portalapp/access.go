@@ -127,3 +127,17 @@ func withBody[T any](fn func(http.ResponseWriter, *http.Request, *T)) http.Handl
 		fn(w, r, in)
 	})
 }
+
+// ContractRoutes is the portal's outside contract (DESIGN.md, "The example
+// portal's contract"): tools and tests are written against these routes.
+// The readiness suite compares the route inventory with it (AUTH011).
+var ContractRoutes = []string{
+	"POST /api/login", "POST /api/logout", "GET /api/me",
+	"POST /api/password-reset", "POST /api/password-reset/confirm",
+	"GET /api/clients", "GET /api/clients/{id}",
+	"GET /api/clients/{id}/tickets", "POST /api/clients/{id}/tickets",
+	"GET /api/tickets/{id}", "PATCH /api/tickets/{id}",
+	"GET /api/clients/{id}/invoices", "GET /api/clients/{id}/export",
+	"POST /api/clients/{id}/uploads", "GET /api/admin/audit", "GET /admin/readiness",
+	"GET /healthz", "GET /readyz", "GET /{$}",
+}
