@@ -175,7 +175,26 @@ func Build(opts Options) (*Portal, error) {
 	if err != nil {
 		return nil, fmt.Errorf("portal: audit trail: %w", err)
 	}
-	health, err := monitor.NewHealth(monitor.HealthConfig{})
+	health, err := monitor.NewHealth(monitor.HealthConfig{
+		Dependencies: []monitor.Dependency{
+			{Name: "store", Timeout: time.Second, Ping: func(ctx context.Context) error {
+				_, err := store.Clients(ctx)
+				return err
+			}},
+			{Name: "audit trail", Timeout: time.Second, Ping: func(context.Context) error {
+				if !auditor.Healthy() {
+					return errors.New("the audit trail's last write failed")
+				}
+				return nil
+			}},
+		},
+		// Admins see which dependency failed; everyone else only
+		// ready/unavailable (MON004).
+		Detail: func(r *http.Request) bool {
+			me, ok := principal(r)
+			return ok && me.Role == RoleAdmin
+		},
+	})
 	if err != nil {
 		return nil, fmt.Errorf("portal: health: %w", err)
 	}
