@@ -25,8 +25,9 @@ import (
 	"github.com/launchready/launchready/validate"
 )
 
-// Options configures Build. The zero value is a development portal on
-// 127.0.0.1:8080 over plain HTTP with the demo data.
+// Options configures Build. The zero value is a production portal on
+// 127.0.0.1:8080 with the demo data, which the gate refuses to boot (demo
+// accounts, plain HTTP, unverified mail): ask for Development or fix them.
 type Options struct {
 	// Env is the environment; the zero value is Production, as in readiness.
 	Env readiness.Env
