@@ -98,6 +98,9 @@ type Portal struct {
 	AuditFile *audit.FileSink
 }
 
+// Close closes the audit trail. Call it after the server stopped.
+func (p *Portal) Close() error { return p.AuditFile.Close() }
+
 // ShutdownTimeout is how long the portal drains requests on SIGTERM.
 const ShutdownTimeout = 15 * time.Second
 
