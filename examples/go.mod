@@ -2,8 +2,38 @@ module github.com/launchready/launchready/examples
 
 go 1.25.0
 
-require github.com/launchready/launchready v0.0.0
+require (
+	github.com/go-playground/validator/v10 v10.30.4 // indirect
+	github.com/launchready/launchready v0.0.0
+	github.com/miekg/dns v1.1.73
+	github.com/rs/cors v1.11.1
+	github.com/stretchr/testify v1.12.1
+)
 
-require golang.org/x/crypto v0.55.0 // indirect
+require (
+	github.com/chromedp/cdproto v0.159.0 // indirect
+	github.com/chromedp/chromedp v0.23.0 // indirect
+	github.com/go-json-experiment/json v0.0.0-20260213210345-44df1a37e875 // indirect
+	golang.org/x/net v0.58.0 // indirect
+	golang.org/x/time v0.15.0 // indirect
+)
+
+require (
+	blitiri.com.ar/go/spf v1.6.0 // indirect
+	github.com/alexedwards/scs/v2 v2.9.0 // indirect
+	github.com/emersion/go-msgauth v0.7.0 // indirect
+	github.com/gabriel-vasile/mimetype v1.4.16 // indirect
+	github.com/go-playground/locales v0.14.2 // indirect
+	github.com/go-playground/universal-translator v0.18.1 // indirect
+	github.com/leodido/go-urn v1.5.0 // indirect
+	go.yaml.in/yaml/v3 v3.0.5 // indirect
+	golang.org/x/crypto v0.55.0
+	golang.org/x/sys v0.47.0 // indirect
+	golang.org/x/text v0.41.0 // indirect
+)
 
 replace github.com/launchready/launchready => ..
+
+require github.com/launchready/launchready/e2e v0.0.0
+
+replace github.com/launchready/launchready/e2e => ../e2e

@@ -1,49 +1,100 @@
-// Command portal is the kit's example client portal. Until the full portal
-// lands it is a runnable readiness demo: it builds a server, runs the gate,
-// and serves a health endpoint.
+// Command portal is the kit's example client portal: a support team's
+// portal (clients, tickets, invoices, exports, uploads, password reset)
+// wired with every launchready package. It runs the readiness gate before
+// it listens and refuses to boot while blockers remain.
+//
+//	go run ./examples/portal                      # development, http://127.0.0.1:8080
+//	go run ./examples/portal -tls                 # HTTPS with a certificate made at start
+//	go run ./examples/portal -check               # print the scorecard; exit 0 ready, 1 blocked
+//	go run ./examples/portal -env production      # refuses to boot: demo accounts, unverified mail
 package main
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"flag"
 	"fmt"
-	"log"
-	"net/http"
+	"io"
+	"net"
 	"os"
+	"strings"
 	"time"
 
+	"github.com/launchready/launchready/examples/portalapp"
 	"github.com/launchready/launchready/readiness"
 )
 
 func main() {
-	addr := flag.String("addr", "127.0.0.1:8080", "listen address")
-	envName := flag.String("env", "development", "production or development")
-	check := flag.Bool("check", false, "print the readiness report and exit 0 when ready, 1 when blocked")
-	flag.Parse()
+	os.Exit(run(os.Args[1:]))
+}
+
+func run(args []string) int {
+	fs := flag.NewFlagSet("portal", flag.ContinueOnError)
+	addr := fs.String("addr", "127.0.0.1:8080", "listen address")
+	useTLS := fs.Bool("tls", false, "serve HTTPS with a self-signed certificate for localhost generated at start")
+	envName := fs.String("env", "development", "production or development")
+	check := fs.Bool("check", false, "print the readiness scorecard and exit 0 when ready, 1 when blocked")
+	outbox := fs.String("outbox", "", "development mail directory (default: launchready-outbox in the temp dir)")
+	auditFile := fs.String("audit", "", "audit trail file (default: launchready-audit.jsonl in the temp dir)")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
 	env, err := readiness.ParseEnv(*envName)
 	if err != nil {
-		log.Fatal(err)
+		fmt.Fprintln(os.Stderr, err)
+		return 2
 	}
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		fmt.Fprintln(w, `{"status":"ok"}`)
-	})
-	srv := &http.Server{
-		Addr: *addr, Handler: mux,
-		ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 15 * time.Second,
-		WriteTimeout: 30 * time.Second, IdleTimeout: 60 * time.Second, MaxHeaderBytes: 64 << 10,
+	opts := portalapp.Options{Env: env, Addr: *addr, TLS: *useTLS, Log: os.Stderr, OutboxDir: *outbox, AuditFile: *auditFile}
+	if env == readiness.Production {
+		opts.Resolver = net.DefaultResolver
 	}
-	target := readiness.Target{Server: srv, Env: env}
-	if *check {
-		if err := readiness.Gate(context.Background(), target, os.Stdout); err != nil {
-			os.Exit(1)
+	p, err := portalapp.Build(opts)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	if *useTLS {
+		cfg, _, err := portalapp.SelfSignedTLS(time.Now())
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
 		}
-		return
+		p.Server.TLSConfig = cfg
 	}
-	if err := readiness.Gate(context.Background(), target, os.Stdout); err != nil {
-		log.Fatal(err)
+	defer p.Close()
+	ctx := context.Background()
+	if *check {
+		if err := readiness.Gate(ctx, p.Target, os.Stdout); err != nil {
+			if !errors.Is(err, readiness.ErrBlocked) {
+				fmt.Fprintln(os.Stderr, err)
+			}
+			return 1
+		}
+		return 0
 	}
-	log.Printf("portal demo listening on http://%s", *addr)
-	log.Fatal(srv.ListenAndServe())
+	var scorecard bytes.Buffer
+	err = readiness.Launch(ctx, p.Target, io.MultiWriter(os.Stdout, &scorecard), readiness.ServeOptions{
+		ShutdownTimeout: portalapp.ShutdownTimeout,
+		Logger:          p.Logger,
+		Ready: func(a net.Addr) {
+			p.Health.SetBoot(nil) // the gate passed: /readyz may answer ready
+			summary, _, _ := strings.Cut(scorecard.String(), "\n")
+			fmt.Printf("\n%s\nportal listening on %s (%s)\n", summary, p.PublicURL, env)
+			if p.Outbox != "" {
+				fmt.Printf("development mail goes to %s\n", p.Outbox)
+			}
+			fmt.Println("demo accounts: admin@acme.test, agent@acme.test, alice@client-a.test, bob@client-b.test — password", portalapp.DemoPassword)
+		},
+	})
+	if err != nil {
+		var blocked *readiness.BlockedError
+		if errors.As(err, &blocked) {
+			fmt.Fprintln(os.Stderr, "portal: refusing to boot:", err)
+			return 1
+		}
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	return 0
 }
