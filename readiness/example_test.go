@@ -11,14 +11,41 @@ import (
 	"testing"
 	"time"
 
+	"github.com/launchready/launchready/authz"
+	"github.com/launchready/launchready/cors"
+	"github.com/launchready/launchready/monitor"
 	"github.com/launchready/launchready/readiness"
 )
+
+// portalHandler is the smallest launch-ready handler tree: panic recovery,
+// counters and security headers around a deny-by-default route inventory
+// that serves the health endpoints.
+func portalHandler() http.Handler {
+	mux, err := authz.NewMux(authz.Config{Authenticate: func(*http.Request) (authz.Principal, error) {
+		return authz.Principal{}, authz.ErrUnauthenticated
+	}})
+	if err != nil {
+		panic(err)
+	}
+	health, err := monitor.NewHealth(monitor.HealthConfig{})
+	if err != nil {
+		panic(err)
+	}
+	health.SetBoot(nil)
+	mux.Handle("GET /healthz", authz.Public("uptime monitor"), health.Liveness())
+	mux.Handle("GET /readyz", authz.Public("load balancer"), health.Readiness())
+	headers, err := cors.NewHeaders(cors.HeadersConfig{})
+	if err != nil {
+		panic(err)
+	}
+	return monitor.Recover(nil).Handler(monitor.NewCounters().Handler(headers.Handler(mux)))
+}
 
 // The boot gate: refuse to serve while blockers remain.
 func ExampleGate() {
 	srv := &http.Server{
 		Addr:    "127.0.0.1:8080",
-		Handler: http.NotFoundHandler(),
+		Handler: portalHandler(),
 		// No timeouts: a slow client could hold connections forever.
 	}
 	target := readiness.Target{
@@ -50,7 +77,7 @@ func ExampleRequire() {
 	//	}
 	var t testing.TB = &exampleTB{}
 	srv := &http.Server{
-		Handler:           http.NotFoundHandler(),
+		Handler:           portalHandler(),
 		ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 30 * time.Second,
 		WriteTimeout: time.Minute, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 64 << 10,
 	}

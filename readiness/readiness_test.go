@@ -35,7 +35,7 @@ func stampedBuild(modified bool) *debug.BuildInfo {
 
 func hardenedServer() *http.Server {
 	return &http.Server{
-		Handler:           http.NotFoundHandler(),
+		Handler:           healthOnlyMux(),
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      60 * time.Second,

@@ -1,0 +1,65 @@
+package authz
+
+import (
+	"context"
+	"errors"
+	"slices"
+)
+
+// A Principal is who a request acts for: a user or a service.
+type Principal struct {
+	// ID identifies the principal. An empty ID means anonymous.
+	ID string
+	// Roles are coarse grants ("admin", "support", "client").
+	Roles []string
+	// Permissions are fine grants ("clients:read", "invoices:export").
+	Permissions []string
+	// Tenant is the organisation the principal belongs to ("client-a").
+	// Staff of the portal operator usually have none.
+	Tenant string
+}
+
+// Authenticated reports whether the principal is someone (ID not empty).
+func (p Principal) Authenticated() bool { return p.ID != "" }
+
+// HasRole reports whether the principal has role.
+func (p Principal) HasRole(role string) bool { return slices.Contains(p.Roles, role) }
+
+// Can reports whether the principal has permission perm.
+func (p Principal) Can(perm string) bool { return slices.Contains(p.Permissions, perm) }
+
+// ErrUnauthenticated is what an Authenticate function returns when the
+// request carries no valid credentials. Any other error is treated the same
+// way (the request is anonymous) and logged.
+var ErrUnauthenticated = errors.New("authz: request is not authenticated")
+
+type ctxKey struct{}
+
+// state is what the Mux records in the request context: the decision and the
+// principal it was made for.
+type state struct {
+	pattern   string
+	principal Principal
+	decided   bool
+}
+
+// PrincipalFrom returns the authenticated principal of a request that went
+// through a Mux. It returns false for anonymous requests (public routes) and
+// for requests that did not go through a Mux.
+func PrincipalFrom(ctx context.Context) (Principal, bool) {
+	s, ok := ctx.Value(ctxKey{}).(*state)
+	if !ok || !s.principal.Authenticated() {
+		return Principal{}, false
+	}
+	return s.principal, true
+}
+
+// Decided reports whether the Mux made an authorization decision (allow) for
+// the request carrying ctx, and the route pattern it decided on.
+func Decided(ctx context.Context) (pattern string, ok bool) {
+	s, ok := ctx.Value(ctxKey{}).(*state)
+	if !ok || !s.decided {
+		return "", false
+	}
+	return s.pattern, true
+}

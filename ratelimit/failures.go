@@ -1,0 +1,99 @@
+package ratelimit
+
+import (
+	"net/http"
+	"time"
+)
+
+// Failures limits failed logins: before the login handler runs, the request
+// is refused with 429 when its client address or the submitted account has
+// no failure budget left (LoginFailuresPolicy: 5, then one every 5 min).
+// After the handler, a 401 or 403 answer charges one failure to both the
+// address and the account; a 2xx answer resets the account's failures.
+//
+// The account is counted by the submitted name whether or not it exists,
+// and the refusal is the same 429 either way, so lockout does not reveal
+// which accounts exist. The budget is looked at before and charged after,
+// so concurrent failing attempts can overshoot it by the number in flight;
+// put Login (which charges up front) in front of Failures to bound that.
+func (l *Limiter) Failures(next http.Handler, account func(*http.Request) string) *Handler {
+	return l.FailuresWith(LoginFailuresPolicy, next, account)
+}
+
+// FailuresWith is Failures with a policy of the app's own.
+func (l *Limiter) FailuresWith(p Policy, next http.Handler, account func(*http.Request) string) *Handler {
+	if err := p.validate("Policy"); err != nil {
+		panic(err)
+	}
+	if account == nil {
+		panic("ratelimit: Failures needs the app's account function")
+	}
+	h := l.handler(KindLoginFailures, p, next, ByIP(), []By{ByAccount(account)})
+	h.failures = true
+	return h
+}
+
+// statusWriter records the status the login handler answers with.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController and annotation walkers reach the
+// underlying writer.
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+func (h *Handler) serveFailures(w http.ResponseWriter, r *http.Request) {
+	now := h.l.now()
+	keys := make([]Key, len(h.keys))
+	for i, b := range h.keys {
+		k, err := h.key(r, b)
+		if err != nil {
+			h.l.writeReject(w, r, h.policy, Decision{}, &Rejection{Status: http.StatusBadRequest, Reason: err, Kind: h.kind, Policy: h.policy}, h.policyHeader)
+			return
+		}
+		keys[i] = k
+	}
+	for _, k := range keys {
+		d, err := h.l.store.Take(r.Context(), h.policy, k, 0, now)
+		if err != nil {
+			if h.fail == FailOpen {
+				continue
+			}
+			h.l.writeReject(w, r, h.policy, Decision{}, &Rejection{Status: http.StatusServiceUnavailable, Reason: ErrStore, Kind: h.kind, Policy: h.policy, RetryAfter: time.Second}, h.policyHeader)
+			return
+		}
+		if !d.Allowed {
+			h.l.writeReject(w, r, h.policy, d, &Rejection{Status: http.StatusTooManyRequests, Reason: ErrLimited, Kind: h.kind, Policy: h.policy, RetryAfter: d.RetryAfter}, h.policyHeader)
+			return
+		}
+	}
+	sw := &statusWriter{ResponseWriter: w}
+	h.next.ServeHTTP(sw, r)
+	switch {
+	case sw.status == http.StatusUnauthorized || sw.status == http.StatusForbidden:
+		for _, k := range keys {
+			_, _ = h.l.store.Take(r.Context(), h.policy, k, 1, now)
+		}
+	case sw.status >= 200 && sw.status < 300 || sw.status == 0:
+		for _, k := range keys {
+			if k.Kind == KeyAccount {
+				_ = h.l.store.Reset(r.Context(), h.policy, k)
+			}
+		}
+	}
+}

@@ -1,0 +1,397 @@
+package readiness
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+
+	"github.com/launchready/launchready/authz"
+)
+
+// AuthProbe is the auth probe (AUTH005, AUTH006, AUTH007, AUTH009). It
+// requests every route of the authz.Mux inventory through the app's real
+// handler — global middleware included — as an anonymous client and as
+// each identity the test supplies, and reports:
+//
+//   - AUTH005: a protected route answered 2xx to an anonymous request;
+//   - AUTH006: an identity got 2xx from a route whose roles or permissions
+//     it lacks;
+//   - AUTH007: an identity got 2xx from a route addressing an object of
+//     another tenant or owner (its Foreign values) — broken object-level
+//     authorization, such as a handler that forgot its tenant check;
+//   - AUTH009: a request denied in its plain form got 2xx from the same
+//     route when varied: upper case, a doubled slash, "%2F" for "/", dot
+//     segments, a toggled trailing slash, HEAD for GET, or an
+//     X-HTTP-Method-Override header.
+//
+// A response counts as served when its status is 2xx and the Mux reported
+// (through SetRoute on the probe's response writer) the route under test,
+// so a variant answered by another, public route ("GET /") is not a bypass.
+//
+// The probe executes real handlers, mutating ones included, against whatever
+// data the app has: it runs only in tests (readiness.Require), never at boot
+// — it implements ProbeOnly and Gate refuses it. Point the app at test data.
+//
+//	readiness.Require(t, readiness.Target{Server: srv, Checks: []readiness.Check{
+//		&readiness.AuthProbe{
+//			Values: map[string]string{"id": "client-b", "/api/tickets/{id}": "t-b1"},
+//			Identities: []readiness.Identity{
+//				{Name: "client user of client-b", Principal: bob, Authenticate: bobCookie,
+//					Foreign: map[string]string{"id": "client-a", "/api/tickets/{id}": "t-a1"}},
+//				{Name: "support agent", Principal: agent, Authenticate: agentCookie},
+//			},
+//		}}})
+type AuthProbe struct {
+	// Handler receives the requests. Nil means Target.Server.Handler, so
+	// the app's whole middleware stack runs.
+	Handler http.Handler
+
+	// Identities are the principals to probe as, besides the anonymous
+	// client that is always probed: a low-privilege user, a user of another
+	// tenant, staff without admin rights.
+	Identities []Identity
+
+	// Values are sample values for path wildcards, naming objects that
+	// exist. A key is a wildcard name ("id") or the route path up to and
+	// including the wildcard ("/api/tickets/{id}"), which wins. A wildcard
+	// without a value gets "probe-1".
+	Values map[string]string
+
+	// Bodies are request bodies by route pattern, for mutating routes whose
+	// handlers validate the body before they load the object. Default "{}"
+	// as application/json.
+	Bodies map[string]string
+
+	// Host is the Host header of every request. Default: the first of
+	// Target.AllowedHosts, else "localhost".
+	Host string
+}
+
+// Identity is a principal the probe signs in as.
+type Identity struct {
+	// Name appears in findings ("client user of client-b").
+	Name string
+	// Principal is who Authenticate signs in as. The probe compares its
+	// roles and permissions with each route's policy to know which routes
+	// it must not reach.
+	Principal authz.Principal
+	// Authenticate adds the identity's credentials to a request: a session
+	// cookie, a bearer token. Nil probes as anonymous.
+	Authenticate func(r *http.Request)
+	// Foreign are wildcard values (keys as AuthProbe.Values) naming objects
+	// this identity must not reach: another tenant's client ID, another
+	// user's ticket. A route allowed by role is requested with them and
+	// must not answer 2xx (AUTH007).
+	Foreign map[string]string
+}
+
+// Name implements Check.
+func (*AuthProbe) Name() string { return "auth/probe" }
+
+// ProbeOnly marks the probe as test-only: it executes real handlers.
+func (*AuthProbe) ProbeOnly() {}
+
+// probeWriter records the response and the annotations of the Mux.
+type probeWriter struct {
+	*httptest.ResponseRecorder
+	route string
+}
+
+func (w *probeWriter) SetRoute(p string)           { w.route = p }
+func (w *probeWriter) SetPrincipal(string, string) {}
+func (w *probeWriter) Unwrap() http.ResponseWriter { return w.ResponseRecorder }
+
+type probeRequest struct {
+	method, target string
+	header         http.Header
+}
+
+type probeResult struct {
+	status int
+	route  string
+}
+
+func (p *AuthProbe) handler(in *Inspection) http.Handler {
+	if p.Handler != nil {
+		return p.Handler
+	}
+	if in.Target.Server != nil {
+		return in.Target.Server.Handler
+	}
+	return nil
+}
+
+func (p *AuthProbe) host(in *Inspection) string {
+	if p.Host != "" {
+		return p.Host
+	}
+	if len(in.Target.AllowedHosts) > 0 {
+		return in.Target.AllowedHosts[0]
+	}
+	return "localhost"
+}
+
+// fill builds the request path of r with values, or false when a wildcard
+// listed in need has no value in values.
+func fill(path string, values, fallback map[string]string) (string, bool) {
+	segs := strings.Split(path, "/")
+	used := false
+	for i, s := range segs {
+		if len(s) < 3 || s[0] != '{' || s[len(s)-1] != '}' {
+			continue
+		}
+		name := strings.TrimSuffix(s[1:len(s)-1], "...")
+		if name == "$" {
+			segs[i] = ""
+			continue
+		}
+		prefix := strings.Join(segs[:i], "/") + "/" + s
+		v, ok := lookup(values, prefix, name)
+		if ok {
+			used = true
+		} else if v, ok = lookup(fallback, prefix, name); !ok {
+			v = "probe-1"
+		}
+		segs[i] = url.PathEscape(v)
+	}
+	return strings.Join(segs, "/"), used
+}
+
+func lookup(m map[string]string, prefix, name string) (string, bool) {
+	if v, ok := m[prefix]; ok {
+		return v, true
+	}
+	v, ok := m[name]
+	return v, ok
+}
+
+func (p *AuthProbe) do(h http.Handler, host string, rt authz.Route, req probeRequest, id *Identity) probeResult {
+	body := ""
+	method := req.method
+	if method != http.MethodGet && method != http.MethodHead {
+		body = "{}"
+		if b, ok := p.Bodies[rt.Pattern]; ok {
+			body = b
+		}
+	}
+	r := httptest.NewRequest(method, "/", strings.NewReader(body))
+	if u, err := url.ParseRequestURI(req.target); err == nil {
+		r.URL = u
+	}
+	r.RequestURI = req.target
+	r.Host = host
+	if body != "" {
+		r.Header.Set("Content-Type", "application/json")
+	}
+	for k, vs := range req.header {
+		r.Header[k] = vs
+	}
+	if id != nil && id.Authenticate != nil {
+		id.Authenticate(r)
+	}
+	w := &probeWriter{ResponseRecorder: httptest.NewRecorder()}
+	func() {
+		defer func() { _ = recover() }() // a panicking handler is not a served request
+		h.ServeHTTP(w, r)
+	}()
+	return probeResult{status: w.Code, route: w.route}
+}
+
+// served reports whether res is a 2xx answer of the route under test. A
+// variant also counts when a different route that is not public answered
+// it (a weaker twin: "GET /x/" next to "GET /x"); a public catch-all such as
+// "GET /" does not. Without a writer annotation (a middleware writer lacking
+// Unwrap), a plain request's 2xx counts and a variant's does not.
+func (res probeResult) served(m *authz.Mux, pattern string, variant bool) bool {
+	if res.status < 200 || res.status > 299 {
+		return false
+	}
+	if res.route == "" {
+		return !variant
+	}
+	if res.route == pattern {
+		return true
+	}
+	if !variant {
+		return false
+	}
+	pol, ok := m.Policy(res.route)
+	return ok && !pol.IsPublic()
+}
+
+func answeredBy(got, want string) string {
+	if got != "" && got != want {
+		return fmt.Sprintf(", answered by the weaker route %q", got)
+	}
+	return ""
+}
+
+type variant struct {
+	name string
+	req  probeRequest
+}
+
+// variants returns the path-trick forms of a request.
+func variants(method, target string) []variant {
+	var out []variant
+	add := func(name, m, t string, hdr http.Header) {
+		if t == target && m == method && hdr == nil {
+			return
+		}
+		out = append(out, variant{name, probeRequest{m, t, hdr}})
+	}
+	add("upper case", method, strings.ToUpper(target), nil)
+	if len(target) > 1 {
+		add("double slash", method, "/"+target, nil)
+		if i := strings.IndexByte(target[1:], '/'); i >= 0 {
+			add("inner double slash", method, target[:i+1]+"/"+target[i+1:], nil)
+		}
+		if i := strings.LastIndexByte(target, '/'); i > 0 {
+			add("%2F for /", method, target[:i]+"%2F"+target[i+1:], nil)
+		}
+	}
+	add("dot segment", method, "/."+target, nil)
+	add("dot-dot segment", method, "/probe/.."+target, nil)
+	if strings.HasSuffix(target, "/") && len(target) > 1 {
+		add("trailing slash removed", method, strings.TrimSuffix(target, "/"), nil)
+	} else {
+		add("trailing slash", method, target+"/", nil)
+	}
+	if method == http.MethodGet || method == "" {
+		add("HEAD for GET", http.MethodHead, target, nil)
+	}
+	via := http.MethodPost
+	if method == http.MethodPost {
+		via = http.MethodGet
+	}
+	if method != "" {
+		add("X-HTTP-Method-Override", via, target, http.Header{"X-Http-Method-Override": {method}})
+	}
+	return out
+}
+
+type probeState struct {
+	p    *AuthProbe
+	m    *authz.Mux
+	h    http.Handler
+	host string
+	seen map[string]bool
+	out  []Finding
+	// sent and reached count requests, and those the Mux annotated.
+	sent, reached int
+}
+
+func (s *probeState) do(rt authz.Route, req probeRequest, id *Identity) probeResult {
+	res := s.p.do(s.h, s.host, rt, req, id)
+	s.sent++
+	if res.route != "" {
+		s.reached++
+	}
+	return res
+}
+
+func (s *probeState) report(id, routePattern, key string, f Finding) {
+	k := id + "\x00" + routePattern + "\x00" + key
+	if s.seen[k] {
+		return
+	}
+	s.seen[k] = true
+	f.ID, f.Route = id, routePattern
+	if f.Severity == 0 {
+		f.Severity = Blocker
+	}
+	s.out = append(s.out, f)
+}
+
+// denied probes a request the identity must not be served, then its
+// variants.
+func (s *probeState) denied(rt authz.Route, method, target string, id *Identity, who, checkID, fix string) {
+	res := s.do(rt, probeRequest{method: method, target: target}, id)
+	if res.served(s.m, rt.Pattern, false) {
+		s.report(checkID, rt.Pattern, who, Finding{
+			Seen: fmt.Sprintf("%s got %d from %s %s", who, res.status, method, target),
+			Fix:  fix,
+		})
+		return // already open; variants add nothing
+	}
+	for _, v := range variants(method, target) {
+		vr := s.do(rt, v.req, id)
+		if vr.served(s.m, rt.Pattern, true) {
+			s.report("AUTH009", rt.Pattern, v.name, Finding{
+				Seen: fmt.Sprintf("%s was denied %s %s (%d) but got %d with a path trick (%s: %s %s)",
+					who, method, target, res.status, vr.status, v.name, v.req.method, v.req.target) + answeredBy(vr.route, rt.Pattern),
+				Fix: "serve through authz.Mux (its firewall refuses encoded separators and method overrides, and it decides on the matched pattern), and do not rewrite paths or honour method-override headers in front of it",
+			})
+		}
+	}
+}
+
+// Run implements Check.
+func (p *AuthProbe) Run(ctx context.Context, in *Inspection) []Finding {
+	m, ok := authMux(in)
+	h := p.handler(in)
+	if !ok || h == nil {
+		return []Finding{{
+			ID: "AUTH005", Severity: Blocker,
+			Seen: "the auth probe found no authz.Mux behind the server handler, so no route could be probed",
+			Fix:  "serve an authz.Mux (see AUTH001), or pass the handler in AuthProbe.Handler",
+		}}
+	}
+	s := &probeState{p: p, m: m, h: h, host: p.host(in), seen: map[string]bool{}}
+	anon := &Identity{Name: "anonymous client"}
+	for _, rt := range m.Routes() {
+		if ctx.Err() != nil {
+			break
+		}
+		method := rt.Method
+		if method == "" {
+			method = http.MethodGet
+		}
+		if rt.Host != "" {
+			s.host = rt.Host
+		} else {
+			s.host = p.host(in)
+		}
+		target, _ := fill(rt.Path, nil, p.Values)
+		if !rt.Policy.IsPublic() {
+			s.denied(rt, method, target, anon, anon.Name, "AUTH005",
+				"give the route a policy that requires authentication (authz.Authenticated, Role, Permission) and make sure nothing in front of the Mux answers for it")
+		}
+		for i := range p.Identities {
+			id := &p.Identities[i]
+			if !id.Principal.Authenticated() {
+				if !rt.Policy.IsPublic() {
+					s.denied(rt, method, target, id, id.Name, "AUTH005",
+						"require authentication on the route; an identity without a principal must be treated as anonymous")
+				}
+				continue
+			}
+			switch rt.Policy.AllowsPrincipal(id.Principal) {
+			case authz.Allow:
+				if len(id.Foreign) == 0 {
+					continue
+				}
+				foreign, used := fill(rt.Path, id.Foreign, p.Values)
+				if !used {
+					continue
+				}
+				s.denied(rt, method, foreign, id, id.Name, "AUTH007",
+					"check the object against the principal on the server: add .Object(loader, authz.SameTenant) (or authz.Owner) to the route's policy, and scope the handler's queries by tenant")
+			default:
+				s.denied(rt, method, target, id, fmt.Sprintf("%s (roles %v)", id.Name, id.Principal.Roles), "AUTH006",
+					"restrict the route with the role or permission it needs (authz.Role, authz.Permission), and make sure the handler does not serve requests the policy should refuse")
+			}
+		}
+	}
+	if s.sent > 0 && s.reached == 0 {
+		s.out = append(s.out, Finding{
+			ID: "AUTH005", Severity: Blocker,
+			Seen: fmt.Sprintf("none of the probe's %d requests reached the authz.Mux, so its passing results mean nothing: something in front refused them all (a Host allowlist, a missing credential) or a middleware's response writer lacks Unwrap() http.ResponseWriter", s.sent),
+			Fix:  "set AuthProbe.Host to an allowed host, and give every response-writer wrapper an Unwrap method",
+		})
+	}
+	return s.out
+}

@@ -1,0 +1,20 @@
+// Package redact keeps secrets and personal data out of logs and finds
+// secrets in code, history and build output (scorecard items 7, Logging
+// hygiene, and 3, Secrets management).
+//
+// It defends against the leaks other redaction tools miss: tokens inside
+// error strings, http.Header values, *url.URL query strings, fmt.Sprint-ed
+// structs and nested groups; database URLs with passwords and password=
+// assignments that file scanners skip. One detector set (vendor formats with
+// checksums where they exist, JWTs, PEM keys, URL passwords, assignments,
+// session cookies, card numbers, emails, phone numbers) serves the log
+// handler and the scanners, so what the scan calls a secret the logger masks.
+//
+//	logger := slog.New(redact.NewHandler(slog.NewJSONHandler(os.Stdout, nil), nil))
+//	srv.Handler = redact.NewAccessLog(mux, redact.AccessLogConfig{Logger: logger})
+//	findings, err := redact.ScanGitHistory(ctx, ".") // in the app's tests
+//
+// Detection runs a keyword prefilter over each line (one pass with a table
+// of keyword prefixes), then only the candidate detectors' patterns, then
+// validation: checksums (GitHub CRC32, Luhn), entropy, placeholder rejection.
+package redact

@@ -1,0 +1,233 @@
+package redact
+
+import (
+	"sort"
+	"strings"
+)
+
+// The prefilter: one pass over the text looks up every three-byte window
+// (lowercased) in a small exact table of keyword prefixes, counts digits and
+// notes '@'. Only detectors whose keywords (or digit/'@' conditions) are
+// present run their pattern.
+
+var lower [256]byte
+
+type triEntry struct {
+	key uint32 // lowercase trigram | 1<<31; zero = empty slot
+	kws []keyword
+}
+
+type keyword struct {
+	rest string // lowercase keyword after its first three bytes
+	bit  uint64
+}
+
+const triSize = 1024 // power of two, well above the number of keyword prefixes
+
+var (
+	triTable  [triSize]triEntry
+	triFirst  [256]bool
+	digitMask uint64 // detectors gated on digit counts
+	atMask    uint64
+)
+
+func buildPrefilter(dets []*Detector) {
+	for i := range lower {
+		c := byte(i)
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		lower[i] = c
+	}
+	for _, d := range dets {
+		for _, kw := range d.Keywords {
+			if len(kw) < 3 {
+				panic("redact: keyword shorter than 3 bytes: " + kw)
+			}
+			k := trigram(kw[0], kw[1], kw[2])
+			triFirst[lower[kw[0]]] = true
+			h := triHash(k)
+			for triTable[h].key != 0 && triTable[h].key != k {
+				h = (h + 1) & (triSize - 1)
+			}
+			triTable[h].key = k
+			triTable[h].kws = append(triTable[h].kws, keyword{rest: strings.ToLower(kw[3:]), bit: d.bit})
+		}
+		if d.digits > 0 {
+			digitMask |= d.bit
+		}
+		if d.at {
+			atMask |= d.bit
+		}
+	}
+}
+
+func trigram(a, b, c byte) uint32 {
+	return 1<<31 | uint32(lower[a])<<16 | uint32(lower[b])<<8 | uint32(lower[c])
+}
+
+func triHash(k uint32) uint32 { return (k * 2654435761) >> 22 & (triSize - 1) }
+
+// candidates returns the bit set of detectors worth running on s.
+func candidates(s string) uint64 {
+	var mask uint64
+	digits := 0
+	at, sep := false, false
+	n := len(s)
+	for i := 0; i < n; i++ {
+		c := s[i]
+		if c >= '0' && c <= '9' {
+			digits++
+			continue
+		}
+		if c == '@' {
+			at = true
+			continue
+		}
+		if c == '+' || c == '(' || c == '-' || c == ' ' {
+			sep = true
+		}
+		if !triFirst[lower[c]] || i+2 >= n {
+			continue
+		}
+		k := trigram(c, s[i+1], s[i+2])
+		h := triHash(k)
+		for triTable[h].key != 0 {
+			if triTable[h].key == k {
+				for _, kw := range triTable[h].kws {
+					if mask&kw.bit == 0 && hasFoldPrefix(s[i+3:], kw.rest) {
+						mask |= kw.bit
+					}
+				}
+				break
+			}
+			h = (h + 1) & (triSize - 1)
+		}
+	}
+	if at {
+		mask |= atMask
+	}
+	if digits >= 8 {
+		for _, d := range defaultDetectors {
+			if d.digits > 0 && digits >= d.digits && (sep || !d.needSep) {
+				mask |= d.bit
+			}
+		}
+	}
+	return mask
+}
+
+// hasFoldPrefix reports whether s starts with the lowercase prefix p,
+// ASCII case-insensitively.
+func hasFoldPrefix(s, p string) bool {
+	if len(s) < len(p) {
+		return false
+	}
+	for i := 0; i < len(p); i++ {
+		if lower[s[i]] != p[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// A span is one masked range of a text.
+type span struct {
+	start, end int
+	det        *Detector
+}
+
+// find returns the validated spans of the detectors in mask, sorted by start.
+func find(s string, mask uint64) []span {
+	if mask == 0 {
+		return nil
+	}
+	var out []span
+	for _, d := range defaultDetectors {
+		if mask&d.bit == 0 {
+			continue
+		}
+		for _, m := range d.Pattern.FindAllStringSubmatchIndex(s, -1) {
+			st, en := m[0], m[1]
+			if len(m) >= 4 && m[2] >= 0 {
+				st, en = m[2], m[3]
+			}
+			if st == en || !d.validSpan(s[st:en]) {
+				continue
+			}
+			if d.at && st > 0 && (s[st-1] == ':' || s[st-1] == '/') {
+				continue // userinfo of a URL, not an address
+			}
+			out = append(out, span{st, en, d})
+		}
+	}
+	if len(out) > 1 {
+		sort.Slice(out, func(i, j int) bool { return out[i].start < out[j].start })
+		out = dropGenericOverlaps(out)
+	}
+	return out
+}
+
+// dropGenericOverlaps removes spans of generic detectors (assignments,
+// cookies) that overlap a span of a specific one: "token=ghp_…" is one
+// GitHub token, not also a password.
+func dropGenericOverlaps(spans []span) []span {
+	keep := spans[:0:0]
+	for i, s := range spans {
+		drop := false
+		if s.det.generic {
+			for j, o := range spans {
+				if j != i && !o.det.generic && o.start < s.end && s.start < o.end {
+					drop = true
+					break
+				}
+			}
+		}
+		if !drop {
+			keep = append(keep, s)
+		}
+	}
+	return keep
+}
+
+// A Match is one detection in a text.
+type Match struct {
+	// Detector is the name of the detector that matched.
+	Detector string
+	// Kind is Secret or PII.
+	Kind Kind
+	// Start and End are byte offsets of the matched span in the text.
+	Start, End int
+	// Masked is a masked form of the span, safe to show.
+	Masked string
+}
+
+// Find returns every secret and personal-data match in s, in order.
+func Find(s string) []Match {
+	spans := find(s, candidates(s))
+	out := make([]Match, 0, len(spans))
+	for _, sp := range spans {
+		out = append(out, Match{Detector: sp.det.Name, Kind: sp.det.Kind, Start: sp.start, End: sp.end, Masked: Mask(s[sp.start:sp.end])})
+	}
+	return out
+}
+
+// Mask returns a form of a secret that is safe to show: at most its first
+// four characters for long values (vendor prefixes such as "ghp_" stay
+// readable), then asterisks, never the remainder.
+func Mask(secret string) string {
+	keep := 0
+	switch {
+	case len(secret) >= 20:
+		keep = 4
+	case len(secret) >= 12:
+		keep = 2
+	}
+	for i := 0; i < keep; i++ { // never keep a partial multi-byte character
+		if secret[i] >= 0x80 {
+			keep = i
+			break
+		}
+	}
+	return secret[:keep] + "****"
+}

@@ -1,0 +1,253 @@
+package validate
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"mime"
+	"net/http"
+	"reflect"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/go-playground/validator/v10"
+)
+
+// Defaults applied when an Options field is zero.
+const (
+	// DefaultMaxBytes caps a JSON body at 1 MB.
+	DefaultMaxBytes int64 = 1 << 20
+	// DefaultMaxDepth caps nesting of objects and arrays at 32 levels.
+	DefaultMaxDepth = 32
+)
+
+// Options configure JSON body decoding. The zero value (or nil) is the
+// hardened setting.
+type Options struct {
+	// MaxBytes caps the body. Zero means DefaultMaxBytes (1 MB). A larger
+	// body is refused with 413 before it is read past the cap.
+	MaxBytes int64
+	// MaxDepth caps the nesting of objects and arrays. Zero means
+	// DefaultMaxDepth (32).
+	MaxDepth int
+	// InsecureAllowUnknownFields accepts fields the schema does not declare
+	// (they are ignored). Off by default: unknown fields are refused with
+	// 422, which stops mass assignment through fields added later. Readiness
+	// reports it (INPUT003).
+	InsecureAllowUnknownFields bool
+	// Validator checks the decoded struct. Nil uses a shared validator that
+	// names fields by their json tag.
+	Validator *validator.Validate
+	// ErrorWriter writes rejections. Nil means WriteProblem.
+	ErrorWriter ErrorWriter
+}
+
+func (o *Options) resolve() (Options, error) {
+	var r Options
+	if o != nil {
+		r = *o
+	}
+	if r.MaxBytes < 0 {
+		return r, fmt.Errorf("validate: Options.MaxBytes is %d; use a positive cap or 0 for the 1 MB default", r.MaxBytes)
+	}
+	if r.MaxDepth < 0 || r.MaxDepth > 10000 {
+		return r, fmt.Errorf("validate: Options.MaxDepth is %d; use 1 to 10000, or 0 for the default of %d", r.MaxDepth, DefaultMaxDepth)
+	}
+	if r.MaxBytes == 0 {
+		r.MaxBytes = DefaultMaxBytes
+	}
+	if r.MaxDepth == 0 {
+		r.MaxDepth = DefaultMaxDepth
+	}
+	if r.Validator == nil {
+		r.Validator = defaultValidator()
+	}
+	if r.ErrorWriter == nil {
+		r.ErrorWriter = WriteProblem
+	}
+	return r, nil
+}
+
+var (
+	sharedOnce      sync.Once
+	sharedValidator *validator.Validate
+)
+
+func defaultValidator() *validator.Validate {
+	sharedOnce.Do(func() {
+		v := validator.New(validator.WithRequiredStructEnabled())
+		v.RegisterTagNameFunc(jsonName)
+		sharedValidator = v
+	})
+	return sharedValidator
+}
+
+// jsonName is the field's JSON name, as encoding/json would use it.
+func jsonName(f reflect.StructField) string {
+	tag := f.Tag.Get("json")
+	name, _, _ := strings.Cut(tag, ",")
+	if name == "-" {
+		return ""
+	}
+	if name == "" {
+		return f.Name
+	}
+	return name
+}
+
+type buffer struct {
+	b    bytes.Buffer
+	rd   bytes.Reader
+	keys []keySpan
+}
+
+var bufPool = sync.Pool{New: func() any { return new(buffer) }}
+
+// Decode reads r's body into a T with the checks of Options (nil means the
+// defaults) and validates it. On failure it returns an *Error (unwrapping to
+// ErrMalformed, ErrTooLarge, ErrMediaType or ErrInvalid) that the caller
+// writes with WriteError; Decode itself writes nothing. w is needed by
+// http.MaxBytesReader to close the connection after an oversized body.
+func Decode[T any](w http.ResponseWriter, r *http.Request, opts *Options) (T, error) {
+	var v T
+	o, err := opts.resolve()
+	if err != nil {
+		return v, err
+	}
+	if e := decodeInto(w, r, &v, &o); e != nil {
+		return v, e
+	}
+	return v, nil
+}
+
+// CheckContentType reports whether the request declares a JSON body:
+// application/json, with no charset or charset=utf-8.
+func CheckContentType(r *http.Request) error {
+	ct := r.Header.Get("Content-Type")
+	if ct == "application/json" {
+		return nil
+	}
+	mt, params, err := mime.ParseMediaType(ct)
+	if err != nil || mt != "application/json" {
+		return newError(ErrMediaType, "send the body as application/json")
+	}
+	if cs, ok := params["charset"]; ok && !strings.EqualFold(cs, "utf-8") {
+		return newError(ErrMediaType, "send the body as application/json in UTF-8")
+	}
+	return nil
+}
+
+func decodeInto(w http.ResponseWriter, r *http.Request, dst any, o *Options) *Error {
+	if err := CheckContentType(r); err != nil {
+		return err.(*Error)
+	}
+	if r.ContentLength > o.MaxBytes {
+		return tooLarge(o.MaxBytes)
+	}
+	if r.Body == nil || r.Body == http.NoBody {
+		return newError(ErrMalformed, string(errEmpty))
+	}
+	buf := bufPool.Get().(*buffer)
+	defer func() {
+		if buf.b.Cap() <= 64<<10 { // do not pin large buffers in the pool
+			buf.b.Reset()
+			buf.rd.Reset(nil)
+			bufPool.Put(buf)
+		}
+	}()
+	body := http.MaxBytesReader(w, r.Body, o.MaxBytes)
+	if _, err := buf.b.ReadFrom(body); err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return tooLarge(o.MaxBytes)
+		}
+		return newError(ErrMalformed, "the body could not be read")
+	}
+	data := buf.b.Bytes()
+	var err error
+	buf.keys, err = scan(data, o.MaxDepth, buf.keys)
+	if err != nil {
+		var se scanError
+		if errors.As(err, &se) {
+			return newError(ErrMalformed, string(se))
+		}
+		return newError(ErrMalformed, string(errSyntax))
+	}
+	buf.rd.Reset(data)
+	dec := json.NewDecoder(&buf.rd)
+	if !o.InsecureAllowUnknownFields {
+		dec.DisallowUnknownFields()
+	}
+	if err := dec.Decode(dst); err != nil {
+		return decodeError(err)
+	}
+	if err := o.Validator.Struct(dst); err != nil {
+		return ruleErrors(err)
+	}
+	return nil
+}
+
+func tooLarge(n int64) *Error {
+	return newError(ErrTooLarge, "the body is larger than "+strconv.FormatInt(n, 10)+" bytes")
+}
+
+func decodeError(err error) *Error {
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) {
+		e := newError(ErrInvalid, "a field has the wrong JSON type")
+		field := "(body)"
+		if te.Field != "" {
+			field = safeField(te.Field)
+		}
+		e.Fields = []FieldError{{Field: field, Rule: "type", Param: te.Type.Kind().String()}}
+		return e
+	}
+	if strings.HasPrefix(err.Error(), "json: unknown field ") {
+		// The key is client text and may be anything (even a secret pasted
+		// into the wrong place), so it is not echoed.
+		e := newError(ErrInvalid, "the body has a field the schema does not declare")
+		e.Fields = []FieldError{{Field: "(unknown)", Rule: "unknown"}}
+		return e
+	}
+	return newError(ErrMalformed, "the body does not match the expected JSON shape")
+}
+
+// safeField returns a client-supplied field name when it is short and plain
+// (letters, digits, _ - . [ ]), and a placeholder otherwise, so an error
+// body never carries arbitrary client text.
+func safeField(s string) string {
+	if s == "" || len(s) > 64 {
+		return "(field)"
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' ||
+			c == '_' || c == '-' || c == '.' || c == '[' || c == ']') {
+			return "(field)"
+		}
+	}
+	return s
+}
+
+func ruleErrors(err error) *Error {
+	var ves validator.ValidationErrors
+	if !errors.As(err, &ves) {
+		var inv *validator.InvalidValidationError
+		if errors.As(err, &inv) {
+			return nil // T is not a struct: nothing to validate beyond decoding
+		}
+		return newError(ErrInvalid, "the body breaks the schema's rules")
+	}
+	e := newError(ErrInvalid, "the body breaks the schema's rules; see errors")
+	e.Fields = make([]FieldError, 0, len(ves))
+	for _, fe := range ves {
+		ns := fe.Namespace()
+		if _, rest, ok := strings.Cut(ns, "."); ok {
+			ns = rest // drop the root type's name
+		}
+		e.Fields = append(e.Fields, FieldError{Field: ns, Rule: fe.Tag(), Param: fe.Param()})
+	}
+	return e
+}
