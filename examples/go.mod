@@ -11,7 +11,12 @@ require (
 	go.uber.org/goleak v1.3.0
 )
 
-require golang.org/x/net v0.58.0 // indirect
+require (
+	github.com/chromedp/cdproto v0.159.0 // indirect
+	github.com/chromedp/chromedp v0.23.0 // indirect
+	github.com/go-json-experiment/json v0.0.0-20260213210345-44df1a37e875 // indirect
+	golang.org/x/net v0.58.0 // indirect
+)
 
 require (
 	blitiri.com.ar/go/spf v1.6.0 // indirect
@@ -28,3 +33,7 @@ require (
 )
 
 replace github.com/launchready/launchready => ..
+
+require github.com/launchready/launchready/e2e v0.0.0
+
+replace github.com/launchready/launchready/e2e => ../e2e

@@ -10,12 +10,15 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"net"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/launchready/launchready/examples/portalapp"
@@ -33,6 +36,7 @@ func run(args []string) int {
 	envName := fs.String("env", "development", "production or development")
 	check := fs.Bool("check", false, "print the readiness scorecard and exit 0 when ready, 1 when blocked")
 	outbox := fs.String("outbox", "", "development mail directory (default: launchready-outbox in the temp dir)")
+	auditFile := fs.String("audit", "", "audit trail file (default: launchready-audit.jsonl in the temp dir)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -41,7 +45,7 @@ func run(args []string) int {
 		fmt.Fprintln(os.Stderr, err)
 		return 2
 	}
-	opts := portalapp.Options{Env: env, Addr: *addr, TLS: *useTLS, Log: os.Stderr, OutboxDir: *outbox}
+	opts := portalapp.Options{Env: env, Addr: *addr, TLS: *useTLS, Log: os.Stderr, OutboxDir: *outbox, AuditFile: *auditFile}
 	if env == readiness.Production {
 		opts.Resolver = net.DefaultResolver
 	}
@@ -68,11 +72,14 @@ func run(args []string) int {
 		}
 		return 0
 	}
-	err = readiness.Launch(ctx, p.Target, os.Stdout, readiness.ServeOptions{
+	var scorecard bytes.Buffer
+	err = readiness.Launch(ctx, p.Target, io.MultiWriter(os.Stdout, &scorecard), readiness.ServeOptions{
 		ShutdownTimeout: portalapp.ShutdownTimeout,
 		Logger:          p.Logger,
 		Ready: func(a net.Addr) {
-			fmt.Printf("portal listening on %s (%s)\n", p.PublicURL, env)
+			p.Health.SetBoot(nil) // the gate passed: /readyz may answer ready
+			summary, _, _ := strings.Cut(scorecard.String(), "\n")
+			fmt.Printf("\n%s\nportal listening on %s (%s)\n", summary, p.PublicURL, env)
 			if p.Outbox != "" {
 				fmt.Printf("development mail goes to %s\n", p.Outbox)
 			}

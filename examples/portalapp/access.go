@@ -1,8 +1,8 @@
 package portalapp
 
 import (
-	"context"
 	"errors"
+	"github.com/launchready/launchready/validate"
 	"net/http"
 	"regexp"
 	"strconv"
@@ -108,11 +108,41 @@ func mayAccessTenant(me Me, tenant string) bool {
 	return me.Staff() || (me.Tenant != "" && me.Tenant == tenant)
 }
 
-type meKey struct{}
+// bodyLimits bound every JSON body of the API: 16 KiB is ten times the
+// largest legitimate ticket note.
+var bodyLimits = &validate.Options{MaxBytes: 16 << 10, MaxDepth: 8}
 
-func withMe(ctx context.Context, me Me) context.Context { return context.WithValue(ctx, meKey{}, me) }
+// Path rules, checked by the validate layer next to each route (INPUT004).
+var (
+	clientIDRule = validate.Pattern("client-id", `^[a-z0-9][a-z0-9-]{0,62}$`, "client-a")
+	ticketIDRule = validate.Pattern("ticket-id", `^[1-9][0-9]{0,17}$`, "1001")
+)
 
-func meFrom(ctx context.Context) (Me, bool) {
-	me, ok := ctx.Value(meKey{}).(Me)
-	return me, ok
+func clientPath(h http.Handler) http.Handler {
+	return validate.Path(validate.Rules{"id": clientIDRule}, h)
+}
+
+func ticketPath(h http.Handler) http.Handler {
+	return validate.Path(validate.Rules{"id": ticketIDRule}, h)
+}
+
+// uploadLimits: size, count and sniffed type of uploads (INPUT006).
+func uploadLimits(h http.Handler) http.Handler {
+	return validate.MustUpload(validate.UploadLimits{
+		MaxBytes: MaxUploadBytes, MaxFileBytes: MaxUploadBytes, MaxFiles: MaxUploadFiles, MaxParts: MaxUploadFiles,
+		AllowedTypes: []string{"application/pdf", "image/png", "image/jpeg", "text/plain"},
+	}, h)
+}
+
+// withBody adapts a handler taking a decoded body to the validate.Body
+// chain, where the value travels in the request context.
+func withBody[T any](fn func(http.ResponseWriter, *http.Request, *T)) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		in := validate.Value[T](r)
+		if in == nil { // unreachable behind validate.Body; fail closed
+			writeProblem(w, http.StatusBadRequest, "Bad Request", "the body was not validated")
+			return
+		}
+		fn(w, r, in)
+	})
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
@@ -13,8 +14,15 @@ import (
 	"strings"
 	"time"
 
+	"github.com/launchready/launchready/audit"
+	"github.com/launchready/launchready/authz"
+	"github.com/launchready/launchready/cors"
+	"github.com/launchready/launchready/monitor"
+	"github.com/launchready/launchready/ratelimit"
 	"github.com/launchready/launchready/readiness"
+	"github.com/launchready/launchready/redact"
 	"github.com/launchready/launchready/session"
+	"github.com/launchready/launchready/validate"
 )
 
 // Options configures Build. The zero value is a development portal on
@@ -48,8 +56,13 @@ type Options struct {
 	// resolver in production, an offline resolver in development (the
 	// check then reports warnings instead of blocking the laptop).
 	Resolver *net.Resolver
+	// AuditFile is the append-only audit trail. Default:
+	// launchready-audit.jsonl in the temporary directory.
+	AuditFile string
 	// Now is the clock of the handlers. Nil: time.Now.
 	Now func() time.Time
+	// LimitNow is the rate limits' clock. Nil: time.Now.
+	LimitNow func() time.Time
 }
 
 // MailDomain is the portal's sending domain, checked by the email check.
@@ -72,6 +85,16 @@ type Portal struct {
 	PublicURL string
 	// Outbox is the development mail directory ("" with a custom Mailer).
 	Outbox string
+	// Health serves /healthz and /readyz; /readyz answers 503 until
+	// SetBoot(nil) reports a passed boot gate.
+	Health *monitor.Health
+	// Counters count 5xx, auth failures, rate-limited and cross-origin
+	// refusals per route.
+	Counters *monitor.Counters
+	// Audit records every mutating request and the security events.
+	Audit *audit.Auditor
+	// AuditFile is the audit trail on disk.
+	AuditFile *audit.FileSink
 }
 
 // ShutdownTimeout is how long the portal drains requests on SIGTERM.
@@ -110,7 +133,9 @@ func Build(opts Options) (*Portal, error) {
 	if logOut == nil {
 		logOut = io.Discard
 	}
-	logger := slog.New(slog.NewJSONHandler(logOut, nil))
+	// Every log record passes the redacting handler: passwords, tokens,
+	// cookies and personal data are masked wherever they appear.
+	logger := slog.New(redact.NewHandler(slog.NewJSONHandler(logOut, nil), nil))
 
 	store := opts.Store
 	if store == nil {
@@ -138,58 +163,142 @@ func Build(opts Options) (*Portal, error) {
 		return nil, fmt.Errorf("portal: sessions: %w", err)
 	}
 
-	p := &Portal{Store: store, Logger: logger, Sessions: sess, PublicURL: opts.PublicURL, Outbox: outbox}
+	auditPath := opts.AuditFile
+	if auditPath == "" {
+		auditPath = filepath.Join(os.TempDir(), "launchready-audit.jsonl")
+	}
+	auditFile, err := audit.OpenFile(auditPath, nil)
+	if err != nil {
+		return nil, fmt.Errorf("portal: audit trail: %w", err)
+	}
+	auditor, err := audit.New(audit.Config{Sink: auditFile, Logger: logger, Now: now})
+	if err != nil {
+		return nil, fmt.Errorf("portal: audit trail: %w", err)
+	}
+	health, err := monitor.NewHealth(monitor.HealthConfig{})
+	if err != nil {
+		return nil, fmt.Errorf("portal: health: %w", err)
+	}
+	counters := monitor.NewCounters()
 
-	authenticate := func(r *http.Request) (Me, bool) {
-		if me, ok := meFrom(r.Context()); ok {
-			return me, true
-		}
+	p := &Portal{Store: store, Logger: logger, Sessions: sess, PublicURL: opts.PublicURL, Outbox: outbox,
+		Health: health, Counters: counters, Audit: auditor, AuditFile: auditFile}
+
+	// The glue between session and authz: session user ID -> store user
+	// -> authz principal.
+	authenticate := func(r *http.Request) (authz.Principal, error) {
 		id, _, ok := sess.User(r)
 		if !ok {
-			return Me{}, false
+			return authz.Principal{}, authz.ErrUnauthenticated
 		}
 		u, err := store.UserByID(r.Context(), id)
 		if err != nil {
-			return Me{}, false
+			return authz.Principal{}, authz.ErrUnauthenticated // user deleted since login
 		}
-		return Me{ID: u.ID, Role: u.Role, Tenant: u.Tenant}, true
+		return authz.Principal{ID: u.ID, Roles: []string{u.Role}, Tenant: u.Tenant}, nil
+	}
+	mux, err := authz.NewMux(authz.Config{Authenticate: authenticate, Logger: logger})
+	if err != nil {
+		return nil, fmt.Errorf("portal: authz: %w", err)
 	}
 
 	api := &API{
-		Store: store, Sessions: sess, Mailer: mailer, Events: &events{logger: logger},
-		Logger: logger, CurrentUser: authenticate, PublicURL: opts.PublicURL, Now: now,
+		Store: store, Sessions: sess, Mailer: mailer, Events: &events{logger: logger, audit: auditor},
+		Logger: logger, CurrentUser: principal, PublicURL: opts.PublicURL, Now: now,
 	}
 	api.Init()
 
-	g := newGuard(authenticate)
+	// HSTS only where the browser reached the portal over HTTPS.
+	hsts := opts.TLS || opts.Env == readiness.Production
+	g := &routes{mux: mux}
 	clientOf, ticketOf := clientOwner(store), ticketOwner(store)
-	g.handle("POST /api/login", public, nil, jsonBody(api.Login))
-	g.handle("POST /api/logout", signed, nil, http.HandlerFunc(api.Logout))
+	// Limits: login per IP and per account up front, plus failure-based
+	// lockout per account and per IP (same 429 for unknown accounts);
+	// reset per IP and per address; upload and export per principal.
+	limits, err := ratelimit.New(ratelimit.Config{Logger: logger, Now: opts.LimitNow})
+	if err != nil {
+		return nil, fmt.Errorf("portal: rate limits: %w", err)
+	}
+	account := func(r *http.Request) string {
+		if in := validate.Value[LoginInput](r); in != nil {
+			return strings.ToLower(in.Email)
+		}
+		return ""
+	}
+	resetAccount := func(r *http.Request) string {
+		if in := validate.Value[ResetInput](r); in != nil {
+			return strings.ToLower(in.Email)
+		}
+		return ""
+	}
+	principalID := func(r *http.Request) string {
+		me, _ := principal(r)
+		return me.ID
+	}
+	g.public("POST /api/login", "sign-in form",
+		validate.Body[LoginInput](bodyLimits,
+			limits.Login(limits.Failures(withBody(api.Login), account), ratelimit.ByIP(), ratelimit.ByAccount(account))))
+	g.handle("POST /api/logout", signed, nil, validate.NoBody(http.HandlerFunc(api.Logout)))
 	g.handle("GET /api/me", signed, nil, http.HandlerFunc(api.CurrentUserInfo))
-	g.handle("POST /api/password-reset", public, nil, jsonBody(api.PasswordReset))
-	g.handle("POST /api/password-reset/confirm", public, nil, jsonBody(api.PasswordResetConfirm))
+	g.public("POST /api/password-reset", "forgotten-password form; answers 202 for every address",
+		validate.Body[ResetInput](bodyLimits,
+			limits.PasswordReset(withBody(api.PasswordReset), ratelimit.ByIP(), ratelimit.ByAccount(resetAccount))))
+	g.public("POST /api/password-reset/confirm", "the emailed single-use token is the credential",
+		limits.PasswordReset(validate.JSON(api.PasswordResetConfirm, bodyLimits), ratelimit.ByIP()))
 	g.handle("GET /api/clients", staff, nil, http.HandlerFunc(api.ListClients))
-	g.handle("GET /api/clients/{id}", signed, clientOf, http.HandlerFunc(api.GetClient))
-	g.handle("GET /api/clients/{id}/tickets", signed, clientOf, http.HandlerFunc(api.ListTickets))
-	g.handle("POST /api/clients/{id}/tickets", signed, clientOf, jsonBody(api.CreateTicket))
-	g.handle("GET /api/tickets/{id}", signed, ticketOf, http.HandlerFunc(api.GetTicket))
-	g.handle("PATCH /api/tickets/{id}", signed, ticketOf, jsonBody(api.PatchTicket))
-	g.handle("GET /api/clients/{id}/invoices", signed, clientOf, http.HandlerFunc(api.ListInvoices))
-	g.handle("GET /api/clients/{id}/export", staff, clientOf, http.HandlerFunc(api.Export))
-	g.handle("POST /api/clients/{id}/uploads", signed, clientOf, uploads(api.SaveUpload))
-	g.handle("GET /api/admin/audit", admin, nil, http.HandlerFunc(p.serveAudit))
+	g.handle("GET /api/clients/{id}", signed, clientOf, clientPath(http.HandlerFunc(api.GetClient)))
+	g.handle("GET /api/clients/{id}/tickets", signed, clientOf, clientPath(http.HandlerFunc(api.ListTickets)))
+	g.handle("POST /api/clients/{id}/tickets", signed, clientOf, clientPath(validate.JSON(api.CreateTicket, bodyLimits)))
+	g.handle("GET /api/tickets/{id}", signed, ticketOf, ticketPath(http.HandlerFunc(api.GetTicket)))
+	g.handle("PATCH /api/tickets/{id}", signed, ticketOf, ticketPath(validate.JSON(api.PatchTicket, bodyLimits)))
+	g.handle("GET /api/clients/{id}/invoices", signed, clientOf, clientPath(http.HandlerFunc(api.ListInvoices)))
+	g.handle("GET /api/clients/{id}/export", staff, clientOf, clientPath(limits.Export(http.HandlerFunc(api.Export), ratelimit.ByPrincipal(principalID))))
+	g.handle("POST /api/clients/{id}/uploads", signed, clientOf, clientPath(limits.Upload(uploadLimits(uploads(api.SaveUpload)), ratelimit.ByPrincipal(principalID))))
+	g.handle("GET /api/admin/audit", admin, nil, auditFile.Admin(200, logger))
 	g.handle("GET /admin/readiness", admin, nil, http.HandlerFunc(p.serveReadiness))
-	g.handle("GET /healthz", public, nil, http.HandlerFunc(serveHealth))
-	g.handle("GET /readyz", public, nil, http.HandlerFunc(serveHealth))
-	page := pageHandler()
-	g.handle("GET /{$}", public, nil, page)
-	g.handle("GET /app.js", public, nil, page)
-	g.handle("GET /app.css", public, nil, page)
+	g.public("GET /healthz", "uptime monitor", health.Liveness())
+	g.public("GET /readyz", "load balancer readiness", health.Readiness())
+	pageHeaders, err := cors.NewHeaders(cors.HeadersConfig{Preset: cors.PresetPage, InsecureNoHSTS: !hsts})
+	if err != nil {
+		return nil, fmt.Errorf("portal: page headers: %w", err)
+	}
+	page := pageHeaders.Handler(pageHandler())
+	g.public("GET /{$}", "sign-in page for browsers", page)
+	g.public("GET /app.js", "page script", page)
+	g.public("GET /app.css", "page style", page)
 
-	var h http.Handler = g
+	// One trusted-origin list for CORS grants and cross-origin (CSRF)
+	// protection: the portal's own origin. No other site is trusted.
+	policy, err := cors.New(cors.Config{
+		AllowedOrigins:    []string{opts.PublicURL},
+		AllowCredentials:  true,
+		AllowedMethods:    []string{"GET", "HEAD", "POST", "PATCH"},
+		PublicOrigin:      opts.PublicURL,
+		InsecureAllowHTTP: !opts.TLS,
+		DenyHandler:       counters.CrossOriginDenied(nil),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("portal: cors: %w", err)
+	}
+	apiHeaders, err := cors.NewHeaders(cors.HeadersConfig{InsecureNoHSTS: !hsts})
+	if err != nil {
+		return nil, fmt.Errorf("portal: security headers: %w", err)
+	}
+
+	var h http.Handler = mux
+	h = auditor.Handler(h)
 	h = sess.Handler(h)
-	h = crossOrigin(opts.PublicURL, h)
-	h = securityHeaders(opts.Env == readiness.Production || opts.TLS, h)
+	h = policy.Handler(h)
+	h = apiHeaders.Handler(h)
+	h = redact.NewAccessLog(h, redact.AccessLogConfig{Logger: logger, ClientIP: func(r *http.Request) string {
+		ip, err := limits.IPResolver().ClientIP(r)
+		if err != nil {
+			return ""
+		}
+		return ip.String()
+	}})
+	h = counters.Handler(h)
+	h = monitor.Recover(monitor.SlogReporter{Logger: logger}).Handler(h)
 	h = hostCheck(opts.Hosts, h)
 
 	p.Server = &http.Server{
@@ -203,7 +312,12 @@ func Build(opts Options) (*Portal, error) {
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
 
-	checks := []readiness.Check{demoAccountsCheck(store)}
+	web, _ := fs.Sub(webFS, "web")
+	checks := []readiness.Check{
+		demoAccountsCheck(store),
+		readiness.Logging{Logger: logger},
+		readiness.Secrets{Build: web},
+	}
 	mailCheck, err := emailCheck(opts)
 	if err != nil {
 		return nil, err
@@ -220,29 +334,42 @@ func Build(opts Options) (*Portal, error) {
 	return p, nil
 }
 
-// events receives the handlers' security events.
+// events receives the handlers' security events: the audit trail records
+// them (the login itself is a mutating request, recorded by the middleware
+// with its outcome; the event adds who signed in).
 type events struct {
 	logger *slog.Logger
+	audit  *audit.Auditor
+}
+
+func (e *events) record(r *http.Request, ev audit.Event) {
+	if e.audit == nil {
+		return
+	}
+	if err := e.audit.Event(r, ev); err != nil {
+		e.logger.ErrorContext(r.Context(), "audit event not recorded", "action", ev.Action, "error", err)
+	}
 }
 
 func (e *events) LoginFailed(r *http.Request, account string) {
 	e.logger.InfoContext(r.Context(), "login failed", "account", account)
+	e.record(r, audit.Event{Action: "login", Outcome: audit.OutcomeDenied})
 }
 
 func (e *events) LoginSucceeded(r *http.Request, account, userID string) {
 	e.logger.InfoContext(r.Context(), "login", "user", userID)
+	e.record(r, audit.Event{Action: "login", PrincipalID: userID})
 }
 
 func (e *events) PasswordChanged(r *http.Request, userID string) {
 	e.logger.InfoContext(r.Context(), "password changed", "user", userID)
+	e.record(r, audit.Event{Action: "password_change", PrincipalID: userID})
 }
 
 func (e *events) Exported(r *http.Request, clientID string, rows int) {
 	e.logger.InfoContext(r.Context(), "export", "client", clientID, "rows", rows)
-}
-
-func serveHealth(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	me, _ := principal(r)
+	e.record(r, audit.Event{Action: "export", PrincipalID: me.ID, Tenant: me.Tenant, Objects: map[string]string{"client": clientID}})
 }
 
 // offlineResolver fails every query at once: development has no

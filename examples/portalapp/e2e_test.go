@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"io"
 	"mime/multipart"
+	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -14,7 +15,9 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -42,10 +45,11 @@ func (s *syncBuffer) String() string {
 }
 
 type harness struct {
-	t      *testing.T
-	portal *portalapp.Portal
-	srv    *httptest.Server
-	log    *syncBuffer
+	t       *testing.T
+	portal  *portalapp.Portal
+	srv     *httptest.Server
+	log     *syncBuffer
+	clients atomic.Int32
 }
 
 // startPortal serves a development portal on a loopback port.
@@ -55,9 +59,10 @@ func startPortal(t *testing.T) *harness {
 	srv := httptest.NewUnstartedServer(nil)
 	p, err := portalapp.Build(portalapp.Options{
 		Env: readiness.Development, Addr: srv.Listener.Addr().String(),
-		Log: log, OutboxDir: t.TempDir(),
+		Log: log, OutboxDir: t.TempDir(), AuditFile: filepath.Join(t.TempDir(), "audit.jsonl"),
 	})
 	require.NoError(t, err)
+	p.Health.SetBoot(nil)
 	srv.Config = p.Server
 	srv.Start()
 	t.Cleanup(srv.Close)
@@ -70,10 +75,18 @@ type client struct {
 	c *http.Client
 }
 
+// client returns a new user agent on its own loopback address (127.0.0.2,
+// 127.0.0.3, …), as each user of the portal has their own: the per-IP
+// login limits then apply per user, as in production.
 func (h *harness) client() *client {
 	jar, err := cookiejar.New(nil)
 	require.NoError(h.t, err)
-	return &client{h: h, c: &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+	n := h.clients.Add(1)
+	local := &net.TCPAddr{IP: net.IPv4(127, 0, byte(n/250), byte(2+n%250))}
+	tr := &http.Transport{DialContext: (&net.Dialer{LocalAddr: local, Timeout: 5 * time.Second}).DialContext}
+	h.t.Cleanup(tr.CloseIdleConnections)
+	return &client{h: h, c: &http.Client{Jar: jar, Transport: tr, Timeout: 30 * time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
 }
 
 func (c *client) do(method, path string, body any, hdr ...string) (*http.Response, []byte) {
@@ -247,8 +260,17 @@ func TestSupportFlows(t *testing.T) {
 
 		res, _ = c.do("POST", "/api/password-reset/confirm", map[string]string{"token": token[1], "password": "a-new-long-password"})
 		require.Equal(t, http.StatusNoContent, res.StatusCode)
-		res, _ = c.do("POST", "/api/password-reset/confirm", map[string]string{"token": token[1], "password": "a-new-long-password"})
+		res, _ = h.client().do("POST", "/api/password-reset/confirm", map[string]string{"token": token[1], "password": "a-new-long-password"})
 		assert.Equal(t, http.StatusBadRequest, res.StatusCode, "a token works once")
+
+		// The reset routes are limited per address: mail flooding stops.
+		flood := h.client()
+		codes := map[int]int{}
+		for range 5 {
+			res, _ := flood.do("POST", "/api/password-reset", map[string]string{"email": "alice@client-a.test"})
+			codes[res.StatusCode]++
+		}
+		assert.Positive(t, codes[http.StatusTooManyRequests], "reset flood: %v", codes)
 		assert.Equal(t, http.StatusOK, c.login("bob@client-b.test", "a-new-long-password"))
 	})
 
@@ -258,9 +280,10 @@ func TestSupportFlows(t *testing.T) {
 			body, ctype string
 			want        int
 		}{
-			"unknown field":  {`{"subject":"abc","admin":true}`, "application/json", http.StatusBadRequest},
+			"unknown field":  {`{"subject":"abc","admin":true}`, "application/json", http.StatusUnprocessableEntity},
 			"two values":     {`{"subject":"abc"}{"subject":"def"}`, "application/json", http.StatusBadRequest},
-			"wrong type":     {`{"subject":42}`, "application/json", http.StatusBadRequest},
+			"wrong type":     {`{"subject":42}`, "application/json", http.StatusUnprocessableEntity},
+			"duplicate key":  {`{"subject":"abc","subject":"def"}`, "application/json", http.StatusBadRequest},
 			"rule":           {`{"subject":"ab"}`, "application/json", http.StatusUnprocessableEntity},
 			"not json":       {`subject=abc`, "application/x-www-form-urlencoded", http.StatusUnsupportedMediaType},
 			"oversized body": {`{"subject":"` + strings.Repeat("a", 64<<10) + `"}`, "application/json", http.StatusRequestEntityTooLarge},

@@ -9,12 +9,17 @@ import (
 	"log/slog"
 	"net/http"
 	_ "net/http/pprof" // planted: profiling endpoints on http.DefaultServeMux
+	"os"
 	"strings"
+	"testing/fstest"
 
 	rscors "github.com/rs/cors"
 
+	"github.com/launchready/launchready/authz"
+	"github.com/launchready/launchready/monitor"
 	"github.com/launchready/launchready/readiness"
 	"github.com/launchready/launchready/session"
+	"github.com/launchready/launchready/validate"
 )
 
 // The insecure twin: the same portal wired the way rushed apps are. Each
@@ -82,55 +87,50 @@ func BuildInsecure(opts Options) (*Portal, error) {
 		return nil, err
 	}
 	p := &Portal{Store: store, Logger: logger, Sessions: sess, PublicURL: opts.PublicURL, Outbox: opts.OutboxDir}
-	authenticate := func(r *http.Request) (Me, bool) {
+	authenticate := func(r *http.Request) (authz.Principal, error) {
 		id, _, ok := sess.User(r)
 		if !ok {
-			return Me{}, false
+			return authz.Principal{}, authz.ErrUnauthenticated
 		}
 		u, err := store.UserByID(r.Context(), id)
 		if err != nil {
-			return Me{}, false
+			return authz.Principal{}, authz.ErrUnauthenticated
 		}
-		return Me{ID: u.ID, Role: u.Role, Tenant: u.Tenant}, true
+		return authz.Principal{ID: u.ID, Roles: []string{u.Role}, Tenant: u.Tenant}, nil
+	}
+	mux, err := authz.NewMux(authz.Config{Authenticate: authenticate})
+	if err != nil {
+		return nil, err
 	}
 	api := &API{Store: store, Sessions: sess, Mailer: mailer, Events: &events{logger: logger},
-		Logger: logger, CurrentUser: authenticate, PublicURL: opts.PublicURL, Now: opts.Now}
+		Logger: logger, CurrentUser: principal, PublicURL: opts.PublicURL, Now: opts.Now}
 	api.Init()
 
 	// Roles are checked in the browser only: the page hides the admin
 	// links. The server trusts whoever is signed in.
-	signedIn := func(h http.Handler) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if _, ok := authenticate(r); !ok {
-				writeProblem(w, http.StatusUnauthorized, "Unauthorized", "sign in first")
-				return
-			}
-			h.ServeHTTP(w, r)
-		})
-	}
-	mux := http.NewServeMux()
-	mux.Handle("POST /api/login", logBody(logger, jsonBody(api.Login))) // planted: logs the password
-	mux.Handle("POST /api/logout", http.HandlerFunc(api.Logout))
-	mux.Handle("GET /api/me", http.HandlerFunc(api.CurrentUserInfo))
-	mux.Handle("POST /api/password-reset", jsonBody(api.PasswordReset))
-	mux.Handle("POST /api/password-reset/confirm", jsonBody(api.PasswordResetConfirm))
-	mux.Handle("GET /api/clients", signedIn(http.HandlerFunc(api.ListClients)))
-	mux.Handle("GET /api/clients/{id}", signedIn(http.HandlerFunc(api.GetClient)))
-	mux.Handle("GET /api/clients/{id}/tickets", signedIn(http.HandlerFunc(api.ListTickets)))
-	mux.Handle("POST /api/clients/{id}/tickets", signedIn(jsonBody(api.CreateTicket)))
-	mux.Handle("GET /api/tickets/{id}", signedIn(http.HandlerFunc(api.GetTicket)))
-	mux.Handle("PATCH /api/tickets/{id}", signedIn(jsonBody(api.PatchTicket)))
-	mux.Handle("GET /api/clients/{id}/invoices", signedIn(http.HandlerFunc(api.ListInvoices)))
-	mux.Handle("GET /api/clients/{id}/export", signedIn(http.HandlerFunc(api.Export)))
-	mux.Handle("POST /api/clients/{id}/uploads", signedIn(uploads(api.SaveUpload)))
-	mux.Handle("GET /api/admin/audit", http.HandlerFunc(p.serveAudit)) // planted: public admin route
-	mux.Handle("GET /admin/readiness", http.HandlerFunc(p.serveReadiness))
-	mux.Handle("GET /healthz", http.HandlerFunc(serveHealth))
-	mux.Handle("GET /config.js", http.HandlerFunc(serveInsecureConfig))
-	mux.Handle("GET /{$}", pageHandler())
-	mux.Handle("GET /app.js", pageHandler())
-	mux.Handle("GET /app.css", pageHandler())
-	mux.Handle("/debug/", http.DefaultServeMux) // planted: pprof for everyone
+	tenant := authz.Authenticated().Object(loader(clientOwner(store)), tenantRule)
+	mux.Handle("POST /api/login", authz.Public("sign-in form"), logBody(logger, validate.JSON(api.Login, nil))) // planted: logs the password, no limit
+	mux.Handle("POST /api/logout", authz.Authenticated(), validate.NoBody(http.HandlerFunc(api.Logout)))
+	mux.Handle("GET /api/me", authz.Authenticated(), http.HandlerFunc(api.CurrentUserInfo))
+	mux.Handle("POST /api/password-reset", authz.Public("forgotten-password form"), validate.JSON(api.PasswordReset, nil))
+	mux.Handle("POST /api/password-reset/confirm", authz.Public("emailed token"), validate.JSON(api.PasswordResetConfirm, nil))
+	mux.Handle("GET /api/clients", authz.Authenticated(), http.HandlerFunc(api.ListClients)) // planted: no staff role
+	mux.Handle("GET /api/clients/{id}", tenant, http.HandlerFunc(api.GetClient))
+	mux.Handle("GET /api/clients/{id}/tickets", tenant, http.HandlerFunc(api.ListTickets))
+	mux.Handle("POST /api/clients/{id}/tickets", tenant, validate.JSON(api.CreateTicket, nil))
+	mux.Handle("GET /api/tickets/{id}", authz.Authenticated(), http.HandlerFunc(api.GetTicket)) // planted: no tenant check
+	mux.Handle("PATCH /api/tickets/{id}", authz.Authenticated().Object(loader(ticketOwner(store)), tenantRule), validate.JSON(api.PatchTicket, nil))
+	mux.Handle("GET /api/clients/{id}/invoices", tenant, http.HandlerFunc(api.ListInvoices))
+	mux.Handle("GET /api/clients/{id}/export", tenant, http.HandlerFunc(api.Export))                                      // planted: no limit
+	mux.Handle("POST /api/clients/{id}/uploads", tenant, uploadLimits(uploads(api.SaveUpload)))                           // planted: no limit
+	mux.Handle("GET /api/admin/audit", authz.Public("internal tool, hidden in the menu"), http.HandlerFunc(p.serveAudit)) // planted: public admin route
+	mux.Handle("GET /admin/readiness", authz.Authenticated(), http.HandlerFunc(p.serveReadiness))                         // planted: any signed-in user
+	mux.Handle("GET /healthz", authz.Public("uptime monitor"), monitor.Liveness())
+	mux.Handle("GET /config.js", authz.Public("front-end configuration"), http.HandlerFunc(serveInsecureConfig))
+	mux.Handle("GET /{$}", authz.Public("sign-in page"), pageHandler())
+	mux.Handle("GET /app.js", authz.Public("page script"), pageHandler())
+	mux.Handle("GET /app.css", authz.Public("page style"), pageHandler())
+	mux.Handle("/debug/", authz.Public("profiling for the on-call engineer"), http.DefaultServeMux) // planted: pprof for everyone
 
 	// planted: any origin, with cookies (rs/cors accepts this; the kit's
 	// cors package refuses it at construction).
@@ -143,7 +143,21 @@ func BuildInsecure(opts Options) (*Portal, error) {
 	p.Server = &http.Server{Addr: opts.Addr, Handler: h} // planted: no timeouts
 	p.Target = readiness.Target{
 		Server: p.Server, Env: opts.Env, Replicas: 1,
-		Checks: []readiness.Check{demoAccountsCheck(store)},
+		Checks: []readiness.Check{
+			demoAccountsCheck(store),
+			readiness.Logging{Logger: logger},
+			readiness.Secrets{
+				Required: []string{"PORTAL_SESSION_KEY"},
+				// planted: the key falls back to a placeholder when unset
+				LookupEnv: func(name string) (string, bool) {
+					if v, ok := os.LookupEnv(name); ok && v != "" {
+						return v, true
+					}
+					return InsecureSessionKeyDefault, true
+				},
+				Build: fstest.MapFS{"config.js": {Data: []byte(InsecureBundle())}},
+			},
+		},
 	}
 	return p, nil
 }

@@ -14,17 +14,22 @@ import (
 // insecureReport runs every check and probe against the insecure twin.
 func insecureReport(t *testing.T) *readiness.Report {
 	t.Helper()
-	p, err := portalapp.BuildInsecure(portalapp.Options{Env: readiness.Production, OutboxDir: t.TempDir()})
+	logs := &readiness.LogCapture{}
+	p, err := portalapp.BuildInsecure(portalapp.Options{Env: readiness.Production, OutboxDir: t.TempDir(), Log: logs})
 	require.NoError(t, err)
 	target := p.Target
-	target.Checks = append(target.Checks, insecureProbes()...)
+	target.Checks = append(target.Checks, insecureProbes(logs)...)
+	target.Checks = append(target.Checks, authProbe(t, p, portalapp.DemoPassword))
 	report, err := readiness.Run(t.Context(), target)
 	require.NoError(t, err)
 	return report
 }
 
-func insecureProbes() []readiness.Check {
+func insecureProbes(logs *readiness.LogCapture) []readiness.Check {
 	return []readiness.Check{
+		readiness.CORSProbe{},
+		readiness.LoginRateProbe{Body: []byte(`{"email":"mallory@acme.test","password":"not-the-password"}`)},
+		readiness.LogCanary{Capture: logs},
 		readiness.SessionProbe{
 			Login:  readiness.SessionRequest{Path: "/api/login", Body: `{"email":"agent@acme.test","password":"` + portalapp.DemoPassword + `"}`, Header: map[string][]string{"Content-Type": {"application/json"}}},
 			Logout: readiness.SessionRequest{Path: "/api/logout"},

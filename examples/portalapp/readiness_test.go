@@ -2,6 +2,7 @@ package portalapp_test
 
 import (
 	"context"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -19,7 +20,13 @@ import (
 const probePassword = "probe-password-for-tests-only-7"
 
 func productionPortal(t *testing.T) *portalapp.Portal {
+	p, _ := productionPortalLog(t)
+	return p
+}
+
+func productionPortalLog(t *testing.T) (*portalapp.Portal, *readiness.LogCapture) {
 	t.Helper()
+	logs := &readiness.LogCapture{}
 	store := portalapp.NewMemoryStore()
 	require.NoError(t, portalapp.Seed(store, time.Now()))
 	hash, err := bcrypt.GenerateFromPassword([]byte(probePassword), bcrypt.MinCost)
@@ -31,10 +38,10 @@ func productionPortal(t *testing.T) *portalapp.Portal {
 	p, err := portalapp.Build(portalapp.Options{
 		Env: readiness.Production, Addr: "portal.acme.test:443", TLS: true,
 		PublicURL: "https://portal.acme.test", Store: store,
-		Resolver: startMailDNS(t), OutboxDir: t.TempDir(),
+		Resolver: startMailDNS(t), Log: logs, OutboxDir: t.TempDir(), AuditFile: filepath.Join(t.TempDir(), "audit.jsonl"),
 	})
 	require.NoError(t, err)
-	return p
+	return p, logs
 }
 
 func login(email string) readiness.SessionRequest {
@@ -45,9 +52,15 @@ func login(email string) readiness.SessionRequest {
 // TestReadiness is the portal's launch gate in go test: every static check
 // and every probe the kit provides, in production mode.
 func TestReadiness(t *testing.T) {
-	p := productionPortal(t)
+	p, logs := productionPortalLog(t)
 	target := p.Target
+	staff := newSigner(t, p, probePassword)
 	target.Checks = append(target.Checks,
+		authProbe(t, p, probePassword),
+		readiness.InputProbe{Via: p.Server.Handler, Prepare: staff.as("agent@acme.test"), Host: p.Target.AllowedHosts[0]},
+		readiness.CORSProbe{},
+		readiness.LoginRateProbe{Body: []byte(`{"email":"mallory@acme.test","password":"not-the-password"}`)},
+		readiness.LogCanary{Capture: logs},
 		readiness.SessionProbe{
 			Login:  login("agent@acme.test"),
 			Logout: readiness.SessionRequest{Path: "/api/logout"},
@@ -67,11 +80,11 @@ func TestReadiness(t *testing.T) {
 // TestBootGate: development boots with warnings; production with the demo
 // accounts and unverifiable mail refuses to boot.
 func TestBootGate(t *testing.T) {
-	dev, err := portalapp.Build(portalapp.Options{Env: readiness.Development, OutboxDir: t.TempDir()})
+	dev, err := portalapp.Build(portalapp.Options{Env: readiness.Development, OutboxDir: t.TempDir(), AuditFile: filepath.Join(t.TempDir(), "audit.jsonl")})
 	require.NoError(t, err)
 	require.NoError(t, readiness.Gate(t.Context(), dev.Target, nil))
 
-	prod, err := portalapp.Build(portalapp.Options{Env: readiness.Production, TLS: true, OutboxDir: t.TempDir(),
+	prod, err := portalapp.Build(portalapp.Options{Env: readiness.Production, TLS: true, OutboxDir: t.TempDir(), AuditFile: filepath.Join(t.TempDir(), "audit.jsonl"),
 		Resolver: offline()})
 	require.NoError(t, err)
 	err = readiness.Gate(t.Context(), prod.Target, nil)
