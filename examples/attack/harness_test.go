@@ -127,9 +127,7 @@ func startPortal(t *testing.T, opts ...portalOpts) *portal {
 			return p
 		}
 		if errors.Is(err, errBlocked) {
-			// The portal of this tree does not serve the contract yet: its
-			// wiring lags the kit's checks. Remove once examples is merged.
-			t.Skipf("examples/portal refuses to boot in development (wiring unfinished in this tree): %v", tail(err.Error(), 600))
+			t.Fatalf("examples/portal refuses to boot in development: %v", tail(err.Error(), 2000))
 		}
 		lastErr = err
 	}
