@@ -411,3 +411,77 @@ func immutable(t *testing.T, path string, on bool) {
 		t.Cleanup(func() { _ = exec.Command("chattr", "-i", path).Run() })
 	}
 }
+
+// TestPortalAuditDiskFull: the portal process with its audit file on a
+// small tmpfs that fills up while a client creates tickets. Every answer is
+// 201 (recorded, or the one whose record failed) or the documented 503
+// refusal — never another 5xx; reads and /healthz keep working; once space
+// is freed the portal accepts changes again; every ticket acknowledged
+// with a record before the disk filled has its record in the file.
+func TestPortalAuditDiskFull(t *testing.T) {
+	dir := mountTmpfs(t, "size=64k")
+	path := filepath.Join(dir, "audit.jsonl")
+	p := startPortal(t, portalOpts{audit: path})
+	g := newTally(t, "portal-audit-full")
+	alice := p.signedIn(t, aliceEmail)
+	agent := p.signedIn(t, agentEmail)
+	create := func(i int) *response {
+		return alice.must(t, "POST", "/api/clients/client-a/tickets", map[string]string{"subject": fmt.Sprintf("audit fault %d", i)})
+	}
+	created := 0
+	for i := 0; i < 5; i++ {
+		res := create(i)
+		require.Equal(t, http.StatusCreated, res.status, "%s", res)
+		created++
+	}
+	filler := filepath.Join(dir, "filler")
+	fl, err := os.Create(filler)
+	require.NoError(t, err)
+	_, _ = fl.Write(make([]byte, 1<<20))
+	_ = fl.Close()
+	refused := 0
+	for i := 0; i < 300 && refused < 3; i++ {
+		res := create(100 + i)
+		switch res.status {
+		case http.StatusCreated:
+			g.check(refused == 0, "a change was accepted after the trail reported broken: %s", res)
+			created++
+		case http.StatusServiceUnavailable:
+			refused++
+			g.check(strings.HasPrefix(res.header.Get("Content-Type"), "application/problem+json"), "503 is problem+json: %v", res.header)
+		default:
+			g.check(false, "answer while the audit disk fills: %s", res)
+		}
+	}
+	g.check(refused == 3, "the portal never refused a change while its audit disk was full (%d created)", created)
+	for _, path := range []string{"/healthz", "/api/clients/client-a/tickets", "/api/me"} {
+		res := agent.must(t, "GET", path, nil)
+		g.check(res.status == http.StatusOK, "GET %s while the audit disk is full: %s", path, res)
+	}
+	ready := p.client().must(t, "GET", "/readyz", nil)
+	t.Logf("portal-audit-full: /readyz while the audit disk is full: %s", ready)
+	require.NoError(t, os.Remove(filler))
+	recovered := false
+	for i := 0; i < 3 && !recovered; i++ {
+		res := create(1000 + i)
+		recovered = res.status == http.StatusCreated
+		g.check(res.status == http.StatusCreated || res.status == http.StatusServiceUnavailable, "after freeing space: %s", res)
+	}
+	g.check(recovered, "the portal did not accept changes again once space was freed")
+	// Every acknowledged ticket creation (201) has a success record, except
+	// at most the one whose record hit the full disk.
+	recs := readRecords(t, path)
+	success := 0
+	for _, r := range recs {
+		if r.Route == "POST /api/clients/{id}/tickets" && r.Outcome == audit.OutcomeSuccess {
+			success++
+		}
+	}
+	acked := created
+	if recovered {
+		acked++
+	}
+	g.check(success >= acked-1, "audit records for ticket creations: %d, acknowledged creations %d", success, acked)
+	g.check(p.alive(), "portal died")
+	t.Logf("portal-audit-full: %d tickets created (%d with a record), %d refused with 503, recovered=%v", acked, success, refused, recovered)
+}

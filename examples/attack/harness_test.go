@@ -104,8 +104,9 @@ type portal struct {
 }
 
 type portalOpts struct {
-	tls  bool
-	host string // listen host; default 127.0.0.1
+	tls   bool
+	host  string // listen host; default 127.0.0.1
+	audit string // audit file; default audit.jsonl in a test directory
 }
 
 // startPortal runs the portal binary in development mode on a free loopback
@@ -142,7 +143,10 @@ func launchPortal(t *testing.T, o portalOpts) (*portal, error) {
 	}
 	addr := ln.Addr().String()
 	_ = ln.Close()
-	args := []string{"-addr", addr, "-env", "development", "-outbox", t.TempDir()}
+	if o.audit == "" {
+		o.audit = filepath.Join(t.TempDir(), "audit.jsonl")
+	}
+	args := []string{"-addr", addr, "-env", "development", "-outbox", t.TempDir(), "-audit", o.audit}
 	scheme := "http"
 	if o.tls {
 		args = append(args, "-tls")
