@@ -55,6 +55,8 @@ func TestCanarySecretsNeverLogged(t *testing.T) {
 		{"GET", "/api/clients/client-a?access_token=" + mk("query-access"), nil, nil, alice},
 		{"GET", "/api/me", nil, []string{"Referer", "https://portal.example/cb?code=" + mk("referer-code")}, alice},
 		{"GET", "/does-not-exist?secret=" + mk("404-query"), nil, nil, p.client()},
+		{"GET", "/api/clients/" + mk("path-segment"), nil, nil, alice},
+		{"GET", "/api/me", nil, []string{"User-Agent", "curl/8 token=" + mk("user-agent")}, alice},
 		{"GET", "/api/admin/audit?token=" + mk("denied-query"), nil, []string{"Authorization", "Bearer " + mk("denied-bearer")}, alice},
 		{"POST", "/api/login?password=" + mk("login-query"), map[string]string{"email": bobEmail, "password": mk("login-password-2")}, nil, p.client()},
 		{"POST", "/api/clients/client-a/tickets", map[string]string{"subject": "ok subject", "password": mk("unknown-field-password")}, nil, alice},
@@ -73,6 +75,8 @@ func TestCanarySecretsNeverLogged(t *testing.T) {
 		g.check(!strings.Contains(out, c), "canary from %s reached the log", part)
 		g.check(!strings.Contains(out, url.QueryEscape(c)[:20]) || !strings.Contains(out, c[:20]), "canary prefix from %s reached the log", part)
 	}
+	// Not vacuous: the access log did record the requests.
+	g.check(strings.Count(out, `"http request"`) >= len(sends), "the access log recorded %d requests of %d sent", strings.Count(out, `"http request"`), len(sends))
 	if sessionValue != "" {
 		g.check(!strings.Contains(out, sessionValue), "the session token reached the log")
 	}
