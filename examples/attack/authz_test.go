@@ -241,6 +241,15 @@ func TestBOLAAcrossTenants(t *testing.T) {
 				attempt{http.MethodPatch, fmt.Sprintf("/api/tickets/%d", id), map[string]string{"status": "closed"}, "", nil},
 			)
 		}
+		// Method override on another tenant's ticket: never honoured.
+		for _, id := range victimTickets {
+			for _, h := range []string{"X-HTTP-Method-Override", "X-HTTP-Method", "X-Method-Override"} {
+				for _, m := range []string{"PATCH", "DELETE", "PUT"} {
+					res := pr.attacker.must(t, http.MethodPost, fmt.Sprintf("/api/tickets/%d", id), map[string]string{"note": "planted by override"}, h, m)
+					g.check(res.status >= 400 && res.status < 500, "%s POST /api/tickets/%d with %s: %s: %s", pr.name, id, h, m, res)
+				}
+			}
+		}
 		for _, a := range attempts {
 			var hdr []string
 			if a.ctype != "" {
