@@ -99,8 +99,9 @@ type portal struct {
 	addr string // host:port
 	base string // scheme://host:port
 	tls  bool
-	out  *syncBuffer // stdout and stderr: the app log and access log (JSON lines)
-	done chan struct{}
+	out    *syncBuffer // stdout and stderr: the app log and access log (JSON lines)
+	done   chan struct{}
+	outbox string // development mail directory
 }
 
 type portalOpts struct {
@@ -146,13 +147,14 @@ func launchPortal(t *testing.T, o portalOpts) (*portal, error) {
 	if o.audit == "" {
 		o.audit = filepath.Join(t.TempDir(), "audit.jsonl")
 	}
-	args := []string{"-addr", addr, "-env", "development", "-outbox", t.TempDir(), "-audit", o.audit}
+	outbox := t.TempDir()
+	args := []string{"-addr", addr, "-env", "development", "-outbox", outbox, "-audit", o.audit}
 	scheme := "http"
 	if o.tls {
 		args = append(args, "-tls")
 		scheme = "https"
 	}
-	p := &portal{t: t, addr: addr, base: scheme + "://" + addr, tls: o.tls, out: &syncBuffer{}, done: make(chan struct{})}
+	p := &portal{t: t, addr: addr, base: scheme + "://" + addr, tls: o.tls, out: &syncBuffer{}, done: make(chan struct{}), outbox: outbox}
 	p.cmd = exec.Command(portalBin, args...)
 	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
 	if err := p.cmd.Start(); err != nil {
