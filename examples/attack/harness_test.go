@@ -94,11 +94,11 @@ func (s *syncBuffer) String() string {
 
 // portal is one running portal process.
 type portal struct {
-	t    *testing.T
-	cmd  *exec.Cmd
-	addr string // host:port
-	base string // scheme://host:port
-	tls  bool
+	t      *testing.T
+	cmd    *exec.Cmd
+	addr   string // host:port
+	base   string // scheme://host:port
+	tls    bool
 	out    *syncBuffer // stdout and stderr: the app log and access log (JSON lines)
 	done   chan struct{}
 	outbox string // development mail directory
