@@ -4,7 +4,6 @@ import (
 	"errors"
 	"github.com/launchready/launchready/validate"
 	"net/http"
-	"regexp"
 	"strconv"
 )
 
@@ -33,19 +32,6 @@ func (r rule) String() string {
 	return "unknown"
 }
 
-// allows reports whether a signed-in user passes the rule's role check.
-func (r rule) allows(me Me) bool {
-	switch r {
-	case public, signed:
-		return true
-	case staff:
-		return me.Staff()
-	case admin:
-		return me.Role == RoleAdmin
-	}
-	return false
-}
-
 // errNoObject means the object of the route does not exist. The answer is
 // the same 404 as for another tenant's object.
 var errNoObject = errors.New("portal: no such object")
@@ -55,18 +41,13 @@ var errNoObject = errors.New("portal: no such object")
 // client user only their own.
 type owner func(r *http.Request) (tenant string, err error)
 
-// Path identifiers are validated before any lookup (INPUT004): client IDs
-// are short lowercase slugs, ticket IDs positive decimal integers.
-var (
-	clientIDPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}$`)
-	ticketIDPattern = regexp.MustCompile(`^[1-9][0-9]{0,17}$`)
-)
+// ValidClientID reports whether s is a well-formed client ID: a short
+// lowercase slug. The owner lookups check it before touching the store.
+func ValidClientID(s string) bool { return clientIDRule.Match(s) }
 
-// ValidClientID reports whether s is a well-formed client ID.
-func ValidClientID(s string) bool { return clientIDPattern.MatchString(s) }
-
-// ValidTicketID reports whether s is a well-formed ticket ID.
-func ValidTicketID(s string) bool { return ticketIDPattern.MatchString(s) }
+// ValidTicketID reports whether s is a well-formed ticket ID: a positive
+// decimal integer.
+func ValidTicketID(s string) bool { return ticketIDRule.Match(s) }
 
 // clientOwner: a client is its own tenant.
 func clientOwner(store Store) owner {
@@ -145,4 +126,18 @@ func withBody[T any](fn func(http.ResponseWriter, *http.Request, *T)) http.Handl
 		}
 		fn(w, r, in)
 	})
+}
+
+// ContractRoutes is the portal's outside contract (DESIGN.md, "The example
+// portal's contract"): tools and tests are written against these routes.
+// The readiness suite compares the route inventory with it (AUTH011).
+var ContractRoutes = []string{
+	"POST /api/login", "POST /api/logout", "GET /api/me",
+	"POST /api/password-reset", "POST /api/password-reset/confirm",
+	"GET /api/clients", "GET /api/clients/{id}",
+	"GET /api/clients/{id}/tickets", "POST /api/clients/{id}/tickets",
+	"GET /api/tickets/{id}", "PATCH /api/tickets/{id}",
+	"GET /api/clients/{id}/invoices", "GET /api/clients/{id}/export",
+	"POST /api/clients/{id}/uploads", "GET /api/admin/audit", "GET /admin/readiness",
+	"GET /healthz", "GET /readyz", "GET /{$}",
 }

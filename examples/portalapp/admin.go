@@ -75,8 +75,3 @@ func wantsJSON(r *http.Request) bool {
 	}
 	return false
 }
-
-// serveAudit answers GET /api/admin/audit with the audit trail.
-func (p *Portal) serveAudit(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, []any{})
-}

@@ -1,6 +1,7 @@
 package portalapp
 
 import (
+	"context"
 	"crypto/sha256"
 	"crypto/sha512"
 	"encoding/base64"
@@ -10,6 +11,7 @@ import (
 	"net/http"
 	_ "net/http/pprof" // planted: profiling endpoints on http.DefaultServeMux
 	"os"
+	"slices"
 	"strings"
 	"testing/fstest"
 
@@ -30,10 +32,11 @@ import (
 //   - admin route without a role (GET /api/admin/audit is public)  AUTH002, AUTH004
 //   - {id} route without an object-level check (GET /api/tickets/{id})  AUTH003, AUTH007
 //   - profiling on http.DefaultServeMux, served as is  AUTH001, AUTH008
-//   - wildcard CORS with credentials through raw rs/cors  CORS006 (no CSRF), CORS007, CORS008
+//   - wildcard CORS with credentials through raw rs/cors  CORS001 (adapter check), CORS006 (no CSRF), CORS007, CORS008
 //   - no limit on login, reset, upload or export  RATE001, RATE002, RATE003, RATE007
 //   - passwords logged through a plain logger  LOG001, LOG002
 //   - session cookie without Secure, without idle timeout  SESS001, SESS005
+//   - missing audit trail, readiness endpoint and panic recovery  AUDIT001, MON001, MON002
 //   - the mail provider's API key hard-coded and shipped to the browser  SECRET005
 //   - the session key falls back to a placeholder  SECRET002
 //   - no server timeouts  DEPLOY003
@@ -121,10 +124,10 @@ func BuildInsecure(opts Options) (*Portal, error) {
 	mux.Handle("GET /api/tickets/{id}", authz.Authenticated(), http.HandlerFunc(api.GetTicket)) // planted: no tenant check
 	mux.Handle("PATCH /api/tickets/{id}", authz.Authenticated().Object(loader(ticketOwner(store)), tenantRule), validate.JSON(api.PatchTicket, nil))
 	mux.Handle("GET /api/clients/{id}/invoices", tenant, http.HandlerFunc(api.ListInvoices))
-	mux.Handle("GET /api/clients/{id}/export", tenant, http.HandlerFunc(api.Export))                                      // planted: no limit
-	mux.Handle("POST /api/clients/{id}/uploads", tenant, uploadLimits(uploads(api.SaveUpload)))                           // planted: no limit
-	mux.Handle("GET /api/admin/audit", authz.Public("internal tool, hidden in the menu"), http.HandlerFunc(p.serveAudit)) // planted: public admin route
-	mux.Handle("GET /admin/readiness", authz.Authenticated(), http.HandlerFunc(p.serveReadiness))                         // planted: any signed-in user
+	mux.Handle("GET /api/clients/{id}/export", tenant, http.HandlerFunc(api.Export))                                            // planted: no limit
+	mux.Handle("POST /api/clients/{id}/uploads", tenant, uploadLimits(uploads(api.SaveUpload)))                                 // planted: no limit
+	mux.Handle("GET /api/admin/audit", authz.Public("internal tool, hidden in the menu"), http.HandlerFunc(serveInsecureAudit)) // planted: public admin route
+	mux.Handle("GET /admin/readiness", authz.Authenticated(), http.HandlerFunc(p.serveReadiness))                               // planted: any signed-in user
 	mux.Handle("GET /healthz", authz.Public("uptime monitor"), monitor.Liveness())
 	mux.Handle("GET /config.js", authz.Public("front-end configuration"), http.HandlerFunc(serveInsecureConfig))
 	mux.Handle("GET /{$}", authz.Public("sign-in page"), pageHandler())
@@ -134,17 +137,18 @@ func BuildInsecure(opts Options) (*Portal, error) {
 
 	// planted: any origin, with cookies (rs/cors accepts this; the kit's
 	// cors package refuses it at construction).
-	c := rscors.New(rscors.Options{AllowedOrigins: []string{"*"}, AllowCredentials: true,
-		AllowedMethods: []string{"GET", "POST", "PATCH"}, AllowedHeaders: []string{"Content-Type"}})
+	corsOpts := rscors.Options{AllowedOrigins: []string{"*"}, AllowCredentials: true,
+		AllowedMethods: []string{"GET", "POST", "PATCH"}, AllowedHeaders: []string{"Content-Type"}}
 	var h http.Handler = mux
 	h = sess.Handler(h)
-	h = &thirdParty{name: "rs/cors", serve: c.Handler(h), next: h}
+	h = &rsCORS{serve: rscors.New(corsOpts).Handler(h), next: h, opts: corsOpts}
 
 	p.Server = &http.Server{Addr: opts.Addr, Handler: h} // planted: no timeouts
 	p.Target = readiness.Target{
 		Server: p.Server, Env: opts.Env, Replicas: 1,
 		Checks: []readiness.Check{
 			demoAccountsCheck(store),
+			rsCORSCheck,
 			readiness.Logging{Logger: logger},
 			readiness.Secrets{
 				Required: []string{"PORTAL_SESSION_KEY"},
@@ -162,16 +166,38 @@ func BuildInsecure(opts Options) (*Portal, error) {
 	return p, nil
 }
 
-// thirdParty lets readiness walk past a third-party middleware (the kit
-// walks any handler with Unwrap); what that middleware does is its own.
-type thirdParty struct {
-	name  string
+// rsCORS is raw rs/cors made walkable: readiness walks any handler with
+// Unwrap, and rsCORSCheck (a third-party adapter check, the kit's
+// extension point) reads its options.
+type rsCORS struct {
 	serve http.Handler
 	next  http.Handler
+	opts  rscors.Options
 }
 
-func (t *thirdParty) ServeHTTP(w http.ResponseWriter, r *http.Request) { t.serve.ServeHTTP(w, r) }
-func (t *thirdParty) Unwrap() http.Handler                             { return t.next }
+func (c *rsCORS) ServeHTTP(w http.ResponseWriter, r *http.Request) { c.serve.ServeHTTP(w, r) }
+func (c *rsCORS) Unwrap() http.Handler                             { return c.next }
+
+// rsCORSCheck reports CORS001 and CORS002 for raw rs/cors in the handler
+// chain, whose constructor accepts what the kit's cors package refuses:
+// any origin ("*" or an empty list) with credentials.
+var rsCORSCheck = readiness.CheckFunc("rs/cors adapter", func(_ context.Context, in *readiness.Inspection) []readiness.Finding {
+	var out []readiness.Finding
+	for _, c := range readiness.FindAll[*rsCORS](in.Chain) {
+		anyOrigin := len(c.opts.AllowedOrigins) == 0 || slices.Contains(c.opts.AllowedOrigins, "*")
+		switch {
+		case anyOrigin && c.opts.AllowCredentials:
+			out = append(out, readiness.Finding{ID: "CORS001", Severity: readiness.Blocker,
+				Seen: "rs/cors allows any origin with credentials: every web site can read the API with the user's cookies",
+				Fix:  "replace rs/cors with cors.New(cors.Config{AllowedOrigins: []string{\"https://portal.example.com\"}, AllowCredentials: true})"})
+		case c.opts.AllowOriginFunc != nil || c.opts.AllowOriginRequestFunc != nil || c.opts.AllowOriginVaryRequestFunc != nil:
+			out = append(out, readiness.Finding{ID: "CORS002", Severity: readiness.Blocker,
+				Seen: "rs/cors decides origins with a function, which silently replaces its origin list",
+				Fix:  "use the cors package with an exact origin list"})
+		}
+	}
+	return out
+})
 
 // logBody logs the JSON body of the request "for debugging".
 func logBody(logger *slog.Logger, next http.Handler) http.Handler {
@@ -194,4 +220,9 @@ func serveInsecureConfig(w http.ResponseWriter, r *http.Request) {
 // InsecureBundle is the twin's generated front-end configuration.
 func InsecureBundle() string {
 	return "window.PORTAL_CONFIG = {mailProvider: \"sendgrid\", sendgridApiKey: \"" + InsecureMailKey() + "\"};\n"
+}
+
+// serveInsecureAudit is the twin's "audit" page: it has no audit trail.
+func serveInsecureAudit(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, []any{})
 }

@@ -3,6 +3,7 @@ package portalapp_test
 import (
 	"context"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -61,6 +62,7 @@ func TestReadiness(t *testing.T) {
 		readiness.CORSProbe{},
 		readiness.LoginRateProbe{Body: []byte(`{"email":"mallory@acme.test","password":"not-the-password"}`)},
 		readiness.LogCanary{Capture: logs},
+		readiness.DeclaredAPI{Routes: portalapp.ContractRoutes, Ignore: []string{"GET /app.js", "GET /app.css"}},
 		readiness.SessionProbe{
 			Login:  login("agent@acme.test"),
 			Logout: readiness.SessionRequest{Path: "/api/logout"},
@@ -70,6 +72,7 @@ func TestReadiness(t *testing.T) {
 	report := readiness.Require(t, target)
 	require.NotNil(t, report)
 	assert.False(t, report.Blocked())
+	assert.Empty(t, report.ByID("AUTH011"), "the inventory is exactly the contract's routes")
 	for _, f := range report.Findings {
 		if f.Severity == readiness.Warning {
 			t.Logf("warning: %s", f)
@@ -95,4 +98,24 @@ func TestBootGate(t *testing.T) {
 	assert.Contains(t, ids, "EMAIL001")
 	assert.Contains(t, ids, "EMAIL005")
 	assert.Contains(t, ids, "EMAIL006")
+}
+
+// TestContractRoutes: the inventory matches the contract, and a route
+// missing from the declaration (a shadow route) is reported.
+func TestContractRoutes(t *testing.T) {
+	p, err := portalapp.Build(portalapp.Options{Env: readiness.Development, OutboxDir: t.TempDir(),
+		AuditFile: filepath.Join(t.TempDir(), "audit.jsonl")})
+	require.NoError(t, err)
+	ignore := []string{"GET /app.js", "GET /app.css"}
+	run := func(routes []string) []readiness.Finding {
+		target := p.Target
+		target.Checks = []readiness.Check{readiness.DeclaredAPI{Routes: routes, Ignore: ignore}}
+		report, err := readiness.Run(t.Context(), target)
+		require.NoError(t, err)
+		return report.ByID("AUTH011")
+	}
+	assert.Empty(t, run(portalapp.ContractRoutes))
+	shadow := run(slices.DeleteFunc(slices.Clone(portalapp.ContractRoutes), func(r string) bool { return r == "GET /api/admin/audit" }))
+	require.Len(t, shadow, 1)
+	assert.Equal(t, "GET /api/admin/audit", shadow[0].Route)
 }

@@ -125,6 +125,7 @@ type MemoryStore struct {
 	users    []User
 	clients  []Client
 	tickets  map[int64]*Ticket
+	byClient map[string][]int64 // ticket IDs of each client, ascending
 	invoices []Invoice
 	uploads  []Upload
 	resets   []resetToken
@@ -135,7 +136,7 @@ var _ Store = (*MemoryStore)(nil)
 
 // NewMemoryStore returns an empty store.
 func NewMemoryStore() *MemoryStore {
-	return &MemoryStore{tickets: map[int64]*Ticket{}, nextID: 1000}
+	return &MemoryStore{tickets: map[int64]*Ticket{}, byClient: map[string][]int64{}, nextID: 1000}
 }
 
 func (s *MemoryStore) AddUser(u User) {
@@ -223,13 +224,14 @@ func (s *MemoryStore) Client(_ context.Context, id string) (Client, error) {
 func (s *MemoryStore) Tickets(_ context.Context, clientID string) ([]Ticket, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	var out []Ticket
-	for _, t := range s.tickets {
-		if t.ClientID == clientID {
-			out = append(out, cloneTicket(t))
-		}
+	ids := s.byClient[clientID]
+	if len(ids) == 0 {
+		return nil, nil
 	}
-	slices.SortFunc(out, func(a, b Ticket) int { return int(a.ID - b.ID) })
+	out := make([]Ticket, 0, len(ids))
+	for _, id := range ids {
+		out = append(out, cloneTicket(s.tickets[id]))
+	}
 	return out, nil
 }
 
@@ -255,6 +257,7 @@ func (s *MemoryStore) CreateTicket(_ context.Context, t Ticket) (Ticket, error) 
 	s.nextID++
 	t.ID = s.nextID
 	s.tickets[t.ID] = &t
+	s.byClient[t.ClientID] = append(s.byClient[t.ClientID], t.ID)
 	return cloneTicket(&t), nil
 }
 

@@ -22,6 +22,7 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"os"
+	"path/filepath"
 	"slices"
 	"sync"
 	"time"
@@ -35,8 +36,9 @@ func main() {
 	duration := flag.Duration("duration", 10*time.Second, "how long to send")
 	workers := flag.Int("workers", 64, "concurrent connections")
 	target := flag.String("url", "", "base URL of a running portal (default: build one in process)")
+	auditFile := flag.String("audit", "", "audit trail file of the in-process portal (default: a new file in the temp dir; fsynced per record)")
 	flag.Parse()
-	if err := run(*rate, *duration, *workers, *target); err != nil {
+	if err := run(*rate, *duration, *workers, *target, *auditFile); err != nil {
 		fmt.Fprintln(os.Stderr, "loadgen:", err)
 		os.Exit(1)
 	}
@@ -48,7 +50,7 @@ type result struct {
 	err     error
 }
 
-func run(rate int, duration time.Duration, workers int, base string) error {
+func run(rate int, duration time.Duration, workers int, base, auditFile string) error {
 	if rate <= 0 || duration <= 0 || workers <= 0 {
 		return fmt.Errorf("rate, duration and workers must be positive")
 	}
@@ -60,7 +62,16 @@ func run(rate int, duration time.Duration, workers int, base string) error {
 		if err != nil {
 			return err
 		}
-		p, err := portalapp.Build(portalapp.Options{Env: readiness.Development, Addr: ln.Addr().String(), OutboxDir: os.TempDir()})
+		if auditFile == "" {
+			dir, err := os.MkdirTemp("", "loadgen-audit-")
+			if err != nil {
+				return err
+			}
+			defer os.RemoveAll(dir)
+			auditFile = filepath.Join(dir, "audit.jsonl")
+		}
+		fmt.Printf("audit trail: %s\n", auditFile)
+		p, err := portalapp.Build(portalapp.Options{Env: readiness.Development, Addr: ln.Addr().String(), OutboxDir: os.TempDir(), AuditFile: auditFile})
 		if err != nil {
 			return err
 		}
@@ -154,6 +165,23 @@ func run(rate int, duration time.Duration, workers int, base string) error {
 	fmt.Printf("portal %s: %d requests in %v (%.0f req/s), %d workers\n", base, total, elapsed.Round(time.Millisecond), float64(total)/elapsed.Seconds(), workers)
 	fmt.Printf("mix: 1/3 GET /api/clients/{id}, 1/3 GET /api/clients/{id}/tickets, 1/3 POST /api/clients/{id}/tickets (signed in as support agent)\n")
 	fmt.Printf("latency p50 %v  p95 %v  p99 %v  max %v\n", pct(0.50).Round(time.Microsecond), pct(0.95).Round(time.Microsecond), pct(0.99).Round(time.Microsecond), lat[len(lat)-1].Round(time.Microsecond))
+	names := []string{"GET /api/clients/{id}", "GET /api/clients/{id}/tickets", "POST /api/clients/{id}/tickets"}
+	for k, name := range names {
+		var part []time.Duration
+		for i, r := range results {
+			if i%3 == k {
+				part = append(part, r.latency)
+			}
+		}
+		slices.Sort(part)
+		if len(part) == 0 {
+			continue
+		}
+		q := func(p float64) time.Duration {
+			return part[min(len(part)-1, int(p*float64(len(part))))].Round(time.Microsecond)
+		}
+		fmt.Printf("  %-32s p50 %v  p95 %v  p99 %v\n", name, q(0.50), q(0.95), q(0.99))
+	}
 	fmt.Printf("transport errors %d, non-2xx %v\n", errs, bad)
 	if errs > 0 || len(bad) > 0 {
 		return fmt.Errorf("%d transport errors, non-2xx answers %v", errs, bad)
