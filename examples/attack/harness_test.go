@@ -9,7 +9,6 @@ package attack_test
 import (
 	"bufio"
 	"bytes"
-	"context"
 	"crypto/tls"
 	"encoding/json"
 	"errors"
@@ -398,11 +397,6 @@ func (p *portal) rawLine(method, target string, headers ...string) string {
 	return b.String()
 }
 
-// logLines returns the portal's output split in lines.
-func (p *portal) logLines() []string {
-	return strings.Split(p.out.String(), "\n")
-}
-
 // tally counts the attempts and failures of one test group.
 type tally struct {
 	t        *testing.T
@@ -465,13 +459,6 @@ func printTallies() {
 
 // is2xx reports a success status.
 func is2xx(s int) bool { return s >= 200 && s < 300 }
-
-// ctxTimeout is a context bounded for one test step.
-func ctxTimeout(t *testing.T, d time.Duration) context.Context {
-	ctx, cancel := context.WithTimeout(context.Background(), d)
-	t.Cleanup(cancel)
-	return ctx
-}
 
 // discover finds a client user's ticket IDs through their own session.
 func discoverTickets(t *testing.T, c *client, clientID string) []int64 {
