@@ -3,7 +3,7 @@ module github.com/launchready/launchready/examples
 go 1.25.0
 
 require (
-	github.com/go-playground/validator/v10 v10.30.4
+	github.com/go-playground/validator/v10 v10.30.4 // indirect
 	github.com/launchready/launchready v0.0.0
 	github.com/miekg/dns v1.1.73
 	github.com/rs/cors v1.11.1
@@ -16,6 +16,7 @@ require (
 	github.com/chromedp/chromedp v0.23.0 // indirect
 	github.com/go-json-experiment/json v0.0.0-20260213210345-44df1a37e875 // indirect
 	golang.org/x/net v0.58.0 // indirect
+	golang.org/x/time v0.15.0 // indirect
 )
 
 require (

@@ -6,12 +6,16 @@
 // portal, which refuses to boot it:
 //
 //	go run ./examples/insecure        # prints each blocker by ID, exits 1
+//
+// The planted flaws and the checks that catch them are listed in
+// portalapp/insecure.go.
 package main
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 
 	"github.com/launchready/launchready/examples/portalapp"
@@ -19,33 +23,37 @@ import (
 )
 
 func main() {
-	env := readiness.Production
-	if len(os.Args) > 1 && (os.Args[1] == "-env=development" || os.Args[1] == "-dev") {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	env := readiness.Production // it is launch day
+	if len(args) > 0 && (args[0] == "-env=development" || args[0] == "-dev") {
 		env = readiness.Development
 	}
-	p, err := portalapp.BuildInsecure(portalapp.Options{Env: env, Addr: "127.0.0.1:8080", Log: os.Stderr, OutboxDir: os.TempDir()})
+	p, err := portalapp.BuildInsecure(portalapp.Options{Env: env, Addr: "127.0.0.1:8080", Log: stderr, OutboxDir: os.TempDir()})
 	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(2)
+		fmt.Fprintln(stderr, err)
+		return 2
 	}
-	err = readiness.Launch(context.Background(), p.Target, os.Stdout, readiness.ServeOptions{})
+	err = readiness.Launch(context.Background(), p.Target, stdout, readiness.ServeOptions{})
 	var blocked *readiness.BlockedError
 	if errors.As(err, &blocked) {
-		fmt.Fprintln(os.Stderr, "\ninsecure portal: refusing to boot. Blockers:")
+		fmt.Fprintln(stderr, "\ninsecure portal: refusing to boot. Blockers:")
 		for _, f := range blocked.Report.Blockers() {
 			where := ""
 			if f.Route != "" {
 				where = " [" + f.Route + "]"
 			}
-			fmt.Fprintf(os.Stderr, "  %s%s: %s\n", f.ID, where, f.Seen)
+			fmt.Fprintf(stderr, "  %s%s: %s\n", f.ID, where, f.Seen)
 		}
-		os.Exit(1)
+		return 1
 	}
 	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
+		fmt.Fprintln(stderr, err)
+		return 1
 	}
 	// Unreachable while the kit works: the gate refuses this wiring.
-	fmt.Fprintln(os.Stderr, "insecure portal: the gate let it boot; the kit has a gap")
-	os.Exit(3)
+	fmt.Fprintln(stderr, "insecure portal: the gate let it boot; the kit has a gap")
+	return 3
 }

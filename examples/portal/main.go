@@ -62,6 +62,7 @@ func run(args []string) int {
 		}
 		p.Server.TLSConfig = cfg
 	}
+	defer p.Close()
 	ctx := context.Background()
 	if *check {
 		if err := readiness.Gate(ctx, p.Target, os.Stdout); err != nil {

@@ -25,8 +25,9 @@ import (
 	"github.com/launchready/launchready/validate"
 )
 
-// Options configures Build. The zero value is a development portal on
-// 127.0.0.1:8080 over plain HTTP with the demo data.
+// Options configures Build. The zero value is a production portal on
+// 127.0.0.1:8080 with the demo data, which the gate refuses to boot (demo
+// accounts, plain HTTP, unverified mail): ask for Development or fix them.
 type Options struct {
 	// Env is the environment; the zero value is Production, as in readiness.
 	Env readiness.Env
@@ -96,6 +97,9 @@ type Portal struct {
 	// AuditFile is the audit trail on disk.
 	AuditFile *audit.FileSink
 }
+
+// Close closes the audit trail. Call it after the server stopped.
+func (p *Portal) Close() error { return p.AuditFile.Close() }
 
 // ShutdownTimeout is how long the portal drains requests on SIGTERM.
 const ShutdownTimeout = 15 * time.Second
@@ -175,7 +179,26 @@ func Build(opts Options) (*Portal, error) {
 	if err != nil {
 		return nil, fmt.Errorf("portal: audit trail: %w", err)
 	}
-	health, err := monitor.NewHealth(monitor.HealthConfig{})
+	health, err := monitor.NewHealth(monitor.HealthConfig{
+		Dependencies: []monitor.Dependency{
+			{Name: "store", Timeout: time.Second, Ping: func(ctx context.Context) error {
+				_, err := store.Clients(ctx)
+				return err
+			}},
+			{Name: "audit trail", Timeout: time.Second, Ping: func(context.Context) error {
+				if !auditor.Healthy() {
+					return errors.New("the audit trail's last write failed")
+				}
+				return nil
+			}},
+		},
+		// Admins see which dependency failed; everyone else only
+		// ready/unavailable (MON004).
+		Detail: func(r *http.Request) bool {
+			me, ok := principal(r)
+			return ok && me.Role == RoleAdmin
+		},
+	})
 	if err != nil {
 		return nil, fmt.Errorf("portal: health: %w", err)
 	}

@@ -65,7 +65,10 @@ func startPortal(t *testing.T) *harness {
 	p.Health.SetBoot(nil)
 	srv.Config = p.Server
 	srv.Start()
-	t.Cleanup(srv.Close)
+	t.Cleanup(func() {
+		srv.Close()
+		assert.NoError(t, p.Close())
+	})
 	return &harness{t: t, portal: p, srv: srv, log: log}
 }
 

@@ -14,6 +14,7 @@ import (
 // insecureReport runs every check and probe against the insecure twin.
 func insecureReport(t *testing.T) *readiness.Report {
 	t.Helper()
+	t.Setenv("PORTAL_SESSION_KEY", "") // unset: the twin falls back to its placeholder
 	logs := &readiness.LogCapture{}
 	p, err := portalapp.BuildInsecure(portalapp.Options{Env: readiness.Production, OutboxDir: t.TempDir(), Log: logs})
 	require.NoError(t, err)

@@ -1,0 +1,67 @@
+package portalapp_test
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/launchready/launchready/examples/portalapp"
+	"github.com/launchready/launchready/readiness"
+)
+
+// TestTLS: with -tls the portal serves HTTPS with a certificate made at
+// start for localhost, and the session cookie is __Host- and Secure even
+// in development, with HSTS.
+func TestTLS(t *testing.T) {
+	cfg, cert, err := portalapp.SelfSignedTLS(time.Now())
+	require.NoError(t, err)
+	srv := httptest.NewUnstartedServer(nil)
+	p, err := portalapp.Build(portalapp.Options{Env: readiness.Development, TLS: true,
+		Addr: srv.Listener.Addr().String(), OutboxDir: t.TempDir(), AuditFile: filepath.Join(t.TempDir(), "audit.jsonl")})
+	require.NoError(t, err)
+	assert.True(t, strings.HasPrefix(p.PublicURL, "https://"))
+	p.Server.TLSConfig = cfg
+	srv.Config = p.Server
+	srv.TLS = cfg
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+
+	pool := x509.NewCertPool()
+	pool.AddCert(cert)
+	jar, err := cookiejar.New(nil)
+	require.NoError(t, err)
+	c := &http.Client{Jar: jar, Timeout: 30 * time.Second,
+		Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, ServerName: "localhost"}}}
+	res, err := c.Post(srv.URL+"/api/login", "application/json",
+		strings.NewReader(`{"email":"alice@client-a.test","password":"`+portalapp.DemoPassword+`"}`))
+	require.NoError(t, err)
+	res.Body.Close()
+	require.Equal(t, http.StatusOK, res.StatusCode)
+	require.NotEmpty(t, res.Cookies())
+	cookie := res.Cookies()[0]
+	assert.Equal(t, "__Host-session", cookie.Name)
+	assert.True(t, cookie.Secure)
+	assert.True(t, cookie.HttpOnly)
+	assert.Equal(t, http.SameSiteLaxMode, cookie.SameSite)
+	assert.Contains(t, res.Header.Get("Strict-Transport-Security"), "max-age=")
+
+	res, err = c.Get(srv.URL + "/api/me")
+	require.NoError(t, err)
+	res.Body.Close()
+	assert.Equal(t, http.StatusOK, res.StatusCode)
+
+	report, err := readiness.Run(t.Context(), p.Target)
+	require.NoError(t, err)
+	for _, id := range []string{"SESS001", "SESS004", "CORS004", "CORS007"} {
+		assert.Empty(t, report.ByID(id), "%s is fixed by -tls", id)
+	}
+}
