@@ -6,6 +6,7 @@ require (
 	github.com/launchready/launchready v0.0.0
 	github.com/redis/go-redis/v9 v9.17.3
 	github.com/stretchr/testify v1.12.1
+	go.uber.org/goleak v1.3.0
 	golang.org/x/time v0.15.0
 )
 
