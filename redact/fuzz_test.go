@@ -42,6 +42,12 @@ func FuzzFind(f *testing.F) {
 	for _, s := range redacttest.New(98).Corpus(1) {
 		f.Add(s.Text)
 	}
+	// PEM-shaped seeds are built here rather than committed, so the
+	// repository holds nothing that looks like a private key. The repeated
+	// header once made the PEM pattern quadratic (1.6 s on 20 KB).
+	begin, end := "-----BEGIN RSA "+"PRIVATE KEY-----", "-----END RSA "+"PRIVATE KEY-----"
+	f.Add(begin + "\nAAAA\n" + end + "\npassword: \"${X}\"")
+	f.Add(strings.Repeat(begin, 200))
 	f.Fuzz(func(t *testing.T, text string) {
 		for _, m := range redact.Find(text) {
 			if m.Start < 0 || m.End > len(text) || m.Start >= m.End {
