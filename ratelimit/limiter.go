@@ -74,6 +74,13 @@ type Limiter struct {
 	reject func(http.ResponseWriter, *http.Request, *Rejection)
 	now    func() time.Time
 	log    *slog.Logger
+
+	// The fast path: the memory store called directly, on the monotonic
+	// clock in nanoseconds, without building a time.Time per decision.
+	mem     *MemoryStore
+	mono    bool
+	epoch   time.Time // wall time at construction, with its monotonic reading
+	epochNS int64
 }
 
 // New validates c and returns a Limiter.
@@ -98,9 +105,12 @@ func New(c Config) (*Limiter, error) {
 	if l.now == nil {
 		l.now = time.Now
 		if !l.store.Shared() {
-			l.now = monotonicNow()
+			l.mono, l.epoch = true, time.Now()
+			l.epochNS = l.epoch.UnixNano()
+			l.now = func() time.Time { return time.Unix(0, l.nowNS()) }
 		}
 	}
+	l.mem, _ = l.store.(*MemoryStore)
 	if l.log == nil {
 		l.log = slog.New(slog.DiscardHandler)
 	}
@@ -281,7 +291,7 @@ func (h *Handler) key(r *http.Request, b By) (Key, error) {
 // Check decides r at the limiter's clock: nil when it may pass, or a
 // *Rejection. Each key's bucket is charged; see CheckAt.
 func (h *Handler) Check(r *http.Request) (Decision, *Rejection) {
-	return h.CheckAt(r, h.l.now())
+	return h.check(r, h.l.nowNS())
 }
 
 // CheckAt decides r at now. With several keys every bucket must allow; the
@@ -289,6 +299,10 @@ func (h *Handler) Check(r *http.Request) (Decision, *Rejection) {
 // Buckets charged before a later key refuses stay charged: an attacker
 // cannot probe one key for free by exhausting another.
 func (h *Handler) CheckAt(r *http.Request, now time.Time) (Decision, *Rejection) {
+	return h.check(r, now.UnixNano())
+}
+
+func (h *Handler) check(r *http.Request, now int64) (Decision, *Rejection) {
 	var out Decision
 	out.Allowed = true
 	out.Remaining = h.policy.Burst
@@ -297,7 +311,7 @@ func (h *Handler) CheckAt(r *http.Request, now time.Time) (Decision, *Rejection)
 		if err != nil {
 			return Decision{}, &Rejection{Status: http.StatusBadRequest, Reason: err, Kind: h.kind, Policy: h.policy}
 		}
-		d, err := h.l.store.Take(r.Context(), h.policy, k, 1, now)
+		d, err := h.l.take(r.Context(), h.policy, &k, now)
 		if err != nil {
 			if h.fail == FailOpen {
 				h.l.log.LogAttrs(r.Context(), slog.LevelWarn, "ratelimit: store failed; failing open",
@@ -348,14 +362,16 @@ func (l *Limiter) writeReject(w http.ResponseWriter, r *http.Request, p Policy, 
 	l.reject(w, r, rej)
 }
 
-// monotonicNow is the default clock of unshared stores: the wall time at
-// construction advanced by the monotonic clock. It reads one clock instead
-// of two (time.Now reads wall and monotonic) and ignores wall-clock steps,
-// which is what a per-process limiter wants. Shared stores use time.Now so
-// replicas agree.
-func monotonicNow() func() time.Time {
-	epoch := time.Now()
-	return func() time.Time { return epoch.Add(time.Since(epoch)) }
+// nowNS is the limiter's clock in Unix nanoseconds. The default clock of
+// unshared stores is the wall time at construction advanced by the
+// monotonic clock: it reads one clock instead of two (time.Now reads wall
+// and monotonic) and ignores wall-clock steps, which is what a per-process
+// limiter wants. Shared stores use time.Now so replicas agree.
+func (l *Limiter) nowNS() int64 {
+	if l.mono {
+		return l.epochNS + int64(time.Since(l.epoch))
+	}
+	return l.now().UnixNano()
 }
 
 func ceilSeconds(d time.Duration) int64 { return int64((d + time.Second - 1) / time.Second) }
@@ -441,7 +457,16 @@ func WriteProblem(w http.ResponseWriter, _ *http.Request, rej *Rejection) {
 // Allow decides one request outside HTTP (a job, a gRPC call) for key k
 // under p at the limiter's clock. See AllowAt.
 func (l *Limiter) Allow(ctx context.Context, p Policy, k Key) (Decision, error) {
-	return l.store.Take(ctx, p, k, 1, l.now())
+	return l.take(ctx, p, &k, l.nowNS())
+}
+
+// take spends one unit of k's budget, on the memory store without the
+// interface call and time.Time round trip.
+func (l *Limiter) take(ctx context.Context, p Policy, k *Key, now int64) (Decision, error) {
+	if l.mem != nil {
+		return l.mem.take(&p, k, 1, now), nil
+	}
+	return l.store.Take(ctx, p, *k, 1, time.Unix(0, now))
 }
 
 // AllowAt decides one request for key k under p at now.

@@ -344,3 +344,91 @@ func TestCustomReject(t *testing.T) {
 	assert.Equal(t, 418, w.Code)
 	assert.Equal(t, "1", w.Header().Get("Retry-After"))
 }
+
+// The lock-free path must never admit more than the burst: goroutines
+// race on a few keys with a frozen clock while others insert thousands of
+// keys, so the shard tables rebuild under the racing readers.
+func TestMemoryStoreAdmitsExactlyTheBurstUnderConcurrency(t *testing.T) {
+	s, err := ratelimit.NewMemoryStore(ratelimit.MemoryConfig{MaxKeys: 1_000_000})
+	require.NoError(t, err)
+	p := ratelimit.Policy{Name: "race", Rate: 1, Burst: 50}
+	now := time.Unix(1_700_000_000, 0)
+	ctx := context.Background()
+	const keys, racers, tries = 8, 8, 200
+	var allowed [keys]atomic.Int64
+	var wg sync.WaitGroup
+	for g := range racers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range tries {
+				k := (g + i) % keys
+				d, err := s.Take(ctx, p, ratelimit.Key{Kind: ratelimit.KeyAccount, Name: fmt.Sprint("hot", k)}, 1, now)
+				if err == nil && d.Allowed {
+					allowed[k].Add(1)
+				}
+			}
+		}()
+	}
+	wg.Add(1)
+	go func() { // grow every shard's table while the racers read it
+		defer wg.Done()
+		var b [4]byte
+		for i := range 20_000 {
+			b[2], b[3] = byte(i>>8), byte(i)
+			_, _ = s.Take(ctx, p, ratelimit.Key{Kind: ratelimit.KeyIP, Addr: netip.AddrFrom4(b)}, 1, now)
+		}
+	}()
+	wg.Wait()
+	for k := range keys {
+		assert.Equal(t, int64(p.Burst), allowed[k].Load(), "key %d: exactly the burst passes", k)
+	}
+	assert.Equal(t, 20_000+keys, s.Len())
+}
+
+// Eviction is approximately least-recently-used: a key in steady use keeps
+// its spent budget while a flood of one-shot keys cycles through the cap.
+func TestMemoryStoreKeepsAKeyInUseThroughAFlood(t *testing.T) {
+	s, err := ratelimit.NewMemoryStore(ratelimit.MemoryConfig{MaxKeys: 4096})
+	require.NoError(t, err)
+	p := ratelimit.LoginPolicy
+	now := time.Unix(1_700_000_000, 0)
+	ctx := context.Background()
+	victim := ratelimit.Key{Kind: ratelimit.KeyAccount, Name: "victim"}
+	for range p.Burst {
+		_, _ = s.Take(ctx, p, victim, 1, now)
+	}
+	var b [4]byte
+	for i := range 200_000 {
+		b[1], b[2], b[3] = byte(i>>16), byte(i>>8), byte(i)
+		_, _ = s.Take(ctx, p, ratelimit.Key{Kind: ratelimit.KeyIP, Addr: netip.AddrFrom4(b)}, 1, now)
+		if i%16 == 0 {
+			d, _ := s.Take(ctx, p, victim, 0, now) // a peek is a use
+			require.False(t, d.Allowed, "after %d flood keys the victim's spent budget was forgotten", i)
+		}
+	}
+	assert.Equal(t, s.Cap(), s.Len())
+}
+
+// An address written with a zone or in IPv4-mapped form is the same client.
+func TestMemoryStoreFoldsAddressForms(t *testing.T) {
+	s, err := ratelimit.NewMemoryStore(ratelimit.MemoryConfig{})
+	require.NoError(t, err)
+	p := ratelimit.Policy{Name: "fold", Rate: 1, Burst: 1}
+	now := time.Unix(1_700_000_000, 0)
+	ctx := context.Background()
+	for _, forms := range [][]string{
+		{"203.0.113.9", "::ffff:203.0.113.9"},
+		{"fe80::1", "fe80::1%eth0", "fe80::1%attacker-chosen"},
+	} {
+		d, _ := s.Take(ctx, p, ratelimit.Key{Kind: ratelimit.KeyIP, Addr: netip.MustParseAddr(forms[0])}, 1, now)
+		require.True(t, d.Allowed)
+		for _, f := range forms {
+			d, _ = s.Take(ctx, p, ratelimit.Key{Kind: ratelimit.KeyIP, Addr: netip.MustParseAddr(f)}, 1, now)
+			assert.False(t, d.Allowed, "%s shares the bucket of %s", f, forms[0])
+		}
+		require.NoError(t, s.Reset(ctx, p, ratelimit.Key{Kind: ratelimit.KeyIP, Addr: netip.MustParseAddr(forms[len(forms)-1])}))
+		d, _ = s.Take(ctx, p, ratelimit.Key{Kind: ratelimit.KeyIP, Addr: netip.MustParseAddr(forms[0])}, 1, now)
+		assert.True(t, d.Allowed, "Reset through another form clears the bucket")
+	}
+}
