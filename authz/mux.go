@@ -1,7 +1,6 @@
 package authz
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -151,8 +150,9 @@ func (rt *route) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	} else {
 		annotatePrincipal(w, pr.ID, pr.Tenant)
 	}
-	st := &state{pattern: rt.pattern, principal: pr}
-	r = r.WithContext(context.WithValue(r.Context(), ctxKey{}, st))
+	sc := &stateCtx{Context: r.Context(), st: state{pattern: rt.pattern, principal: pr}}
+	st := &sc.st
+	r = r.WithContext(sc)
 	d, err := rt.policy.Decide(r, pr)
 	if d != Allow {
 		level := slog.LevelInfo

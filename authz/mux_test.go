@@ -1,6 +1,7 @@
 package authz_test
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -396,4 +397,33 @@ func TestDecide(t *testing.T) {
 	r.Pattern = "GET /unknown"
 	d, _ = m.Decide(r, users["admin"])
 	assert.Equal(t, authz.NotFound, d)
+}
+
+type parentKey struct{}
+
+// The Mux's own context value must not hide the parent's values or its
+// cancellation from the handler or from contexts derived in it.
+func TestMuxContextKeepsParentValuesAndCancellation(t *testing.T) {
+	m, err := authz.NewMux(authz.Config{Authenticate: authenticate})
+	require.NoError(t, err)
+	var seen string
+	var derivedErr, ownErr error
+	m.HandleFunc("GET /api/me", authz.Authenticated(), func(w http.ResponseWriter, r *http.Request) {
+		seen, _ = r.Context().Value(parentKey{}).(string)
+		derived, stop := context.WithCancel(r.Context())
+		defer stop()
+		<-derived.Done() // the parent below is already cancelled
+		derivedErr, ownErr = derived.Err(), r.Context().Err()
+		p, ok := authz.PrincipalFrom(r.Context())
+		assert.True(t, ok)
+		assert.Equal(t, "u-alice", p.ID)
+	})
+	ctx, cancel := context.WithCancel(context.WithValue(context.Background(), parentKey{}, "request-scoped"))
+	cancel()
+	r := httptest.NewRequest(http.MethodGet, "/api/me", nil).WithContext(ctx)
+	r.Header.Set("X-Test-User", "alice")
+	m.ServeHTTP(httptest.NewRecorder(), r)
+	assert.Equal(t, "request-scoped", seen)
+	assert.ErrorIs(t, derivedErr, context.Canceled)
+	assert.ErrorIs(t, ownErr, context.Canceled)
 }

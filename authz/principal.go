@@ -35,6 +35,21 @@ var ErrUnauthenticated = errors.New("authz: request is not authenticated")
 
 type ctxKey struct{}
 
+// stateCtx carries the state in the request context: one allocation where
+// context.WithValue plus the state would take two. Everything but the
+// state's key goes to the parent, cancellation included.
+type stateCtx struct {
+	context.Context
+	st state
+}
+
+func (c *stateCtx) Value(key any) any {
+	if key == (ctxKey{}) {
+		return &c.st
+	}
+	return c.Context.Value(key)
+}
+
 // state is what the Mux records in the request context: the decision and the
 // principal it was made for.
 type state struct {
