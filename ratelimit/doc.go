@@ -22,8 +22,10 @@
 // one "theoretical arrival time" per key: a rate (rate.Limit) refills a burst.
 // The same arithmetic runs in the in-memory store and in the Redis store
 // (ratelimit/redisstore, its own module), so limits mean the same on both.
-// The in-memory store holds at most Config.MaxKeys keys with LRU eviction and
-// drops idle keys first, so a flood of unique keys cannot grow memory.
+// The in-memory store holds at most Config.MaxKeys keys with CLOCK (second
+// chance, approximately least-recently-used) eviction and drops idle keys
+// first, so a flood of unique keys cannot grow memory; a decision on a known
+// key takes no lock (compare-and-swap on the key's state).
 //
 // A rejected request gets 429 with an exact Retry-After (whole seconds,
 // rounded up) and the IETF draft RateLimit / RateLimit-Policy fields, and an
