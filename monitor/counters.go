@@ -171,9 +171,9 @@ func (c *Counters) CrossOriginDenied(deny http.Handler) http.Handler {
 	})
 }
 
-func findCountWriter(w http.ResponseWriter) *countWriter {
+func findCountWriter(w http.ResponseWriter) *statusWriter {
 	for i := 0; w != nil && i < 64; i++ {
-		if cw, ok := w.(*countWriter); ok {
+		if cw, ok := w.(*statusWriter); ok && cw.counted {
 			return cw
 		}
 		u, ok := w.(interface{ Unwrap() http.ResponseWriter })
@@ -198,13 +198,9 @@ func (h *CountingHandler) Unwrap() http.Handler { return h.next }
 // Counters returns the counters this handler adds to.
 func (h *CountingHandler) Counters() *Counters { return h.c }
 
-type countWriter struct {
-	statusWriter
-	crossOrigin atomic.Bool
-}
-
 func (h *CountingHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	cw := &countWriter{statusWriter: statusWriter{ResponseWriter: w}}
+	cw := wrapStatus(w)
+	cw.counted = true
 	completed := false
 	defer func() {
 		route := cw.routeOf(r)

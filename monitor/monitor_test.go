@@ -382,3 +382,46 @@ func TestPackageLiveness(t *testing.T) {
 	assert.JSONEq(t, `{"status":"ok"}`, rec.Body.String())
 	assert.Equal(t, "no-store", rec.Header().Get("Cache-Control"))
 }
+
+// Recovery and counters share one writer when stacked directly; the counts
+// must not depend on the order, and a cross-origin rejection behind a
+// recovery handler without counters must still be counted.
+func TestCountersWithRecoveryInEitherOrder(t *testing.T) {
+	build := map[string]func(c *monitor.Counters, next http.Handler) http.Handler{
+		"recovery outside": func(c *monitor.Counters, next http.Handler) http.Handler {
+			return monitor.Recover(&captureReporter{}).Handler(c.Handler(next))
+		},
+		"counters outside": func(c *monitor.Counters, next http.Handler) http.Handler {
+			return c.Handler(monitor.Recover(&captureReporter{}).Handler(next))
+		},
+		"two counters": func(c *monitor.Counters, next http.Handler) http.Handler {
+			return c.Handler(monitor.Recover(&captureReporter{}).Handler(monitor.NewCounters().Handler(next)))
+		},
+	}
+	for name, stack := range build {
+		t.Run(name, func(t *testing.T) {
+			c := monitor.NewCounters()
+			mux := http.NewServeMux()
+			mux.HandleFunc("POST /csrf", func(w http.ResponseWriter, r *http.Request) { c.CrossOriginDenied(nil).ServeHTTP(w, r) })
+			mux.HandleFunc("GET /panic", func(http.ResponseWriter, *http.Request) { panic("x") })
+			h := stack(c, routeMux{mux})
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, httptest.NewRequest("POST", "/csrf", nil))
+			assert.Equal(t, http.StatusForbidden, rec.Code)
+			rec = httptest.NewRecorder()
+			h.ServeHTTP(rec, httptest.NewRequest("GET", "/panic", nil))
+			assert.Equal(t, http.StatusInternalServerError, rec.Code)
+			assert.EqualValues(t, 1, c.Value("POST /csrf", monitor.CrossOrigin))
+			assert.EqualValues(t, 0, c.Value("POST /csrf", monitor.Denied))
+			assert.EqualValues(t, 1, c.Value("GET /panic", monitor.ServerError))
+		})
+	}
+	t.Run("recovery without counters", func(t *testing.T) {
+		c := monitor.NewCounters()
+		h := monitor.Recover(&captureReporter{}).Handler(c.CrossOriginDenied(nil))
+		r := httptest.NewRequest("POST", "/csrf", nil)
+		r.Pattern = "POST /csrf"
+		h.ServeHTTP(httptest.NewRecorder(), r)
+		assert.EqualValues(t, 1, c.Value("POST /csrf", monitor.CrossOrigin), "counted directly, not left to a writer no counter reads")
+	})
+}

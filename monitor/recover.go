@@ -114,7 +114,7 @@ func (h *RecoveryHandler) Reporter() Reporter {
 }
 
 func (h *RecoveryHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	sw := &statusWriter{ResponseWriter: w}
+	sw := wrapStatus(w)
 	defer func() {
 		p := recover()
 		if p == nil {

@@ -3,20 +3,38 @@ package monitor
 import (
 	"net/http"
 	"sync"
+	"sync/atomic"
 )
 
 // statusWriter records the status code and the route pattern announced by
 // the route inventory through SetRoute. It keeps Unwrap so
 // http.ResponseController (Flush, Hijack, deadlines) works through it.
+//
+// The recovery and counting middlewares share one statusWriter when one
+// sits directly inside the other (see wrapStatus), saving an allocation and
+// a hop on every Write and Header call.
 type statusWriter struct {
 	http.ResponseWriter
 	status  int
 	written bool
+	// counted is set once a CountingHandler uses this writer; only then
+	// does CrossOriginDenied leave the count to it through crossOrigin.
+	counted     bool
+	crossOrigin atomic.Bool
 	// route is guarded by mu rather than held in an atomic pointer, which
 	// would allocate on every request.
 	mu       sync.Mutex
 	route    string
 	hasRoute bool
+}
+
+// wrapStatus returns w itself when it is already a monitor statusWriter,
+// else a new one around it.
+func wrapStatus(w http.ResponseWriter) *statusWriter {
+	if sw, ok := w.(*statusWriter); ok {
+		return sw
+	}
+	return &statusWriter{ResponseWriter: w}
 }
 
 func (w *statusWriter) WriteHeader(code int) {
