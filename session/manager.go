@@ -115,32 +115,6 @@ func (m *Manager) Settings() Settings {
 	}
 }
 
-// Handler returns middleware that loads the request's session before next
-// runs and saves it (writing the cookie) before the response is written.
-// The returned *Handler is walkable by readiness.
-func (m *Manager) Handler(next http.Handler) http.Handler {
-	return &Handler{m: m, next: next, serve: m.sm.LoadAndSave(next)}
-}
-
-// Handler is the session middleware returned by Manager.Handler.
-type Handler struct {
-	m     *Manager
-	next  http.Handler
-	serve http.Handler
-}
-
-// ServeHTTP loads the session, runs the wrapped handler and saves the session.
-func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.serve.ServeHTTP(w, r) }
-
-// Unwrap returns the wrapped handler.
-func (h *Handler) Unwrap() http.Handler { return h.next }
-
-// Manager returns the manager whose sessions this handler loads.
-func (h *Handler) Manager() *Manager { return h.m }
-
-// Settings returns the manager's effective settings.
-func (h *Handler) Settings() Settings { return h.m.Settings() }
-
 // problem answers a store failure with a bare RFC 9457 document.
 func problem(w http.ResponseWriter, _ *http.Request, _ error) {
 	w.Header().Set("Content-Type", "application/problem+json")

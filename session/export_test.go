@@ -1,0 +1,6 @@
+package session
+
+// Hooks for the external tests.
+
+// CookieValue is cookieValue, for FuzzCookieValue.
+var CookieValue = cookieValue
