@@ -14,6 +14,7 @@ import (
 const (
 	keyUser     = "launchready.user"
 	keyAuthTime = "launchready.auth" // Unix nanoseconds, an int64 (gob-safe)
+	keySeen     = "launchready.seen" // when the session was last saved, Unix nanoseconds, an int64
 )
 
 // ErrNoUserID is returned by Login for an empty user ID.
