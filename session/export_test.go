@@ -31,3 +31,7 @@ func Peeks(b []byte) bool {
 	_, ok := peek(b)
 	return ok
 }
+
+// LoadEagerly makes m load every session before the handler runs, as it
+// does when it cannot learn scs's context key.
+func LoadEagerly(m *Manager) { m.scsKey = nil }

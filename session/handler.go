@@ -39,39 +39,69 @@ func (h *Handler) Settings() Settings { return h.m.Settings() }
 //
 // It does what scs's LoadAndSave does, through scs's public API (Load,
 // Status, Commit, WriteSessionCookie), so the scs data API on
-// Manager.Engine keeps working in handlers, with these differences:
-// the session cookie is read without parsing every cookie of the request;
-// an informational (1xx) WriteHeader does not save the session, which
-// could still change before the final response; Flush saves it first, so
-// the cookie is not lost in already-sent headers; and when saving fails,
-// the error handler's answer is the response (the handler's later writes
-// are dropped, where scs would append them to it).
+// Manager.Engine keeps working in handlers, but most requests of a
+// signed-in user cost a store read and nothing else:
+//
+//   - the session cookie is read without parsing every cookie of the
+//     request, and the token hashed with one allocation;
+//   - the session is not decoded into scs before the handler runs: peek
+//     reads the deadline, the user and the last save from the store's
+//     data, which is all Manager.User needs. The request's context loads
+//     it into scs (from the same data, see idleStore) the first time the
+//     data API or the lifecycle asks for it;
+//   - it is saved only when it changed, or when its idle deadline is due
+//     for a push (refreshAfter), not on every request: no store write, no
+//     Set-Cookie, no re-hashing of the token otherwise.
+//
+// Also unlike LoadAndSave, an informational (1xx) WriteHeader does not
+// save the session, which could still change before the final response;
+// Flush saves it first, so the cookie is not lost in already-sent headers;
+// and when saving fails, the error handler's answer is the response (the
+// handler's later writes are dropped, where scs would append them to it).
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	m := h.m
 	w.Header().Add("Vary", "Cookie")
 	rq := &request{parent: r.Context(), m: m, w: w, r: r}
-	rq.token = cookieValue(r.Header["Cookie"], m.sm.Cookie.Name)
-	if err := rq.load(); err != nil {
+	if err := rq.find(); err != nil {
 		m.sm.ErrorFunc(w, r, err)
 		return
 	}
-	r = r.WithContext(rq.sctx)
+	var ctx context.Context = sessionContext{rq}
+	if m.scsKey == nil {
+		// The context cannot load the session on demand: load it now.
+		if err := rq.load(); err != nil {
+			m.sm.ErrorFunc(w, r, err)
+			return
+		}
+		ctx = rq.sctx
+	}
+	r = r.WithContext(ctx)
 	rq.r = r
 	h.next.ServeHTTP(sessionWriter{rq}, r)
 	rq.commit()
 }
 
 // request is the session state of one request; ServeHTTP allocates it
-// once and hands it to the handler as the response writer (sessionWriter).
+// once and hands it to the handler as its context (sessionContext) and
+// response writer (sessionWriter).
 type request struct {
 	parent context.Context // the request's context before the session
 	m      *Manager
 	w      http.ResponseWriter // the response writer ServeHTTP was given
 	r      *http.Request       // the request next runs with, for ErrorFunc
-	token  string              // the session cookie's value, "" when none
+
+	// Set by find before the handler runs, read-only after.
+	token   string // the session cookie's value, "" when none
+	key     string // the store key of token
+	data    []byte // the store's data for key, if live
+	live    bool   // data is a session to load: found, not expired, not idle too long
+	refresh bool   // save it even if unmodified: its idle deadline is due for a push
+	user    string // the signed-in user in data, "" when none
+	auth    int64  // the auth time in data
 
 	mu      sync.Mutex
 	sctx    context.Context // scs's context holding the session, once loaded
+	sd      any             // scs's session data in sctx
 	loadErr error
 
 	// Used only by the goroutine writing the response.
@@ -79,20 +109,87 @@ type request struct {
 	failed  bool // and ErrorFunc answered instead of the handler
 }
 
-// load loads the session through scs (or starts a new one) unless it is
-// loaded already, and returns the error of the first load.
+// find reads the request's session from the store, if it has a cookie,
+// and decides whether it is live and due for a save.
+func (rq *request) find() error {
+	m := rq.m
+	rq.token = cookieValue(rq.r.Header["Cookie"], m.sm.Cookie.Name)
+	if rq.token == "" {
+		return nil
+	}
+	rq.key = storeKey(rq.token, m.sm.HashTokenInStore)
+	data, found, err := findIn(rq.parent, m.store(), rq.key)
+	if err != nil || !found {
+		return err
+	}
+	info, ok := sessionInfo{}, false
+	if _, compact := m.sm.Codec.(compactCodec); compact {
+		info, ok = peek(data)
+	}
+	if !ok {
+		deadline, values, err := m.sm.Codec.Decode(data)
+		if err != nil {
+			return err
+		}
+		info = infoOf(deadline, values)
+	}
+	now := time.Now()
+	if now.After(info.deadline) {
+		return nil // the store should have dropped it
+	}
+	if idle := m.idleTimeout(); idle > 0 {
+		// The store expires a session idle after its last save (see
+		// idleStore); refuse it here too, whatever store holds it.
+		age := now.Sub(time.Unix(0, info.seen))
+		switch every := refreshAfter(idle); {
+		case !info.hasSeen: // saved by scs alone or an older version
+			rq.refresh = true
+		case age > idle:
+			return nil
+		case age >= every || age < -every: // (or saved by a clock well ahead)
+			rq.refresh = true
+		}
+	}
+	rq.data, rq.live = data, true
+	rq.user, rq.auth = info.user, info.auth
+	return nil
+}
+
+// load loads the session into scs unless it is loaded already: the live
+// session found by find (from the same data, through idleStore), or a new
+// one. It returns the error of the first load.
 func (rq *request) load() error {
 	rq.mu.Lock()
 	defer rq.mu.Unlock()
-	if rq.sctx == nil {
-		rq.sctx, rq.loadErr = rq.m.sm.Load(rq.parent, rq.token)
-		if rq.loadErr != nil {
-			// scs panics without session data: give the handler an empty
-			// session; commit reports the error instead of saving it.
-			rq.sctx, _ = rq.m.sm.Load(rq.parent, "")
-		}
-	}
+	rq.loadLocked()
 	return rq.loadErr
+}
+
+func (rq *request) loadLocked() {
+	if rq.sctx != nil {
+		return
+	}
+	token := ""
+	if rq.live {
+		token = rq.token
+	}
+	sm := rq.m.sm
+	rq.sctx, rq.loadErr = sm.Load(loadContext{rq}, token)
+	if rq.loadErr != nil {
+		// scs panics without session data: give the handler an empty
+		// session; commit reports the error instead of saving it.
+		rq.sctx, _ = sm.Load(loadContext{rq}, "")
+	}
+	if rq.m.scsKey != nil {
+		rq.sd = rq.sctx.Value(rq.m.scsKey)
+	}
+}
+
+// loaded returns scs's context if the session is loaded, else nil.
+func (rq *request) loaded() context.Context {
+	rq.mu.Lock()
+	defer rq.mu.Unlock()
+	return rq.sctx
 }
 
 // commit saves the session once, before the first byte of the response,
@@ -110,25 +207,86 @@ func (rq *request) commit() bool {
 	return !rq.failed
 }
 
-// save saves the session if it was modified and writes the cookie, or
-// expires the cookie of a destroyed session, as scs's LoadAndSave does.
+// save saves the session if it was modified, writing the cookie, or if its
+// idle deadline is due for a push; or expires the cookie of a destroyed
+// session. A session the handler never loaded is unchanged.
 func (rq *request) save() error {
+	if rq.loaded() == nil && !rq.refresh {
+		return nil
+	}
 	if err := rq.load(); err != nil {
 		return err
 	}
-	sm, ctx := rq.m.sm, rq.sctx
-	switch sm.Status(ctx) {
-	case scs.Modified:
-		token, expiry, err := sm.Commit(ctx)
-		if err != nil {
-			return err
-		}
-		sm.WriteSessionCookie(ctx, rq.w, token, expiry)
-	case scs.Destroyed:
+	m, ctx := rq.m, rq.sctx
+	sm := m.sm
+	status := sm.Status(ctx)
+	switch {
+	case status == scs.Destroyed:
 		sm.WriteSessionCookie(ctx, rq.w, "", time.Time{})
+		return nil
+	case status == scs.Unmodified && !rq.refresh:
+		return nil
+	}
+	if m.idleTimeout() > 0 {
+		sm.Put(ctx, keySeen, time.Now().UnixNano())
+	}
+	token, expiry, err := sm.Commit(ctx)
+	if err != nil {
+		return err
+	}
+	// A refresh changes neither the token nor the cookie's expiry (the
+	// absolute deadline, as the engine has no idle timeout): no cookie.
+	if status == scs.Modified || token != rq.token {
+		sm.WriteSessionCookie(ctx, rq.w, token, expiry)
 	}
 	return nil
 }
+
+// ctxKey is the context key of a manager's *request.
+type ctxKey struct{ m *Manager }
+
+// sessionContext is the context the handler runs with: the request's
+// context, plus the session, which it loads into scs when asked for it
+// under scs's key (by the data API or the lifecycle methods).
+type sessionContext struct{ rq *request }
+
+func (c sessionContext) Deadline() (time.Time, bool) { return c.rq.parent.Deadline() }
+func (c sessionContext) Done() <-chan struct{}       { return c.rq.parent.Done() }
+func (c sessionContext) Err() error                  { return c.rq.parent.Err() }
+
+func (c sessionContext) Value(key any) any {
+	rq := c.rq
+	if k, ok := key.(ctxKey); ok && k.m == rq.m {
+		return rq
+	}
+	if key == rq.m.scsKey && key != nil {
+		rq.mu.Lock()
+		defer rq.mu.Unlock()
+		rq.loadLocked()
+		return rq.sd
+	}
+	return rq.parent.Value(key)
+}
+
+func (c sessionContext) String() string { return "session.Context" }
+
+// loadContext is the context scs.Load runs with: the request's context,
+// plus the request for idleStore.FindCtx (and, in the context scs.Load
+// returns, for Manager.User).
+type loadContext struct{ rq *request }
+
+func (c loadContext) Deadline() (time.Time, bool) { return c.rq.parent.Deadline() }
+func (c loadContext) Done() <-chan struct{}       { return c.rq.parent.Done() }
+func (c loadContext) Err() error                  { return c.rq.parent.Err() }
+
+func (c loadContext) Value(key any) any {
+	if k, ok := key.(ctxKey); ok && k.m == c.rq.m {
+		return c.rq
+	}
+	return c.rq.parent.Value(key)
+}
+
+func (c loadContext) String() string { return "session.loadContext" }
 
 // errNotSaved is what Write returns after the session could not be saved
 // and ErrorFunc answered the request.

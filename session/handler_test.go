@@ -2,12 +2,15 @@ package session_test
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httptrace"
 	"net/textproto"
+	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -182,4 +185,153 @@ func TestCookieValueLimit(t *testing.T) {
 	line := strings.Repeat("a=b; ", 3000) + session.DefaultCookieName + "=v"
 	assert.Empty(t, session.CookieValue([]string{line}, session.DefaultCookieName), "over net/http's cookie limit, as Request.Cookie")
 	assert.Equal(t, "v", session.CookieValue([]string{"a=b; " + session.DefaultCookieName + "=v"}, session.DefaultCookieName))
+}
+
+// User reads the session without loading it into scs, yet follows every
+// change made in the same request: Login, RenewToken, Logout, and the data
+// API writing the lifecycle's keys.
+func TestUserFollowsChangesInTheRequest(t *testing.T) {
+	for _, eager := range []bool{false, true} {
+		t.Run(fmt.Sprintf("eager=%v", eager), func(t *testing.T) {
+			mgr, err := session.New(session.Config{Store: memstore.NewWithCleanupInterval(0)})
+			require.NoError(t, err)
+			if eager {
+				session.LoadEagerly(mgr)
+			}
+			who := func(r *http.Request) string {
+				id, _, ok := mgr.User(r)
+				if !ok {
+					return "-"
+				}
+				return id
+			}
+			var seen []string
+			h := mgr.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				ctx := r.Context()
+				seen = append(seen, who(r))
+				switch r.URL.Path {
+				case "/login":
+					require.NoError(t, mgr.Login(ctx, "alice"))
+					seen = append(seen, who(r))
+					require.NoError(t, mgr.RenewToken(ctx))
+					seen = append(seen, who(r))
+				case "/switch":
+					mgr.Engine().Put(ctx, "launchready.user", "bob")
+					seen = append(seen, who(r))
+					require.NoError(t, mgr.Logout(ctx))
+					seen = append(seen, who(r))
+					require.NoError(t, mgr.Login(ctx, "carol"))
+					seen = append(seen, who(r))
+				}
+			}))
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "https://portal.example.com/login", nil))
+			cookie := rec.Result().Cookies()[0]
+			req := httptest.NewRequest(http.MethodPost, "https://portal.example.com/switch", nil)
+			req.AddCookie(cookie)
+			rec = httptest.NewRecorder()
+			h.ServeHTTP(rec, req)
+			assert.Equal(t, []string{"-", "alice", "alice", "alice", "bob", "-", "carol"}, seen)
+
+			req = httptest.NewRequest(http.MethodGet, "https://portal.example.com/me", nil)
+			req.AddCookie(rec.Result().Cookies()[0])
+			h.ServeHTTP(httptest.NewRecorder(), req)
+			assert.Equal(t, "carol", seen[len(seen)-1])
+			req = httptest.NewRequest(http.MethodGet, "https://portal.example.com/me", nil)
+			req.AddCookie(cookie)
+			h.ServeHTTP(httptest.NewRecorder(), req)
+			assert.Equal(t, "-", seen[len(seen)-1], "the first token died at the second login")
+		})
+	}
+}
+
+// Goroutines of one request may use the session at the same time: the
+// first to ask loads it, once (run with -race).
+func TestConcurrentUseWithinARequest(t *testing.T) {
+	mgr, err := session.New(session.Config{Store: memstore.NewWithCleanupInterval(0)})
+	require.NoError(t, err)
+	cookie := loginCookie(t, mgr, "alice")
+	req := httptest.NewRequest(http.MethodGet, "https://portal.example.com/", nil)
+	req.AddCookie(cookie)
+	rec := httptest.NewRecorder()
+	mgr.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var wg sync.WaitGroup
+		for i := range 8 {
+			wg.Go(func() {
+				if i%2 == 0 {
+					mgr.Engine().Put(r.Context(), fmt.Sprint("k", i), i)
+				}
+				id, _, ok := mgr.User(r)
+				assert.True(t, ok)
+				assert.Equal(t, "alice", id)
+			})
+		}
+		wg.Wait()
+	})).ServeHTTP(rec, req)
+	assert.Len(t, rec.Result().Cookies(), 1, "modified: saved with its cookie")
+}
+
+// The data API works the same when the middleware loads every session up
+// front (its fallback should it not learn scs's context key).
+func TestEagerLoading(t *testing.T) {
+	mgr, err := session.New(session.Config{Store: memstore.NewWithCleanupInterval(0)})
+	require.NoError(t, err)
+	session.LoadEagerly(mgr)
+	srv := newTLS(t, portal(mgr))
+	b := newBrowser(t, srv)
+	b.post("/note", url.Values{"note": {"before login"}})
+	planted := b.token()
+	b.post("/login", url.Values{"user": {"alice"}})
+	code, body := b.me()
+	assert.Equal(t, http.StatusOK, code)
+	assert.True(t, strings.HasPrefix(body, "alice "), body)
+	assert.Equal(t, http.StatusUnauthorized, replay(t, srv, planted))
+	stolen := b.token()
+	resp := b.post("/logout", nil)
+	assert.Contains(t, resp.Header.Get("Set-Cookie"), "Max-Age=0")
+	assert.Equal(t, http.StatusUnauthorized, replay(t, srv, stolen))
+}
+
+// reusedWriter is a ResponseWriter that allocates nothing per request.
+type reusedWriter struct {
+	h    http.Header
+	code int
+}
+
+func (w *reusedWriter) Header() http.Header         { return w.h }
+func (w *reusedWriter) WriteHeader(code int)        { w.code = code }
+func (w *reusedWriter) Write(p []byte) (int, error) { return len(p), nil }
+
+// An authenticated GET of an unchanged session, as an API serves most
+// requests, costs a handful of allocations (issue 12: ≤ 8; scs's
+// LoadAndSave took 29): the request state, the request's new context,
+// the hashed token, the user ID, and the Vary header value.
+func TestAuthenticatedGETAllocations(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector allocates")
+	}
+	mgr, err := session.New(session.Config{Store: memstore.NewWithCleanupInterval(0)})
+	require.NoError(t, err)
+	cookie := loginCookie(t, mgr, "agent-7")
+	h := mgr.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, _, ok := mgr.User(r); !ok {
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	req := httptest.NewRequest(http.MethodGet, "https://portal.example.com/api/me", nil)
+	req.AddCookie(&http.Cookie{Name: "other", Value: "x"})
+	req.AddCookie(cookie)
+	w := &reusedWriter{h: http.Header{}}
+	allocs := testing.AllocsPerRun(100, func() {
+		clear(w.h)
+		w.code = 0
+		h.ServeHTTP(w, req)
+		if w.code != http.StatusNoContent {
+			t.Fatalf("status %d", w.code)
+		}
+	})
+	assert.LessOrEqual(t, allocs, 5.0)
+	assert.Empty(t, w.h.Values("Set-Cookie"))
 }
