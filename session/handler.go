@@ -46,9 +46,10 @@ func (h *Handler) Settings() Settings { return h.m.Settings() }
 //     request, and the token hashed with one allocation;
 //   - the session is not decoded into scs before the handler runs: peek
 //     reads the deadline, the user and the last save from the store's
-//     data, which is all Manager.User needs. The request's context loads
-//     it into scs (from the same data, see idleStore) the first time the
-//     data API or the lifecycle asks for it;
+//     data, which is all Manager.User needs (data peek leaves to the codec,
+//     gob or a custom Codec's, is decoded for them). The request's context
+//     loads it into scs (from the same data, see idleStore) the first time
+//     the data API or the lifecycle asks for it;
 //   - it is saved only when it changed, or when its idle deadline is due
 //     for a push (refreshAfter), not on every request: no store write, no
 //     Set-Cookie, no re-hashing of the token otherwise.
