@@ -3,6 +3,7 @@ package session_test
 import (
 	"bytes"
 	"encoding/gob"
+	"fmt"
 	"testing"
 	"time"
 
@@ -122,6 +123,61 @@ func FuzzCodecDecode(f *testing.F) {
 		d2, v2, err := codec.Decode(again)
 		if err != nil || !d2.Equal(deadline) || len(v2) != len(values) {
 			t.Fatalf("re-encoding changed the session: %v %v %v", err, d2, v2)
+		}
+	})
+}
+
+// The middleware's allocation-free reader of compact data (peek) reads
+// what Decode reads and refuses what it refuses.
+func TestPeekAgreesWithDecode(t *testing.T) {
+	codec := defaultCodec(t)
+	deadline := time.Date(2026, 11, 28, 16, 0, 0, 1, time.UTC)
+	for name, values := range map[string]map[string]any{
+		"signed in":        {"launchready.user": "agent-7", "launchready.auth": int64(42), "launchready.seen": int64(43)},
+		"anonymous":        {"note": "x", "n": 1, "b": true, "f": 1.5, "y": []byte("z"), "t": time.Unix(5, 0).UTC()},
+		"empty":            {},
+		"user not string":  {"launchready.user": 7, "launchready.auth": "x", "launchready.seen": 1},
+		"empty user":       {"launchready.user": ""},
+		"seen but no user": {"launchready.seen": int64(-1)},
+	} {
+		b, err := codec.Encode(deadline, values)
+		require.NoError(t, err, name)
+		assert.True(t, session.Peeks(b), name)
+		assert.NoError(t, session.CheckPeek(b), name)
+		for i := range len(b) {
+			assert.NoError(t, session.CheckPeek(b[:i]), "%s truncated at %d", name, i)
+		}
+	}
+	many := map[string]any{}
+	for i := range 17 {
+		many[fmt.Sprint(i)] = i
+	}
+	b, err := codec.Encode(deadline, many)
+	require.NoError(t, err)
+	assert.False(t, session.Peeks(b), "more than 16 values are left to Decode")
+	for name, b := range map[string][]byte{
+		"duplicate key": []byte("\x00lr1\x02\x02\x01kb\x01\x01kb\x00"),
+		"bad bool":      []byte("\x00lr1\x02\x01\x01kb\x07"),
+		"unknown tag":   []byte("\x00lr1\x02\x01\x01kz"),
+		"gob":           []byte("garbage"),
+	} {
+		assert.False(t, session.Peeks(b), name)
+	}
+}
+
+func FuzzPeek(f *testing.F) {
+	codec := defaultCodec(f)
+	good, err := codec.Encode(time.Unix(1_800_000_000, 0), map[string]any{"launchready.user": "u", "launchready.auth": int64(7),
+		"launchready.seen": int64(8), "n": 1, "b": true, "f": 1.5, "y": []byte("z"), "t": time.Unix(0, 0)})
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(good)
+	f.Add([]byte("\x00lr1\x02\x02\x01kb\x01\x01kb\x00"))
+	f.Add([]byte("\x00lr1"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if err := session.CheckPeek(b); err != nil {
+			t.Fatalf("%q: %v", b, err)
 		}
 	})
 }

@@ -50,7 +50,10 @@ type Config struct {
 	SameSite http.SameSite
 
 	// IdleTimeout ends a session after this long without a request. Zero
-	// means 30 minutes; to have none, set InsecureNoIdleTimeout.
+	// means 30 minutes; to have none, set InsecureNoIdleTimeout. A request
+	// pushes the deadline forward only once a minute (a tenth of
+	// IdleTimeout if shorter), so a session may end up to a minute early:
+	// see "Expiry and the clock" in the package doc.
 	IdleTimeout time.Duration
 
 	// Lifetime ends a session this long after login (or after the last
@@ -60,7 +63,9 @@ type Config struct {
 
 	// PersistentCookie gives the cookie Expires/Max-Age so it survives a
 	// browser restart. Default false: the cookie lives as long as the
-	// browser session, and the server-side expiry applies either way.
+	// browser session, and the server-side expiry applies either way. The
+	// cookie expires at the absolute lifetime; the idle timeout is enforced
+	// by the server, which refuses the cookie of an idle session.
 	PersistentCookie bool
 
 	// InsecurePlainHTTP serves the cookie without Secure and without the

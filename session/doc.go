@@ -33,11 +33,24 @@
 //
 // # Expiry and the clock
 //
-// scs enforces expiry with time.Now: the store keeps each session until
-// min(now+IdleTimeout, login+Lifetime) and forgets it after. Tests therefore
-// check expiry with testing/synctest (Go 1.25+), whose bubble runs a fake
-// clock that time.Now and time.Sleep follow: a time.Sleep(31*time.Minute)
-// inside synctest.Test returns at once with the clock 31 minutes later. Run
+// The store keeps each session until min(last save+IdleTimeout,
+// login+Lifetime) and forgets it after; the middleware also refuses a
+// session past either limit itself, whatever the store still holds. A
+// request does not save the session just to push the idle deadline: that
+// would cost a store write, a token hash and a Set-Cookie on every request.
+// The session records when it was last saved, and a request saves it
+// again only when that is a minute old or more (a tenth of IdleTimeout if
+// shorter). So the effective idle timeout is between IdleTimeout−1m and
+// IdleTimeout: a session saved at 10:00 and last used at 10:00:59 ends at
+// 10:30. A request that changes the session saves it at once, as always.
+// The idle timeout is the manager's, not the engine's: Engine().IdleTimeout
+// is 0 (see Manager.Engine), and Settings().IdleTimeout reports the one in
+// force.
+//
+// The clock is time.Now, as in scs. Tests therefore check expiry with
+// testing/synctest (Go 1.25+), whose bubble runs a fake clock that time.Now
+// and time.Sleep follow: a time.Sleep(31*time.Minute) inside synctest.Test
+// returns at once with the clock 31 minutes later. Run
 // the handler inside the bubble through an in-memory listener or transport
 // (goroutines blocked on real sockets are not durably blocked, so the clock
 // would not move), and build the Manager outside the bubble: scs.New starts
@@ -46,16 +59,18 @@
 //
 // # Concurrent requests: last write wins
 //
-// With an idle timeout every request re-saves the whole session to push the
-// idle deadline forward. Two requests of one session that run at the same
-// time each load a copy, and the one that finishes last overwrites the
-// other's changes: a value Put by the first is lost. The login identity is
-// not at risk (requests made with a session's token carry the same user ID
-// and auth time), but application values are. Keep session data small and
-// writes idempotent, and keep values that must not be lost (carts, drafts,
-// counters) in the app's database keyed by user ID. A request that started
-// before Logout or LogoutEverywhere can likewise re-save the session it
-// loaded; the old token stays invalid after Logout (the browser got a new,
-// empty cookie), but after LogoutEverywhere a request still in flight on
-// another device can write its session back until it next expires.
+// A request that saves the session (it changed it, or the idle deadline
+// was due for its once-a-minute push) saves the whole copy it loaded. Two
+// requests of one session that run at the same time each load a copy, and
+// the one that saves last overwrites the other's changes: a value Put by
+// the first is lost. A request that only reads the session saves nothing
+// (except that push). The login identity is not at risk (requests made
+// with a session's token carry the same user ID and auth time), but
+// application values are. Keep session data small and writes idempotent,
+// and keep values that must not be lost (carts, drafts, counters) in the
+// app's database keyed by user ID. A request that started before Logout or
+// LogoutEverywhere can likewise save the session it loaded; the old token
+// stays invalid after Logout (the browser got a new, empty cookie), but
+// after LogoutEverywhere a request still in flight on another device can
+// write its session back until it next expires.
 package session

@@ -14,6 +14,7 @@ import (
 const (
 	keyUser     = "launchready.user"
 	keyAuthTime = "launchready.auth" // Unix nanoseconds, an int64 (gob-safe)
+	keySeen     = "launchready.seen" // when the session was last saved, Unix nanoseconds, an int64
 )
 
 // ErrNoUserID is returned by Login for an empty user ID.
@@ -75,16 +76,11 @@ func (m *Manager) LogoutEverywhere(ctx context.Context, userID string) (int, err
 	if userID == "" {
 		return 0, ErrNoUserID
 	}
-	var all map[string][]byte
-	var err error
-	switch s := m.sm.Store.(type) {
-	case scs.IterableCtxStore:
-		all, err = s.AllCtx(ctx)
-	case scs.IterableStore:
-		all, err = s.All()
-	default:
+	store := m.store()
+	if !iterable(store) {
 		return 0, ErrNotIterable
 	}
+	all, err := allIn(ctx, store)
 	if err != nil {
 		return 0, fmt.Errorf("session: listing sessions: %w", err)
 	}
@@ -99,10 +95,10 @@ func (m *Manager) LogoutEverywhere(ctx context.Context, userID string) (int, err
 		if id, _ := values[keyUser].(string); id != userID {
 			continue
 		}
-		if cs, ok := m.sm.Store.(scs.CtxStore); ok {
+		if cs, ok := store.(scs.CtxStore); ok {
 			err = cs.DeleteCtx(ctx, key)
 		} else {
-			err = m.sm.Store.Delete(key)
+			err = store.Delete(key)
 		}
 		if err != nil {
 			return n, fmt.Errorf("session: deleting a session: %w", err)
@@ -122,6 +118,19 @@ func (m *Manager) User(r *http.Request) (id string, authTime time.Time, ok bool)
 
 // UserContext is User for a context that came from a request behind Handler.
 func (m *Manager) UserContext(ctx context.Context) (id string, authTime time.Time, ok bool) {
+	if rq, _ := ctx.Value(ctxKey{m}).(*request); rq != nil {
+		sctx := rq.loaded()
+		if sctx == nil {
+			// Not loaded into scs, so unchanged since the middleware read
+			// it: what it read is the session's data. (Login, Logout,
+			// RenewToken and the data API load it.)
+			if rq.user == "" {
+				return "", time.Time{}, false
+			}
+			return rq.user, time.Unix(0, rq.auth), true
+		}
+		ctx = sctx // scs's data, straight
+	}
 	defer func() {
 		if recover() != nil { // scs panics when the context has no session
 			id, authTime, ok = "", time.Time{}, false

@@ -1,10 +1,12 @@
 package session
 
 import (
+	"context"
 	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
+	"reflect"
 	"time"
 
 	"github.com/alexedwards/scs/v2"
@@ -17,7 +19,13 @@ type Manager struct {
 	sm      *scs.SessionManager
 	logger  *slog.Logger
 	errorFn func(http.ResponseWriter, *http.Request, error)
-	mem     *memstore.MemStore
+	idle    time.Duration // Config.IdleTimeout with its default; 0: none
+	// scsKey is the key scs keeps its session data under in a context
+	// (scs.SessionManager's unexported contextKey, boxed once), so that
+	// the request's context can load the session when the data API first
+	// asks for it. Nil if it could not be learnt: the middleware then
+	// loads every session before the handler runs.
+	scsKey any
 }
 
 // New returns a Manager with cfg's settings, the zero Config being the
@@ -35,17 +43,22 @@ func New(cfg Config) (*Manager, error) {
 	if m.errorFn == nil {
 		m.errorFn = problem
 	}
-	if cfg.Store != nil {
-		sm.Store = cfg.Store
+	store := cfg.Store
+	if store == nil {
+		store = sm.Store // scs's memstore
 	}
+	sm.Store = &idleStore{m: m, inner: store}
 	sm.Codec = compactCodec{}
 	if cfg.Codec != nil {
 		sm.Codec = cfg.Codec
 	}
-	sm.IdleTimeout = cfg.IdleTimeout
-	if sm.IdleTimeout == 0 && !cfg.InsecureNoIdleTimeout {
-		sm.IdleTimeout = DefaultIdleTimeout
+	m.idle = cfg.IdleTimeout
+	if m.idle == 0 && !cfg.InsecureNoIdleTimeout {
+		m.idle = DefaultIdleTimeout
 	}
+	// The engine has no idle timeout of its own, or it would save every
+	// session it loads; the manager keeps it (see idleStore).
+	sm.IdleTimeout = 0
 	sm.Lifetime = cfg.Lifetime
 	if sm.Lifetime == 0 {
 		sm.Lifetime = DefaultLifetime
@@ -68,13 +81,59 @@ func New(cfg Config) (*Manager, error) {
 			slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.Any("error", err))
 		m.errorFn(w, r, err)
 	}
+	m.scsKey = learnContextKey(sm)
 	return m, nil
 }
 
+// keyProbe is a context that records the first key it is asked for.
+type keyProbe struct {
+	context.Context
+	key any
+}
+
+func (p *keyProbe) Value(key any) any {
+	if p.key == nil {
+		p.key = key
+	}
+	return p.Context.Value(key)
+}
+
+// learnContextKey returns the key sm keeps session data under in a
+// context: scs.Load asks its context for it first (to find a session
+// loaded already). It returns nil unless the key is confirmed to hold the
+// session that Load put in the context, and is comparable.
+func learnContextKey(sm *scs.SessionManager) any {
+	p := &keyProbe{Context: context.Background()}
+	ctx, err := sm.Load(p, "") // no token: no store access
+	if err != nil || p.key == nil || !reflect.TypeOf(p.key).Comparable() || ctx.Value(p.key) == nil {
+		return nil
+	}
+	return p.key
+}
+
 // Engine returns the underlying scs manager, for the data API (Put, Get,
-// PopString…). Changing its settings changes what readiness reports:
-// the accessors read the engine's live values.
+// PopString…) in handlers behind Handler. Changing its settings changes
+// what readiness reports: the accessors read the engine's live values.
+//
+// The manager, not the engine, keeps the idle timeout (see "Expiry and
+// the clock" in the package doc): the engine runs with IdleTimeout 0 and
+// its Store is a wrapper around Config.Store that bounds every expiry to
+// the idle deadline. Setting the engine's IdleTimeout can only shorten the
+// idle timeout (Settings reports the shorter), and makes every request
+// that reads session data save it, as scs does. Replacing the engine's
+// Store drops the wrapper: idle sessions are still refused, but the store
+// keeps them until their absolute deadline. Set Config.Store instead.
 func (m *Manager) Engine() *scs.SessionManager { return m.sm }
+
+// idleTimeout is the idle timeout in force: Config.IdleTimeout, or the
+// engine's own if an app set a shorter one. 0: none.
+func (m *Manager) idleTimeout() time.Duration {
+	idle, e := m.idle, m.sm.IdleTimeout
+	if e > 0 && (idle == 0 || e < idle) {
+		return e
+	}
+	return idle
+}
 
 // Settings are a Manager's effective settings, as readiness reads them.
 type Settings struct {
@@ -98,7 +157,8 @@ type Settings struct {
 // Settings returns the effective settings.
 func (m *Manager) Settings() Settings {
 	c := m.sm.Cookie
-	_, inMem := m.sm.Store.(*memstore.MemStore)
+	store := m.store()
+	_, inMem := store.(*memstore.MemStore)
 	return Settings{
 		CookieName:          c.Name,
 		Domain:              c.Domain,
@@ -107,39 +167,13 @@ func (m *Manager) Settings() Settings {
 		HttpOnly:            c.HttpOnly,
 		SameSite:            c.SameSite,
 		PersistentCookie:    c.Persist,
-		IdleTimeout:         m.sm.IdleTimeout,
+		IdleTimeout:         m.idleTimeout(),
 		Lifetime:            m.sm.Lifetime,
 		HashedTokens:        m.sm.HashTokenInStore,
 		InMemoryStore:       inMem,
-		CanLogoutEverywhere: iterable(m.sm.Store),
+		CanLogoutEverywhere: iterable(store),
 	}
 }
-
-// Handler returns middleware that loads the request's session before next
-// runs and saves it (writing the cookie) before the response is written.
-// The returned *Handler is walkable by readiness.
-func (m *Manager) Handler(next http.Handler) http.Handler {
-	return &Handler{m: m, next: next, serve: m.sm.LoadAndSave(next)}
-}
-
-// Handler is the session middleware returned by Manager.Handler.
-type Handler struct {
-	m     *Manager
-	next  http.Handler
-	serve http.Handler
-}
-
-// ServeHTTP loads the session, runs the wrapped handler and saves the session.
-func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.serve.ServeHTTP(w, r) }
-
-// Unwrap returns the wrapped handler.
-func (h *Handler) Unwrap() http.Handler { return h.next }
-
-// Manager returns the manager whose sessions this handler loads.
-func (h *Handler) Manager() *Manager { return h.m }
-
-// Settings returns the manager's effective settings.
-func (h *Handler) Settings() Settings { return h.m.Settings() }
 
 // problem answers a store failure with a bare RFC 9457 document.
 func problem(w http.ResponseWriter, _ *http.Request, _ error) {

@@ -1,0 +1,346 @@
+package session
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/alexedwards/scs/v2"
+)
+
+// Handler is the session middleware returned by Manager.Handler.
+type Handler struct {
+	m    *Manager
+	next http.Handler
+}
+
+// Handler returns middleware that loads the request's session before next
+// runs and saves it (writing the cookie) before the response is written.
+// The returned *Handler is walkable by readiness.
+func (m *Manager) Handler(next http.Handler) http.Handler {
+	return &Handler{m: m, next: next}
+}
+
+// Unwrap returns the wrapped handler.
+func (h *Handler) Unwrap() http.Handler { return h.next }
+
+// Manager returns the manager whose sessions this handler loads.
+func (h *Handler) Manager() *Manager { return h.m }
+
+// Settings returns the manager's effective settings.
+func (h *Handler) Settings() Settings { return h.m.Settings() }
+
+// ServeHTTP loads the session, runs the wrapped handler and saves the
+// session before the first byte of the response.
+//
+// It does what scs's LoadAndSave does, through scs's public API (Load,
+// Status, Commit, WriteSessionCookie), so the scs data API on
+// Manager.Engine keeps working in handlers, but most requests of a
+// signed-in user cost a store read and nothing else:
+//
+//   - the session cookie is read without parsing every cookie of the
+//     request, and the token hashed with one allocation;
+//   - the session is not decoded into scs before the handler runs: peek
+//     reads the deadline, the user and the last save from the store's
+//     data, which is all Manager.User needs (data peek leaves to the codec,
+//     gob or a custom Codec's, is decoded for them). The request's context
+//     loads it into scs (from the same data, see idleStore) the first time
+//     the data API or the lifecycle asks for it;
+//   - it is saved only when it changed, or when its idle deadline is due
+//     for a push (refreshAfter), not on every request: no store write, no
+//     Set-Cookie, no re-hashing of the token otherwise.
+//
+// Also unlike LoadAndSave, an informational (1xx) WriteHeader does not
+// save the session, which could still change before the final response;
+// Flush saves it first, so the cookie is not lost in already-sent headers;
+// and when saving fails, the error handler's answer is the response (the
+// handler's later writes are dropped, where scs would append them to it).
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	m := h.m
+	w.Header().Add("Vary", "Cookie")
+	rq := &request{parent: r.Context(), m: m, w: w, r: r}
+	if err := rq.find(); err != nil {
+		m.sm.ErrorFunc(w, r, err)
+		return
+	}
+	var ctx context.Context = sessionContext{rq}
+	if m.scsKey == nil {
+		// The context cannot load the session on demand: load it now.
+		if err := rq.load(); err != nil {
+			m.sm.ErrorFunc(w, r, err)
+			return
+		}
+		ctx = rq.sctx
+	}
+	r = r.WithContext(ctx)
+	rq.r = r
+	h.next.ServeHTTP(sessionWriter{rq}, r)
+	rq.commit()
+}
+
+// request is the session state of one request; ServeHTTP allocates it
+// once and hands it to the handler as its context (sessionContext) and
+// response writer (sessionWriter).
+type request struct {
+	parent context.Context // the request's context before the session
+	m      *Manager
+	w      http.ResponseWriter // the response writer ServeHTTP was given
+	r      *http.Request       // the request next runs with, for ErrorFunc
+
+	// Set by find before the handler runs, read-only after.
+	token   string // the session cookie's value, "" when none
+	key     string // the store key of token
+	data    []byte // the store's data for key, if live
+	live    bool   // data is a session to load: found, not expired, not idle too long
+	refresh bool   // save it even if unmodified: its idle deadline is due for a push
+	user    string // the signed-in user in data, "" when none
+	auth    int64  // the auth time in data
+
+	mu      sync.Mutex
+	sctx    context.Context // scs's context holding the session, once loaded
+	sd      any             // scs's session data in sctx
+	loadErr error
+
+	// Used only by the goroutine writing the response.
+	written bool // commit ran
+	failed  bool // and ErrorFunc answered instead of the handler
+}
+
+// find reads the request's session from the store, if it has a cookie,
+// and decides whether it is live and due for a save.
+func (rq *request) find() error {
+	m := rq.m
+	rq.token = cookieValue(rq.r.Header["Cookie"], m.sm.Cookie.Name)
+	if rq.token == "" {
+		return nil
+	}
+	rq.key = storeKey(rq.token, m.sm.HashTokenInStore)
+	data, found, err := findIn(rq.parent, m.store(), rq.key)
+	if err != nil || !found {
+		return err
+	}
+	info, ok := sessionInfo{}, false
+	if _, compact := m.sm.Codec.(compactCodec); compact {
+		info, ok = peek(data)
+	}
+	if !ok {
+		deadline, values, err := m.sm.Codec.Decode(data)
+		if err != nil {
+			return err
+		}
+		info = infoOf(deadline, values)
+	}
+	now := time.Now()
+	if now.After(info.deadline) {
+		return nil // the store should have dropped it
+	}
+	if idle := m.idleTimeout(); idle > 0 {
+		// The store expires a session idle after its last save (see
+		// idleStore); refuse it here too, whatever store holds it.
+		age := now.Sub(time.Unix(0, info.seen))
+		switch every := refreshAfter(idle); {
+		case !info.hasSeen: // saved by scs alone or an older version
+			rq.refresh = true
+		case age > idle:
+			return nil
+		case age >= every || age < -every: // (or saved by a clock well ahead)
+			rq.refresh = true
+		}
+	}
+	rq.data, rq.live = data, true
+	rq.user, rq.auth = info.user, info.auth
+	return nil
+}
+
+// load loads the session into scs unless it is loaded already: the live
+// session found by find (from the same data, through idleStore), or a new
+// one. It returns the error of the first load.
+func (rq *request) load() error {
+	rq.mu.Lock()
+	defer rq.mu.Unlock()
+	rq.loadLocked()
+	return rq.loadErr
+}
+
+func (rq *request) loadLocked() {
+	if rq.sctx != nil {
+		return
+	}
+	token := ""
+	if rq.live {
+		token = rq.token
+	}
+	sm := rq.m.sm
+	rq.sctx, rq.loadErr = sm.Load(loadContext{rq}, token)
+	if rq.loadErr != nil {
+		// scs panics without session data: give the handler an empty
+		// session; commit reports the error instead of saving it.
+		rq.sctx, _ = sm.Load(loadContext{rq}, "")
+	}
+	if rq.m.scsKey != nil {
+		rq.sd = rq.sctx.Value(rq.m.scsKey)
+	}
+}
+
+// loaded returns scs's context if the session is loaded, else nil.
+func (rq *request) loaded() context.Context {
+	rq.mu.Lock()
+	defer rq.mu.Unlock()
+	return rq.sctx
+}
+
+// commit saves the session once, before the first byte of the response,
+// and answers with ErrorFunc when that fails. It reports whether the
+// handler's response may be written.
+func (rq *request) commit() bool {
+	if rq.written {
+		return !rq.failed
+	}
+	rq.written = true
+	if err := rq.save(); err != nil {
+		rq.failed = true
+		rq.m.sm.ErrorFunc(rq.w, rq.r, err)
+	}
+	return !rq.failed
+}
+
+// save saves the session if it was modified, writing the cookie, or if its
+// idle deadline is due for a push; or expires the cookie of a destroyed
+// session. A session the handler never loaded is unchanged.
+func (rq *request) save() error {
+	if rq.loaded() == nil && !rq.refresh {
+		return nil
+	}
+	if err := rq.load(); err != nil {
+		return err
+	}
+	m, ctx := rq.m, rq.sctx
+	sm := m.sm
+	status := sm.Status(ctx)
+	switch {
+	case status == scs.Destroyed:
+		sm.WriteSessionCookie(ctx, rq.w, "", time.Time{})
+		return nil
+	case status == scs.Unmodified && !rq.refresh:
+		return nil
+	}
+	if m.idleTimeout() > 0 {
+		sm.Put(ctx, keySeen, time.Now().UnixNano())
+	}
+	token, expiry, err := sm.Commit(ctx)
+	if err != nil {
+		return err
+	}
+	// A refresh changes neither the token nor the cookie's expiry (the
+	// absolute deadline, as the engine has no idle timeout): no cookie.
+	if status == scs.Modified || token != rq.token {
+		sm.WriteSessionCookie(ctx, rq.w, token, expiry)
+	}
+	return nil
+}
+
+// ctxKey is the context key of a manager's *request.
+type ctxKey struct{ m *Manager }
+
+// sessionContext is the context the handler runs with: the request's
+// context, plus the session, which it loads into scs when asked for it
+// under scs's key (by the data API or the lifecycle methods).
+type sessionContext struct{ rq *request }
+
+func (c sessionContext) Deadline() (time.Time, bool) { return c.rq.parent.Deadline() }
+func (c sessionContext) Done() <-chan struct{}       { return c.rq.parent.Done() }
+func (c sessionContext) Err() error                  { return c.rq.parent.Err() }
+
+func (c sessionContext) Value(key any) any {
+	rq := c.rq
+	if k, ok := key.(ctxKey); ok && k.m == rq.m {
+		return rq
+	}
+	if key == rq.m.scsKey && key != nil {
+		rq.mu.Lock()
+		defer rq.mu.Unlock()
+		rq.loadLocked()
+		return rq.sd
+	}
+	return rq.parent.Value(key)
+}
+
+func (c sessionContext) String() string { return "session.Context" }
+
+// loadContext is the context scs.Load runs with: the request's context,
+// plus the request for idleStore.FindCtx (and, in the context scs.Load
+// returns, for Manager.User).
+type loadContext struct{ rq *request }
+
+func (c loadContext) Deadline() (time.Time, bool) { return c.rq.parent.Deadline() }
+func (c loadContext) Done() <-chan struct{}       { return c.rq.parent.Done() }
+func (c loadContext) Err() error                  { return c.rq.parent.Err() }
+
+func (c loadContext) Value(key any) any {
+	if k, ok := key.(ctxKey); ok && k.m == c.rq.m {
+		return c.rq
+	}
+	return c.rq.parent.Value(key)
+}
+
+func (c loadContext) String() string { return "session.loadContext" }
+
+// errNotSaved is what Write returns after the session could not be saved
+// and ErrorFunc answered the request.
+var errNotSaved = errors.New("session: the session could not be saved; the error handler answered the request")
+
+// sessionWriter saves the session before the response's header is sent.
+// It keeps Unwrap, Flush and Hijack, so http.ResponseController and
+// streaming keep working through the middleware.
+type sessionWriter struct{ rq *request }
+
+func (sw sessionWriter) Header() http.Header { return sw.rq.w.Header() }
+
+func (sw sessionWriter) Write(p []byte) (int, error) {
+	if !sw.rq.commit() {
+		return 0, errNotSaved
+	}
+	return sw.rq.w.Write(p)
+}
+
+func (sw sessionWriter) WriteHeader(code int) {
+	// An informational response (103 Early Hints) is not the response:
+	// the session may still change. 101 Switching Protocols is final.
+	if code >= 100 && code < 200 && code != http.StatusSwitchingProtocols {
+		if !sw.rq.failed {
+			sw.rq.w.WriteHeader(code)
+		}
+		return
+	}
+	if sw.rq.commit() {
+		sw.rq.w.WriteHeader(code)
+	}
+}
+
+// Unwrap returns the wrapped ResponseWriter, for http.ResponseController.
+func (sw sessionWriter) Unwrap() http.ResponseWriter { return sw.rq.w }
+
+// Flush saves the session and flushes the response.
+func (sw sessionWriter) Flush() { _ = sw.FlushError() }
+
+// FlushError saves the session and flushes the response; it is what
+// http.ResponseController.Flush calls.
+func (sw sessionWriter) FlushError() error {
+	if !sw.rq.commit() {
+		return errNotSaved
+	}
+	return http.NewResponseController(sw.rq.w).Flush()
+}
+
+// Hijack saves the session (its cookie cannot be sent any more) and hands
+// the connection over.
+func (sw sessionWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	if !sw.rq.commit() {
+		return nil, nil, errNotSaved
+	}
+	return http.NewResponseController(sw.rq.w).Hijack()
+}
