@@ -103,16 +103,20 @@ func FuzzCodecDecode(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
-	gobbed, err := scs.GobCodec{}.Encode(time.Unix(1_800_000_000, 0), map[string]any{"a": "b"})
-	if err != nil {
-		f.Fatal(err)
-	}
 	f.Add(good)
-	f.Add(gobbed)
 	f.Add([]byte("\x00lr1"))
 	f.Fuzz(func(t *testing.T, b []byte) {
+		// Only the compact format is fuzzed. Data without its magic goes
+		// to encoding/gob, which is not hardened against adversarial input
+		// (its package doc says so; a 160-byte stream can ask for a map of
+		// 900 million entries, found by this target): gob data is trusted
+		// store data ("Session data is trusted" in the package doc;
+		// TestCodecReadsGob covers the gob path).
+		if !bytes.HasPrefix(b, []byte("\x00lr1")) {
+			b = append([]byte("\x00lr1"), b...)
+		}
 		deadline, values, err := codec.Decode(b)
-		if err != nil || !bytes.HasPrefix(b, []byte("\x00lr1")) {
+		if err != nil {
 			return
 		}
 		// What decodes re-encodes to data that decodes to the same values.

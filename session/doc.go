@@ -73,4 +73,16 @@
 // stays invalid after Logout (the browser got a new, empty cookie), but
 // after LogoutEverywhere a request still in flight on another device can
 // write its session back until it next expires.
+//
+// # Session data is trusted
+//
+// The store holds what the server wrote; the client only ever holds the
+// token. Whoever can write the store can forge any session, so its data is
+// trusted input, and the store must be protected accordingly (Redis with a
+// password and TLS, never reachable from the internet). The default codec's
+// own format is fuzzed against arbitrary bytes; sessions holding types it
+// does not encode, and sessions saved by scs's default codec, go through
+// encoding/gob, which its documentation says is not hardened against
+// adversarial input (a crafted 160-byte gob stream asks for a map of
+// 900 million entries).
 package session
