@@ -35,18 +35,23 @@ type AccessLog struct {
 	cfg  AccessLogConfig
 }
 
-// NewAccessLog wraps next. It returns a walkable handler (Unwrap, accessors).
+// NewAccessLog wraps next and logs one record per request through
+// cfg.Logger. It returns a walkable handler (Unwrap, accessors).
 func NewAccessLog(next http.Handler, cfg AccessLogConfig) *AccessLog {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
+	return &AccessLog{next: next, cfg: defaults(cfg)}
+}
+
+func defaults(cfg AccessLogConfig) AccessLogConfig {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
 	if cfg.Message == "" {
 		cfg.Message = "http request"
 	}
-	return &AccessLog{next: next, cfg: cfg}
+	return cfg
 }
 
 // Unwrap returns the wrapped handler.
@@ -76,43 +81,79 @@ func (a *AccessLog) Fields() []string {
 
 // ServeHTTP serves the request and writes one record.
 func (a *AccessLog) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	start := a.cfg.Now()
 	rw := &accessWriter{ResponseWriter: w}
-	defer func() {
-		p := recover()
-		status := rw.status
-		if status == 0 {
-			status = http.StatusOK
-			if p != nil {
-				status = http.StatusInternalServerError
-			}
-		}
-		rw.mu.Lock()
-		route, principal, tenant := rw.route, rw.principal, rw.tenant
-		rw.mu.Unlock()
-		if route == "" {
-			route = "(unmatched)"
-		}
-		attrs := []slog.Attr{
-			slog.String("method", r.Method),
-			slog.String("route", route),
-			slog.Int("status", status),
-			slog.Duration("duration", a.cfg.Now().Sub(start)),
-			slog.Int64("bytes", rw.bytes),
-			slog.String("client_ip", a.clientIP(r)),
-		}
-		if principal != "" {
-			attrs = append(attrs, slog.String("principal", principal), slog.String("tenant", tenant))
-		}
-		if a.cfg.RequestID != nil {
-			attrs = append(attrs, slog.String("request_id", a.cfg.RequestID(r)))
-		}
-		a.cfg.Logger.LogAttrs(r.Context(), slog.LevelInfo, a.cfg.Message, attrs...)
-		if p != nil {
-			panic(p)
-		}
-	}()
+	defer a.log(rw, r, a.cfg.Now())
 	a.next.ServeHTTP(rw, r)
+}
+
+// log writes the record of a finished (or panicking: status 500, then the
+// panic goes on) request. It is deferred, so recover sees the panic.
+func (a *AccessLog) log(rw *accessWriter, r *http.Request, start time.Time) {
+	p := recover()
+	end := a.cfg.Now()
+	e := entry{
+		method:   r.Method,
+		status:   rw.status,
+		duration: end.Sub(start),
+		bytes:    rw.bytes,
+		clientIP: a.clientIP(r),
+	}
+	if e.status == 0 {
+		e.status = http.StatusOK
+		if p != nil {
+			e.status = http.StatusInternalServerError
+		}
+	}
+	rw.mu.Lock()
+	e.route, e.principal, e.tenant = rw.route, rw.principal, rw.tenant
+	rw.mu.Unlock()
+	if e.route == "" {
+		e.route = "(unmatched)"
+	}
+	if a.cfg.RequestID != nil {
+		e.requestID, e.hasRequestID = a.cfg.RequestID(r), true
+	}
+	a.logRecord(r, &e)
+	if p != nil {
+		panic(p)
+	}
+}
+
+// entry is one request's fields.
+type entry struct {
+	method, route               string
+	status                      int
+	duration                    time.Duration
+	bytes                       int64
+	clientIP, principal, tenant string
+	requestID                   string
+	hasRequestID                bool
+}
+
+// logRecord logs e through the Logger. The attributes live in an array on
+// the stack: no slice to allocate beyond the record's own.
+func (a *AccessLog) logRecord(r *http.Request, e *entry) {
+	ctx := r.Context()
+	if !a.cfg.Logger.Enabled(ctx, slog.LevelInfo) {
+		return
+	}
+	var attrs [9]slog.Attr
+	attrs[0] = slog.String("method", e.method)
+	attrs[1] = slog.String("route", e.route)
+	attrs[2] = slog.Int("status", e.status)
+	attrs[3] = slog.Duration("duration", e.duration)
+	attrs[4] = slog.Int64("bytes", e.bytes)
+	attrs[5] = slog.String("client_ip", e.clientIP)
+	n := 6
+	if e.principal != "" {
+		attrs[n], attrs[n+1] = slog.String("principal", e.principal), slog.String("tenant", e.tenant)
+		n += 2
+	}
+	if e.hasRequestID {
+		attrs[n] = slog.String("request_id", e.requestID)
+		n++
+	}
+	a.cfg.Logger.LogAttrs(ctx, slog.LevelInfo, a.cfg.Message, attrs[:n]...)
 }
 
 func (a *AccessLog) clientIP(r *http.Request) string {
