@@ -27,10 +27,19 @@ const triSize = 1024 // power of two, well above the number of keyword prefixes
 var (
 	triTable  [triSize]triEntry
 	byteClass [256]uint8           // what the prefilter notes about a byte
-	bigrams   [1 << 16 / 64]uint64 // lowercase first two bytes of each keyword
+	bigrams   [1 << 16 / 64]uint64 // first two bytes of each keyword, in every case
 	digitMask uint64               // detectors gated on digit counts
 	atMask    uint64
+	// digitGates are the digit-gated detectors (card and phone numbers),
+	// so that a digit-heavy text does not walk the whole detector list.
+	digitGates []digitGate
 )
+
+type digitGate struct {
+	bit     uint64
+	digits  int
+	needSep bool
+}
 
 // The byte classes: most bytes of ordinary text are none of these and cost
 // the prefilter one table load.
@@ -60,8 +69,14 @@ func buildPrefilter(dets []*Detector) {
 					byteClass[c] |= classFirst
 				}
 			}
-			bg := uint32(lower[kw[0]])<<8 | uint32(lower[kw[1]])
-			bigrams[bg/64] |= 1 << (bg % 64)
+			for a := range 256 {
+				for b := range 256 {
+					if lower[a] == lower[kw[0]] && lower[b] == lower[kw[1]] {
+						bg := a<<8 | b
+						bigrams[bg/64] |= 1 << (bg % 64)
+					}
+				}
+			}
 			h := triHash(k)
 			for triTable[h].key != 0 && triTable[h].key != k {
 				h = (h + 1) & (triSize - 1)
@@ -71,6 +86,7 @@ func buildPrefilter(dets []*Detector) {
 		}
 		if d.digits > 0 {
 			digitMask |= d.bit
+			digitGates = append(digitGates, digitGate{d.bit, d.digits, d.needSep})
 		}
 		if d.at {
 			atMask |= d.bit
@@ -119,7 +135,7 @@ func candidates(s string) uint64 {
 		}
 		// The first two bytes must begin some keyword before the trigram
 		// table is probed: few windows of ordinary text pass.
-		if bg := uint32(lower[c])<<8 | uint32(lower[s[i+1]]); bigrams[bg/64]&(1<<(bg%64)) == 0 {
+		if bg := uint32(c)<<8 | uint32(s[i+1]); bigrams[bg/64]&(1<<(bg%64)) == 0 {
 			continue
 		}
 		k := trigram(c, s[i+1], s[i+2])
@@ -140,9 +156,9 @@ func candidates(s string) uint64 {
 		mask |= atMask
 	}
 	if digits >= 8 {
-		for _, d := range defaultDetectors {
-			if d.digits > 0 && digits >= d.digits && (sep || !d.needSep) {
-				mask |= d.bit
+		for _, g := range digitGates {
+			if digits >= g.digits && (sep || !g.needSep) {
+				mask |= g.bit
 			}
 		}
 	}
