@@ -4,6 +4,7 @@ import (
 	"io"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 )
@@ -17,7 +18,9 @@ import (
 // construction, each request appends only its values — each string through
 // the Redactor, which returns it untouched (without allocating) when the
 // prefilter finds no candidate — to a pooled buffer, and the line goes out
-// in one Write.
+// in one Write. Values that recur on every request are encoded once: the
+// standard methods are known clean, route patterns (a small set from the
+// app's route table) and the current second's date and time are cached.
 
 // The fields of a line after time, level and msg, in the order the slog
 // path logs them.
@@ -48,6 +51,24 @@ type lineFormat struct {
 	// sensitive marks the fields whose values r redacts whole by key name
 	// (none with the built-in names; Options.Keys may add some).
 	sensitive [numFields]bool
+
+	// routes maps route patterns the Redactor left unchanged to their
+	// encoded field (`,"route":"…"`); copied on write, at most
+	// maxCachedRoutes entries. Patterns with a detection are encoded anew
+	// each time, so no detected secret is kept here.
+	routes atomic.Pointer[map[string]string]
+	// second is the date and time of the last second a line was written in.
+	second atomic.Pointer[formattedSecond]
+}
+
+// maxCachedRoutes bounds the route cache; a route inventory that reports
+// raw paths instead of patterns fills it once and then goes uncached.
+const maxCachedRoutes = 512
+
+// formattedSecond is a Unix second and its "2006-01-02T15:04:05" in UTC.
+type formattedSecond struct {
+	unix int64
+	text string
 }
 
 func newLineFormat(w io.Writer, r *Redactor, msg string) *lineFormat {
@@ -71,10 +92,10 @@ const maxPooledLine = 16 << 10
 func (l *lineFormat) write(end time.Time, e *entry) {
 	bp := linePool.Get().(*[]byte)
 	b := append((*bp)[:0], `{"time":"`...)
-	b = appendTimeMillis(b, end)
+	b = l.appendTime(b, end)
 	b = append(b, l.head...)
-	b = l.appendString(b, fieldMethod, e.method)
-	b = l.appendString(b, fieldRoute, e.route)
+	b = l.appendMethod(b, e.method)
+	b = l.appendRoute(b, e.route)
 	b = l.appendInt(b, fieldStatus, int64(e.status))
 	b = append(b, l.keys[fieldDuration]...)
 	if l.sensitive[fieldDuration] {
@@ -110,6 +131,80 @@ func (l *lineFormat) appendString(b []byte, f int, s string) []byte {
 	return appendJSONString(b, l.r.String(s))
 }
 
+// appendMethod appends the method field. The standard methods hold
+// nothing to redact or escape; any other token goes the long way.
+func (l *lineFormat) appendMethod(b []byte, m string) []byte {
+	if !l.sensitive[fieldMethod] {
+		switch m {
+		case "GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "CONNECT", "TRACE":
+			b = append(b, l.keys[fieldMethod]...)
+			b = append(b, '"')
+			b = append(b, m...)
+			return append(b, '"')
+		}
+	}
+	return l.appendString(b, fieldMethod, m)
+}
+
+// appendRoute appends the route field, from the cache when the pattern
+// has been seen.
+func (l *lineFormat) appendRoute(b []byte, route string) []byte {
+	if l.sensitive[fieldRoute] {
+		return l.appendString(b, fieldRoute, route)
+	}
+	if m := l.routes.Load(); m != nil {
+		if enc, ok := (*m)[route]; ok {
+			return append(b, enc...)
+		}
+	}
+	start := len(b)
+	red := l.r.String(route)
+	b = append(b, l.keys[fieldRoute]...)
+	b = appendJSONString(b, red)
+	if red == route && len(route) <= 256 {
+		l.rememberRoute(route, string(b[start:]))
+	}
+	return b
+}
+
+func (l *lineFormat) rememberRoute(route, enc string) {
+	for {
+		old := l.routes.Load()
+		var m map[string]string
+		if old == nil {
+			m = map[string]string{route: enc}
+		} else {
+			if len(*old) >= maxCachedRoutes {
+				return
+			}
+			m = make(map[string]string, len(*old)+1)
+			for k, v := range *old {
+				m[k] = v
+			}
+			m[route] = enc
+		}
+		if l.routes.CompareAndSwap(old, &m) {
+			return
+		}
+	}
+}
+
+// appendTime appends t as appendTimeMillis does, the date and time from
+// the cache while the second lasts.
+func (l *lineFormat) appendTime(b []byte, t time.Time) []byte {
+	sec, ms := t.Unix(), t.Nanosecond()/1e6
+	if s := l.second.Load(); s != nil && s.unix == sec {
+		b = append(b, s.text...)
+		return append(b, '.', byte('0'+ms/100), byte('0'+ms/10%10), byte('0'+ms%10), 'Z')
+	}
+	start := len(b)
+	b = appendTimeMillis(b, t)
+	if len(b)-start == len("2006-01-02T15:04:05.000Z") {
+		l.second.Store(&formattedSecond{unix: sec, text: string(b[start : start+len("2006-01-02T15:04:05")])})
+	}
+	return b
+}
+
 // appendInt appends the field's key and its value, redacted as Handler
 // redacts an integer attribute: whole under a sensitive key, and a number
 // long enough to be a card number is checked as one.
@@ -118,7 +213,16 @@ func (l *lineFormat) appendInt(b []byte, f int, n int64) []byte {
 	if l.sensitive[f] {
 		return appendJSONString(b, l.r.replacement(strconv.FormatInt(n, 10)))
 	}
-	if n > 999_999_999_999 || n < -999_999_999_999 {
+	switch {
+	case n >= 0 && n < 1000: // a status code, a small body
+		if n >= 100 {
+			b = append(b, byte('0'+n/100))
+		}
+		if n >= 10 {
+			b = append(b, byte('0'+n/10%10))
+		}
+		return append(b, byte('0'+n%10))
+	case n > 999_999_999_999 || n < -999_999_999_999:
 		if s := strconv.FormatInt(n, 10); l.r.String(s) != s {
 			return appendJSONString(b, l.r.String(s))
 		}

@@ -227,6 +227,8 @@ func TestAccessLogWriterMatchesRecords(t *testing.T) {
 		{method: "GET", route: "GET /api/clients/{id}", principal: "u-7", tenant: "client-a", requestID: "req-1", clientIP: "203.0.113.9"},
 		{method: "POST", route: "POST /api/login", principal: "alice.smith@client-a.test", tenant: "acme", requestID: tok, clientIP: "2001:db8::7"},
 		{method: "GET", requestID: "card " + card, clientIP: "tel +49 30 1234567"},
+		{method: "PROPFIND", route: "PROPFIND /dav/{path...}", principal: "u-1"},
+		{method: "get", route: "GET /api/users/" + tok},
 		{method: "PATCH", route: "PATCH /x/{id}", principal: "u-<8>&\"q\"", tenant: "a\nb\x1b[31m\u2028\xff", requestID: "", clientIP: ""},
 	}
 	for _, s := range g.Secrets(1) {
@@ -315,6 +317,59 @@ func TestAccessLogWriterEscapes(t *testing.T) {
 	}
 }
 
+// TestAccessLogWriterTime: the time is the request's end in UTC to the
+// millisecond, across seconds, days and years, with a clock that goes
+// back, in another zone, and outside four-digit years.
+func TestAccessLogWriterTime(t *testing.T) {
+	end := time.Date(2026, 12, 31, 23, 59, 59, 998_000_000, time.UTC)
+	times := []time.Time{end, end.Add(999_999), end.Add(time.Millisecond), end.Add(2 * time.Millisecond),
+		end.Add(1500 * time.Millisecond), end.Add(2 * time.Millisecond), end.Add(-time.Hour),
+		time.Date(2026, 3, 29, 2, 30, 0, 123_456_789, time.FixedZone("IST", 5*3600+1800)),
+		time.Date(1969, 12, 31, 23, 59, 59, 999_000_000, time.UTC), time.Unix(0, 0),
+		time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(-1, 1, 1, 0, 0, 0, 0, time.UTC)}
+	calls := 0
+	var buf bytes.Buffer
+	al, err := redact.NewAccessLogWriter(http.NotFoundHandler(), &buf, nil, redact.AccessLogConfig{
+		Now: func() time.Time { calls++; return times[(calls-1)/2] }, // start and end
+	})
+	require.NoError(t, err)
+	for _, want := range times {
+		buf.Reset()
+		al.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/", nil))
+		m := decodeLine(t, buf.Bytes())
+		assert.Equal(t, want.UTC().Format("2006-01-02T15:04:05.000Z07:00"), m["time"], "%v", want)
+		assert.Equal(t, json.Number("0"), m["duration"])
+	}
+}
+
+// TestAccessLogWriterRoutes: a route is logged the same from the cache; a
+// route with something to redact is redacted every time.
+func TestAccessLogWriterRoutes(t *testing.T) {
+	tok := redacttest.New(23).GitHubToken()
+	buf, build := lines(t, nil)
+	for range 3 {
+		for _, route := range []string{"GET /api/clients/{id}", "GET /reset/" + tok, "GET /api/clients/{id}/tickets", "GET <&>"} {
+			buf.Reset()
+			serve(t, request{method: "GET", route: route}, build)
+			got := decodeLine(t, buf.Bytes())["route"]
+			if strings.Contains(route, tok) {
+				assert.Equal(t, "GET /reset/[REDACTED:github-token]", got)
+			} else {
+				assert.Equal(t, route, got)
+			}
+		}
+	}
+	t.Run("many routes", func(t *testing.T) {
+		buf, build := lines(t, nil)
+		for i := range 1500 { // past the cache's bound
+			route := fmt.Sprintf("GET /r%d/{id}", i%700)
+			buf.Reset()
+			serve(t, request{method: "GET", route: route}, build)
+			require.Equal(t, route, decodeLine(t, buf.Bytes())["route"])
+		}
+	})
+}
+
 func TestAccessLogWriterPanic(t *testing.T) {
 	for _, wrote := range []bool{false, true} {
 		buf, build := lines(t, nil)
@@ -341,8 +396,9 @@ func TestAccessLogWriterPanic(t *testing.T) {
 func TestAccessLogWriterConcurrent(t *testing.T) {
 	var mu sync.Mutex
 	var buf bytes.Buffer
+	route := func(id string) string { return "GET /x/{id}/" + strconv.Itoa(len(id)%7) }
 	al, err := redact.NewAccessLogWriter(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		annotate(w, "GET /x/{id}", "u-"+r.PathValue("id"), "t")
+		annotate(w, route(r.PathValue("id")), "u-"+r.PathValue("id"), "t")
 		_, _ = w.Write([]byte(strings.Repeat("x", len(r.URL.Path))))
 	}), &lockedWriter{&mu, &buf}, nil, redact.AccessLogConfig{
 		RequestID: func(r *http.Request) string { return r.URL.Path },
@@ -375,6 +431,7 @@ func TestAccessLogWriterConcurrent(t *testing.T) {
 		m := decodeLine(t, []byte(line))
 		id := m["request_id"].(string)
 		assert.Equal(t, json.Number(strconv.Itoa(len(id))), m["bytes"], "the line's fields belong to one request")
+		assert.Equal(t, route(strings.TrimPrefix(id, "/x/")), m["route"])
 		seen[id] = true
 	}
 	assert.Len(t, seen, n, "every request logged once, whole")
