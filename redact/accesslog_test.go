@@ -483,7 +483,7 @@ func ExampleNewAccessLogWriter() {
 	if err != nil {
 		panic(err)
 	}
-	r := httptest.NewRequest("GET", "/api/clients/client-a?token=never-logged", nil)
+	r := httptest.NewRequest("GET", "/api/clients/client-a?page=2", nil) // the query is never logged
 	r.Header.Set("X-Request-Id", "req from ops@acme.test")
 	al.ServeHTTP(httptest.NewRecorder(), r)
 	// Output:
