@@ -259,12 +259,13 @@ func TestAccessLogWriterRedacts(t *testing.T) {
 	tok := g.GitHubToken()
 	jwt := g.JWT()
 	buf, build := lines(t, nil)
-	serve(t, request{method: "GET", route: "GET /api/me", principal: "alice.smith@client-a.test", tenant: "client-a",
-		requestID: "trace " + tok, clientIP: "token=" + jwt}, build)
+	serve(t, request{method: "GET", route: "GET /api/me", principal: "svc " + jwt, tenant: "alice.smith@client-a.test",
+		requestID: "trace " + tok, clientIP: "203.0.113.9"}, build)
 	m := decodeLine(t, buf.Bytes())
 	assert.Equal(t, "trace [REDACTED:github-token]", m["request_id"])
-	assert.Equal(t, "***@client-a.test", m["principal"])
-	assert.Equal(t, "token=[REDACTED:jwt]", m["client_ip"])
+	assert.Equal(t, "svc [REDACTED:jwt]", m["principal"])
+	assert.Equal(t, "***@client-a.test", m["tenant"])
+	assert.Equal(t, "203.0.113.9", m["client_ip"])
 	assert.NotContains(t, buf.String(), tok)
 	assert.NotContains(t, buf.String(), jwt)
 	assert.NotContains(t, buf.String(), "alice.smith")
