@@ -25,10 +25,11 @@ import (
 // The full chain: what a portal built on the kit runs for every request,
 // outermost first —
 //
-//	access log (redacting JSON handler to io.Discard) → recovery → counters
-//	→ security headers → CORS + cross-origin protection → session load/save
-//	→ audit (memory sink) → authz.Mux (role + object policy) → rate limit
-//	per principal → path rules, or body validation → handler
+//	access log (redacted JSON lines to io.Discard, as the example portal
+//	writes them) → recovery → counters → security headers → CORS +
+//	cross-origin protection → session load/save → audit (memory sink)
+//	→ authz.Mux (role + object policy) → rate limit per principal → path
+//	rules, or body validation → handler
 //
 // against the bare handler: the same handlers on a plain http.ServeMux, the
 // POST handler decoding its body with a plain json.Decoder (it would decode
@@ -179,8 +180,11 @@ func chainKit(b *testing.B, without string) (http.Handler, *http.Cookie) {
 		"counters": monitor.NewCounters().Handler,
 		"recovery": func(h http.Handler) http.Handler { return monitor.Recover(quiet).Handler(h) },
 		"accesslog": func(h http.Handler) http.Handler {
-			return redact.NewAccessLog(h, redact.AccessLogConfig{
-				Logger: slog.New(redact.NewHandler(slog.NewJSONHandler(io.Discard, nil), nil))})
+			al, err := redact.NewAccessLogWriter(h, io.Discard, nil, redact.AccessLogConfig{})
+			if err != nil {
+				b.Fatal(err)
+			}
+			return al
 		},
 	}
 	for i := len(chainLayers) - 1; i >= 0; i-- {

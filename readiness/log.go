@@ -86,10 +86,12 @@ func init() {
 						Seen: fmt.Sprintf("access log %T records raw query strings or request headers (reset tokens, API keys and cookies travel there)", al),
 						Fix:  "log the route pattern instead of the raw URL and no headers; redact.NewAccessLog does"})
 				}
-				if rl, ok := al.(*redact.AccessLog); ok && !Redacting(rl.Logger()) {
+				// A line-writing access log (redact.NewAccessLogWriter) redacts
+				// every field itself and has no Logger to inspect.
+				if rl, ok := al.(*redact.AccessLog); ok && rl.Writer() == nil && !Redacting(rl.Logger()) {
 					out = append(out, Finding{ID: "LOG001", Severity: Blocker, Route: routes[i],
 						Seen: "the access log writes through a handler that does not redact",
-						Fix:  "give AccessLogConfig.Logger a logger built on redact.NewHandler"})
+						Fix:  "give AccessLogConfig.Logger a logger built on redact.NewHandler, or write lines with redact.NewAccessLogWriter"})
 				}
 			}
 		}

@@ -57,6 +57,8 @@ func TestLogging(t *testing.T) {
 	plainDebug := slog.New(slog.NewJSONHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	redacting := slog.New(redact.NewHandler(slog.NewJSONHandler(io.Discard, nil), nil))
 	inv := newLogInventory(map[string]http.HandlerFunc{"GET /api/me": func(http.ResponseWriter, *http.Request) {}})
+	lines, err := redact.NewAccessLogWriter(inv, io.Discard, nil, redact.AccessLogConfig{})
+	require.NoError(t, err)
 	tests := []struct {
 		name    string
 		env     readiness.Env
@@ -70,6 +72,7 @@ func TestLogging(t *testing.T) {
 		{"leaky access log", readiness.Production, leakyAccessLog{inv}, nil, []string{"LOG003"}},
 		{"access log without redaction", readiness.Production, redact.NewAccessLog(inv, redact.AccessLogConfig{Logger: plainDebug}), nil, []string{"LOG001"}},
 		{"redacting access log", readiness.Production, redact.NewAccessLog(inv, redact.AccessLogConfig{Logger: redacting}), nil, nil},
+		{"line-writing access log", readiness.Production, lines, nil, nil},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

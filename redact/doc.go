@@ -11,7 +11,7 @@
 // handler and the scanners, so what the scan calls a secret the logger masks.
 //
 //	logger := slog.New(redact.NewHandler(slog.NewJSONHandler(os.Stdout, nil), nil))
-//	srv.Handler = redact.NewAccessLog(mux, redact.AccessLogConfig{Logger: logger})
+//	srv.Handler, err = redact.NewAccessLogWriter(mux, os.Stdout, nil, redact.AccessLogConfig{})
 //	findings, err := redact.ScanGitHistory(ctx, ".") // in the app's tests
 //
 // Detection runs a keyword prefilter over each line (one pass with a table

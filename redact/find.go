@@ -26,9 +26,28 @@ const triSize = 1024 // power of two, well above the number of keyword prefixes
 
 var (
 	triTable  [triSize]triEntry
-	triFirst  [256]bool
-	digitMask uint64 // detectors gated on digit counts
+	byteClass [256]uint8           // what the prefilter notes about a byte
+	bigrams   [1 << 16 / 64]uint64 // first two bytes of each keyword, in every case
+	digitMask uint64               // detectors gated on digit counts
 	atMask    uint64
+	// digitGates are the digit-gated detectors (card and phone numbers),
+	// so that a digit-heavy text does not walk the whole detector list.
+	digitGates []digitGate
+)
+
+type digitGate struct {
+	bit     uint64
+	digits  int
+	needSep bool
+}
+
+// The byte classes: most bytes of ordinary text are none of these and cost
+// the prefilter one table load.
+const (
+	classDigit = 1 << iota
+	classAt
+	classSep   // '+', '(', '-', ' ': phone number separators
+	classFirst // the first byte of a keyword, either case
 )
 
 func buildPrefilter(dets []*Detector) {
@@ -45,7 +64,19 @@ func buildPrefilter(dets []*Detector) {
 				panic("redact: keyword shorter than 3 bytes: " + kw)
 			}
 			k := trigram(kw[0], kw[1], kw[2])
-			triFirst[lower[kw[0]]] = true
+			for c := range 256 {
+				if lower[c] == lower[kw[0]] {
+					byteClass[c] |= classFirst
+				}
+			}
+			for a := range 256 {
+				for b := range 256 {
+					if lower[a] == lower[kw[0]] && lower[b] == lower[kw[1]] {
+						bg := a<<8 | b
+						bigrams[bg/64] |= 1 << (bg % 64)
+					}
+				}
+			}
 			h := triHash(k)
 			for triTable[h].key != 0 && triTable[h].key != k {
 				h = (h + 1) & (triSize - 1)
@@ -55,10 +86,18 @@ func buildPrefilter(dets []*Detector) {
 		}
 		if d.digits > 0 {
 			digitMask |= d.bit
+			digitGates = append(digitGates, digitGate{d.bit, d.digits, d.needSep})
 		}
 		if d.at {
 			atMask |= d.bit
 		}
+	}
+	for c := '0'; c <= '9'; c++ {
+		byteClass[c] = classDigit // digits are counted, never a keyword's start
+	}
+	byteClass['@'] = classAt
+	for _, c := range []byte("+(- ") {
+		byteClass[c] |= classSep
 	}
 }
 
@@ -76,18 +115,27 @@ func candidates(s string) uint64 {
 	n := len(s)
 	for i := 0; i < n; i++ {
 		c := s[i]
-		if c >= '0' && c <= '9' {
+		class := byteClass[c]
+		if class == 0 {
+			continue
+		}
+		if class&classDigit != 0 {
 			digits++
 			continue
 		}
-		if c == '@' {
+		if class&classAt != 0 {
 			at = true
 			continue
 		}
-		if c == '+' || c == '(' || c == '-' || c == ' ' {
+		if class&classSep != 0 {
 			sep = true
 		}
-		if !triFirst[lower[c]] || i+2 >= n {
+		if class&classFirst == 0 || i+2 >= n {
+			continue
+		}
+		// The first two bytes must begin some keyword before the trigram
+		// table is probed: few windows of ordinary text pass.
+		if bg := uint32(c)<<8 | uint32(s[i+1]); bigrams[bg/64]&(1<<(bg%64)) == 0 {
 			continue
 		}
 		k := trigram(c, s[i+1], s[i+2])
@@ -108,9 +156,9 @@ func candidates(s string) uint64 {
 		mask |= atMask
 	}
 	if digits >= 8 {
-		for _, d := range defaultDetectors {
-			if d.digits > 0 && digits >= d.digits && (sep || !d.needSep) {
-				mask |= d.bit
+		for _, g := range digitGates {
+			if digits >= g.digits && (sep || !g.needSep) {
+				mask |= g.bit
 			}
 		}
 	}

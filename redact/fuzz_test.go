@@ -3,6 +3,7 @@ package redact_test
 import (
 	"bytes"
 	"log/slog"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -59,5 +60,67 @@ func FuzzFind(f *testing.F) {
 		}
 		_ = redact.ScanBytes([]byte(text))
 		_ = redact.NewRedactor(nil).String(text)
+	})
+}
+
+// FuzzAccessLogLine sends fuzzed request values (method, route, principal,
+// tenant, request ID, client IP) through the access log's line writer: the
+// output is one line of one JSON object with exactly the expected keys;
+// each value decodes to the redactor's result for it, so a value without a
+// detection comes back as given (invalid UTF-8 as U+FFFD); and the slog
+// path through redact.Handler logs the same values.
+func FuzzAccessLogLine(f *testing.F) {
+	g := redacttest.New(97)
+	f.Add("GET", "GET /api/clients/{id}", "u-7", "client-a", "req-1", "203.0.113.9")
+	f.Add("POST", "", "", "", "", "")
+	f.Add("GET", "GET /x", "alice@client-a.test", "acme", "trace "+g.GitHubToken(), "2001:db8::1")
+	f.Add("PATCH", "PATCH /t/{id}", "u", "t", "token="+g.JWT(), "card "+g.Card("5", 16))
+	f.Fuzz(func(t *testing.T, method, route, principal, tenant, requestID, clientIP string) {
+		rq := request{method: method, route: route, principal: principal, tenant: tenant, requestID: requestID, clientIP: clientIP}
+		red := redact.NewRedactor(nil)
+		lbuf, lbuild := lines(t, red)
+		serve(t, rq, lbuild)
+		out := lbuf.Bytes()
+		line := decodeLine(t, out)
+		for _, c := range out[:len(out)-1] {
+			if c < 0x20 {
+				t.Fatalf("raw control byte %#x in %q", c, out)
+			}
+		}
+		want := map[string]string{"method": method, "route": route, "client_ip": clientIP, "request_id": requestID}
+		if route == "" {
+			want["route"] = "(unmatched)"
+		}
+		if principal != "" {
+			want["principal"], want["tenant"] = principal, tenant
+		}
+		for _, k := range []string{"time", "level", "msg", "status", "duration", "bytes"} {
+			if _, ok := line[k]; !ok {
+				t.Fatalf("no %s in %q", k, out)
+			}
+		}
+		if len(line) != len(want)+6 {
+			t.Fatalf("keys %v, want %v and time, level, msg, status, duration, bytes", keys(line), want)
+		}
+		for k, v := range want {
+			got, ok := line[k].(string)
+			if !ok {
+				t.Fatalf("%s missing or not a string in %q", k, out)
+			}
+			if exp := string([]rune(red.String(v))); got != exp {
+				t.Fatalf("%s: decoded %q, want %q", k, got, exp)
+			}
+			if len(redact.Find(v)) == 0 && got != string([]rune(v)) {
+				t.Fatalf("%s: %q did not round-trip: %q", k, v, got)
+			}
+		}
+		rbuf, rbuild := records(nil)
+		serve(t, rq, rbuild)
+		record := decodeLine(t, rbuf.Bytes())
+		delete(line, "time")
+		delete(record, "time")
+		if !reflect.DeepEqual(line, record) {
+			t.Fatalf("line %v, slog record %v", line, record)
+		}
 	})
 }

@@ -45,8 +45,10 @@ type Options struct {
 	// Store is the portal's data. Nil: a new MemoryStore seeded with the
 	// demo accounts, clients, tickets and invoices.
 	Store Store
-	// Log receives the app log and the access log as JSON lines, through
-	// the redacting handler. Nil discards.
+	// Log receives the app log and the access log as redacted JSON lines.
+	// Requests write to it concurrently, each line in one Write: it must
+	// be safe for concurrent use, as os.Stdout and os.Stderr are. Nil
+	// discards.
 	Log io.Writer
 	// Mailer sends the portal's mail. Nil: an OutboxMailer on OutboxDir.
 	Mailer Mailer
@@ -138,8 +140,10 @@ func Build(opts Options) (*Portal, error) {
 		logOut = io.Discard
 	}
 	// Every log record passes the redacting handler: passwords, tokens,
-	// cookies and personal data are masked wherever they appear.
-	logger := slog.New(redact.NewHandler(slog.NewJSONHandler(logOut, nil), nil))
+	// cookies and personal data are masked wherever they appear. The access
+	// log writes its lines to the same place through the same redactor.
+	redacting := redact.NewHandler(slog.NewJSONHandler(logOut, nil), nil)
+	logger := slog.New(redacting)
 
 	store := opts.Store
 	if store == nil {
@@ -313,13 +317,17 @@ func Build(opts Options) (*Portal, error) {
 	h = sess.Handler(h)
 	h = policy.Handler(h)
 	h = apiHeaders.Handler(h)
-	h = redact.NewAccessLog(h, redact.AccessLogConfig{Logger: logger, ClientIP: func(r *http.Request) string {
+	accessLog, err := redact.NewAccessLogWriter(h, logOut, redacting.Redactor(), redact.AccessLogConfig{ClientIP: func(r *http.Request) string {
 		ip, err := limits.IPResolver().ClientIP(r)
 		if err != nil {
 			return ""
 		}
 		return ip.String()
 	}})
+	if err != nil {
+		return nil, fmt.Errorf("portal: access log: %w", err)
+	}
+	h = accessLog
 	h = counters.Handler(h)
 	h = monitor.Recover(monitor.SlogReporter{Logger: logger}).Handler(h)
 	h = hostCheck(opts.Hosts, h)
