@@ -113,3 +113,12 @@ func (r *Report) counts() (blockers, warnings, accepted int) {
 	}
 	return
 }
+
+// NewReport builds a report from findings that were gathered outside Run —
+// by the launchready command's outside-in checks, a secret scan, or a
+// verification run — so they share the catalogue, the severity rules
+// (production-only blockers are downgraded outside production), the
+// accepted risks and every output format with the in-process report.
+func NewReport(env Env, findings []Finding, accepted ...Acceptance) *Report {
+	return newReport(Target{Env: env, Accepted: accepted}, findings)
+}
