@@ -25,7 +25,13 @@
 // cookie, so a copied token stops working at once. LogoutEverywhere removes
 // every session of a user (after a password change) when the store can list
 // its sessions (scs.IterableStore or IterableCtxStore, as memstore does;
-// Settings().CanLogoutEverywhere tells).
+// Settings().CanLogoutEverywhere tells). PasswordChanged is the call to
+// make after a password change or reset: it ends every other session of the
+// user (keeping the changing one, under a new token).
+//
+// ResetTokens issues password-reset tokens that are stored hashed, work
+// once, expire within 30 minutes and revoke each other: issuing a new one
+// or consuming one ends every other outstanding token of the account.
 //
 // User(r) is what an authorization layer needs: the signed-in user ID and
 // when they authenticated. The app turns it into its own principal in two
