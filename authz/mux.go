@@ -129,6 +129,17 @@ func (m *Mux) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		m.deny(w, r, Denial{Status: status, Err: err})
 		return
 	}
+	if r.ProtoMajor == 1 && len(r.TransferEncoding) > 0 {
+		// A request with Transfer-Encoding may also have carried a
+		// Content-Length (net/http drops it and reads chunked), and a proxy
+		// in front may have framed it by that Content-Length: what follows
+		// on the connection is then a request the proxy never saw
+		// (request smuggling). RFC 9112 §6.1: close the connection after
+		// answering. net/http deletes the Content-Length header before the
+		// handler runs, so every HTTP/1.x request with Transfer-Encoding
+		// closes; browsers send chunked request bodies only over HTTP/2.
+		w.Header().Set("Connection", "close")
+	}
 	m.mux.ServeHTTP(w, r)
 }
 
