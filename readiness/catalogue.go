@@ -38,6 +38,8 @@ func init() {
 		{"SESS008", ItemSession, "logout does not invalidate the session server-side"},
 		{"SESS009", ItemSession, "session tokens stored unhashed"},
 		{"SESS010", ItemSession, "in-memory session store with more than one replica"},
+		{"SESS011", ItemSession, "a password reset does not end the account's other sessions"},
+		{"SESS012", ItemSession, "an older password-reset token still works after a newer one was issued or used"},
 
 		{"SECRET001", ItemSecrets, "required secret missing"},
 		{"SECRET002", ItemSecrets, "secret is a placeholder, published example, or too weak"},
@@ -61,6 +63,8 @@ func init() {
 		{"RATE006", ItemRateLimit, "in-memory limiter with more than one replica"},
 		{"RATE007", ItemRateLimit, "repeated login attempts never answered 429"},
 		{"RATE008", ItemRateLimit, "limit store failure fails open on auth routes"},
+		{"RATE010", ItemRateLimit, "one limit bucket shared by routes of different purposes"},
+		{"RATE011", ItemRateLimit, "a case- or Unicode-folding variant of a locked account is not locked"},
 
 		{"CORS001", ItemCORS, "wildcard origin with credentials"},
 		{"CORS002", ItemCORS, "any-origin reflection or over-broad origin pattern"},
@@ -70,6 +74,7 @@ func init() {
 		{"CORS006", ItemCORS, "cookie-authenticated mutating routes without cross-origin (CSRF) protection"},
 		{"CORS007", ItemCORS, "missing security headers"},
 		{"CORS008", ItemCORS, "untrusted origin received a CORS grant"},
+		{"CORS009", ItemCORS, "export or download route runs for a cross-site navigation"},
 
 		{"LOG001", ItemLogging, "app logger not redacting"},
 		{"LOG002", ItemLogging, "canary secret reached the logs"},
@@ -100,6 +105,8 @@ func init() {
 
 		{"AUDIT001", ItemMonitoring, "mutating routes not covered by the audit trail"},
 		{"AUDIT002", ItemMonitoring, "audit sink is only the app log"},
+		{"AUDIT005", ItemMonitoring, "audit trail sits inside the CORS layer: refusals go unrecorded"},
+		{"AUDIT006", ItemMonitoring, "audit records carry no client address"},
 
 		{"CHECK000", ItemDeploy, "a check failed to run (panicked); its item is unverified"},
 	} {
