@@ -121,15 +121,13 @@ func (h *Handler) serveFailures(w http.ResponseWriter, r *http.Request) {
 			_, _ = h.l.store.Take(r.Context(), h.policy, k, 1, now)
 		}
 	case sw.status >= 200 && sw.status < 300 || sw.status == 0:
+		// A success resets the bucket it was counted in: the account's
+		// for a new device, the device's own for a known one (strangers
+		// stay locked out while the owner signs in).
 		for _, k := range keys {
 			if k.Kind == KeyAccount || k.Kind == KeyDevice {
 				_ = h.l.store.Reset(r.Context(), h.policy, k)
 			}
-		}
-		if hasAccount {
-			// The account's owner is in: strangers' failures against it
-			// no longer count.
-			_ = h.l.store.Reset(r.Context(), h.policy, Key{Kind: KeyAccount, Name: account})
 		}
 	}
 }

@@ -66,6 +66,9 @@ type Options struct {
 	Now func() time.Time
 	// LimitNow is the rate limits' clock. Nil: time.Now.
 	LimitNow func() time.Time
+	// MailBackoff is the wait before mail delivery attempt n+1. Nil: 1 s,
+	// doubling, at most 1 min.
+	MailBackoff func(attempt int) time.Duration
 }
 
 // MailDomain is the portal's sending domain, checked by the email check.
@@ -98,10 +101,22 @@ type Portal struct {
 	Audit *audit.Auditor
 	// AuditFile is the audit trail on disk.
 	AuditFile *audit.FileSink
+	// Mail runs the mail work after the response (Wait in tests).
+	Mail *MailQueue
+	// Resets issues the password-reset tokens.
+	Resets *session.ResetTokens
 }
 
-// Close closes the audit trail. Call it after the server stopped.
-func (p *Portal) Close() error { return p.AuditFile.Close() }
+// Close runs the queued mail and closes the audit trail. Call it after the
+// server stopped.
+func (p *Portal) Close() error {
+	if p.Mail != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), ShutdownTimeout)
+		defer cancel()
+		_ = p.Mail.Close(ctx)
+	}
+	return p.AuditFile.Close()
+}
 
 // ShutdownTimeout is how long the portal drains requests on SIGTERM.
 const ShutdownTimeout = 15 * time.Second
@@ -179,7 +194,19 @@ func Build(opts Options) (*Portal, error) {
 	if err != nil {
 		return nil, fmt.Errorf("portal: audit trail: %w", err)
 	}
-	auditor, err := audit.New(audit.Config{Sink: auditFile, Logger: logger, Now: now})
+	// The audit trail says where anonymous events came from: the client
+	// address as the limits resolve it (trusted proxies only).
+	var limits *ratelimit.Limiter
+	auditor, err := audit.New(audit.Config{Sink: auditFile, Logger: logger, Now: now,
+		ClientIP: func(r *http.Request) string {
+			ip, err := limits.IPResolver().ClientIP(r)
+			if err != nil {
+				return ""
+			}
+			return ip.String()
+		},
+		RequestID: func(r *http.Request) string { return r.Header.Get("X-Request-Id") },
+	})
 	if err != nil {
 		return nil, fmt.Errorf("portal: audit trail: %w", err)
 	}
@@ -208,8 +235,17 @@ func Build(opts Options) (*Portal, error) {
 	}
 	counters := monitor.NewCounters()
 
+	// Mail goes out after the response, with retries (see MailQueue).
+	mailQueue, err := NewMailQueue(MailQueueConfig{Mailer: mailer, Logger: logger, Backoff: opts.MailBackoff})
+	if err != nil {
+		return nil, err
+	}
+	resets, err := session.NewResetTokens(session.ResetConfig{Now: now})
+	if err != nil {
+		return nil, fmt.Errorf("portal: reset tokens: %w", err)
+	}
 	p := &Portal{Store: store, Logger: logger, Sessions: sess, PublicURL: opts.PublicURL, Outbox: outbox,
-		Health: health, Counters: counters, Audit: auditor, AuditFile: auditFile}
+		Health: health, Counters: counters, Audit: auditor, AuditFile: auditFile, Mail: mailQueue, Resets: resets}
 
 	// The glue between session and authz: session user ID -> store user
 	// -> authz principal.
@@ -229,9 +265,11 @@ func Build(opts Options) (*Portal, error) {
 		return nil, fmt.Errorf("portal: authz: %w", err)
 	}
 
+	ev := &events{logger: logger, audit: auditor, store: store}
 	api := &API{
-		Store: store, Sessions: sess, Mailer: mailer, Events: &events{logger: logger, audit: auditor},
+		Store: store, Sessions: sess, Mailer: mailQueue.Mailer(), Events: ev,
 		Logger: logger, CurrentUser: principal, PublicURL: opts.PublicURL, Now: now,
+		Resets: resets, Defer: mailQueue.Defer,
 	}
 	api.Init()
 
@@ -239,39 +277,63 @@ func Build(opts Options) (*Portal, error) {
 	hsts := opts.TLS || opts.Env == readiness.Production
 	g := &routes{mux: mux}
 	clientOf, ticketOf := clientOwner(store), ticketOwner(store)
-	// Limits: login per IP and per account up front, plus failure-based
-	// lockout per account and per IP (same 429 for unknown accounts);
+	// Limits: login per IP up front, plus failure-based lockout per
+	// account and per IP (same 429 for unknown accounts). No per-account
+	// limit charges before the credentials are checked: anybody could
+	// spend it and lock the owner out; the failure lockout spares the
+	// owner's known browsers (device cookies) instead;
 	// reset per IP and per address; upload and export per principal.
-	limits, err := ratelimit.New(ratelimit.Config{Logger: logger, Now: opts.LimitNow})
+	// A browser that signed in before keeps getting in while strangers'
+	// failures lock the account for everyone else (device cookies).
+	limits, err = ratelimit.New(ratelimit.Config{Logger: logger, Now: opts.LimitNow,
+		InsecureDeviceCookieHTTP: !opts.TLS && opts.Env == readiness.Development})
 	if err != nil {
 		return nil, fmt.Errorf("portal: rate limits: %w", err)
 	}
+	// ByAccount keys by ratelimit.AccountKey, the form the store's lookup
+	// matches by: every spelling of an account shares its buckets.
 	account := func(r *http.Request) string {
 		if in := validate.Value[LoginInput](r); in != nil {
-			return strings.ToLower(in.Email)
+			return in.Email
 		}
 		return ""
 	}
 	resetAccount := func(r *http.Request) string {
 		if in := validate.Value[ResetInput](r); in != nil {
-			return strings.ToLower(in.Email)
+			return in.Email
 		}
 		return ""
 	}
+	// One trusted-origin list for CORS grants, cross-origin (CSRF)
+	// protection and the cross-site refusal of exports: the portal's own
+	// origin. No other site is trusted.
+	policy, err := cors.New(cors.Config{
+		AllowedOrigins:    []string{opts.PublicURL},
+		AllowCredentials:  true,
+		AllowedMethods:    []string{"GET", "HEAD", "POST", "PATCH"},
+		PublicOrigin:      opts.PublicURL,
+		InsecureAllowHTTP: !opts.TLS,
+		DenyHandler:       counters.CrossOriginDenied(nil),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("portal: cors: %w", err)
+	}
+	loginFailures := limits.Failures(withBody(api.Login), account)
+	ev.failures = loginFailures
 	principalID := func(r *http.Request) string {
 		me, _ := principal(r)
 		return me.ID
 	}
 	g.public("POST /api/login", "sign-in form",
 		validate.Body[LoginInput](bodyLimits,
-			limits.Login(limits.Failures(withBody(api.Login), account), ratelimit.ByIP(), ratelimit.ByAccount(account))))
+			limits.Login(loginFailures, ratelimit.ByIP())))
 	g.handle("POST /api/logout", signed, nil, validate.NoBody(http.HandlerFunc(api.Logout)))
 	g.handle("GET /api/me", signed, nil, http.HandlerFunc(api.CurrentUserInfo))
 	g.public("POST /api/password-reset", "forgotten-password form; answers 202 for every address",
 		validate.Body[ResetInput](bodyLimits,
 			limits.PasswordReset(withBody(api.PasswordReset), ratelimit.ByIP(), ratelimit.ByAccount(resetAccount))))
 	g.public("POST /api/password-reset/confirm", "the emailed single-use token is the credential",
-		limits.PasswordReset(validate.JSON(api.PasswordResetConfirm, bodyLimits), ratelimit.ByIP()))
+		limits.PasswordResetConfirm(validate.JSON(api.PasswordResetConfirm, bodyLimits), ratelimit.ByIP()))
 	g.handle("GET /api/clients", staff, nil, http.HandlerFunc(api.ListClients))
 	g.handle("GET /api/clients/{id}", signed, clientOf, clientPath(http.HandlerFunc(api.GetClient)))
 	g.handle("GET /api/clients/{id}/tickets", signed, clientOf, clientPath(http.HandlerFunc(api.ListTickets)))
@@ -279,7 +341,7 @@ func Build(opts Options) (*Portal, error) {
 	g.handle("GET /api/tickets/{id}", signed, ticketOf, ticketPath(http.HandlerFunc(api.GetTicket)))
 	g.handle("PATCH /api/tickets/{id}", signed, ticketOf, ticketPath(validate.JSON(api.PatchTicket, bodyLimits)))
 	g.handle("GET /api/clients/{id}/invoices", signed, clientOf, clientPath(http.HandlerFunc(api.ListInvoices)))
-	g.handle("GET /api/clients/{id}/export", staff, clientOf, clientPath(limits.Export(http.HandlerFunc(api.Export), ratelimit.ByPrincipal(principalID))))
+	g.handle("GET /api/clients/{id}/export", staff, clientOf, clientPath(policy.SensitiveRead(limits.Export(http.HandlerFunc(api.Export), ratelimit.ByPrincipal(principalID)))))
 	g.handle("POST /api/clients/{id}/uploads", signed, clientOf, clientPath(limits.Upload(uploadLimits(uploads(api.SaveUpload)), ratelimit.ByPrincipal(principalID))))
 	g.handle("GET /api/admin/audit", admin, nil, auditFile.Admin(200, logger))
 	g.handle("GET /admin/readiness", admin, nil, http.HandlerFunc(p.serveReadiness))
@@ -294,28 +356,17 @@ func Build(opts Options) (*Portal, error) {
 	g.public("GET /app.js", "page script", page)
 	g.public("GET /app.css", "page style", page)
 
-	// One trusted-origin list for CORS grants and cross-origin (CSRF)
-	// protection: the portal's own origin. No other site is trusted.
-	policy, err := cors.New(cors.Config{
-		AllowedOrigins:    []string{opts.PublicURL},
-		AllowCredentials:  true,
-		AllowedMethods:    []string{"GET", "HEAD", "POST", "PATCH"},
-		PublicOrigin:      opts.PublicURL,
-		InsecureAllowHTTP: !opts.TLS,
-		DenyHandler:       counters.CrossOriginDenied(nil),
-	})
-	if err != nil {
-		return nil, fmt.Errorf("portal: cors: %w", err)
-	}
 	apiHeaders, err := cors.NewHeaders(cors.HeadersConfig{InsecureNoHSTS: !hsts})
 	if err != nil {
 		return nil, fmt.Errorf("portal: security headers: %w", err)
 	}
 
+	// The auditor wraps the CORS layer, so cross-origin refusals are
+	// recorded too (AUDIT005).
 	var h http.Handler = mux
-	h = auditor.Handler(h)
 	h = sess.Handler(h)
 	h = policy.Handler(h)
+	h = auditor.Handler(h)
 	h = apiHeaders.Handler(h)
 	accessLog, err := redact.NewAccessLogWriter(h, logOut, redacting.Redactor(), redact.AccessLogConfig{ClientIP: func(r *http.Request) string {
 		ip, err := limits.IPResolver().ClientIP(r)
@@ -369,8 +420,10 @@ func Build(opts Options) (*Portal, error) {
 // them (the login itself is a mutating request, recorded by the middleware
 // with its outcome; the event adds who signed in).
 type events struct {
-	logger *slog.Logger
-	audit  *audit.Auditor
+	logger   *slog.Logger
+	audit    *audit.Auditor
+	store    Store
+	failures *ratelimit.Handler // the login lockout, lifted by a password reset
 }
 
 func (e *events) record(r *http.Request, ev audit.Event) {
@@ -394,6 +447,15 @@ func (e *events) LoginSucceeded(r *http.Request, account, userID string) {
 
 func (e *events) PasswordChanged(r *http.Request, userID string) {
 	e.logger.InfoContext(r.Context(), "password changed", "user", userID)
+	// The owner proved control of the account: strangers' failed guesses
+	// no longer lock it.
+	if e.failures != nil && e.store != nil {
+		if u, err := e.store.UserByID(r.Context(), userID); err == nil {
+			if err := e.failures.ResetAccount(r.Context(), u.Email); err != nil {
+				e.logger.ErrorContext(r.Context(), "lifting the lockout failed", "user", userID, "error", err)
+			}
+		}
+	}
 	e.record(r, audit.Event{Action: "password_change", PrincipalID: userID})
 }
 

@@ -252,6 +252,7 @@ func TestSupportFlows(t *testing.T) {
 		assert.Equal(t, http.StatusAccepted, res.StatusCode)
 		res, _ = c.do("POST", "/api/password-reset", map[string]string{"email": "bob@client-b.test"})
 		require.Equal(t, http.StatusAccepted, res.StatusCode)
+		h.portal.Mail.Wait() // mail goes out after the response
 		mails, err := filepath.Glob(filepath.Join(h.portal.Outbox, "*.eml"))
 		require.NoError(t, err)
 		require.Len(t, mails, 1, "one mail for the known account, none for the unknown one")

@@ -53,6 +53,8 @@ func TestInsecureTwinIsCaught(t *testing.T) {
 		"session cookie without Secure": "SESS001",
 		"session without idle timeout":  "SESS005",
 		"server without timeouts":       "DEPLOY003",
+		"cross-site link runs export":   "CORS009",
+		"reset cannot end sessions":     "SESS011",
 	} {
 		assert.True(t, slices.Contains(blockers, id), "%s: want blocker %s, got %v", flaw, id, blockers)
 	}
