@@ -23,6 +23,7 @@ func insecureReport(t *testing.T) *readiness.Report {
 	c := probeClient(t, p, portalapp.DemoPassword)
 	target.Checks = append(target.Checks, insecureProbes(c, logs)...)
 	target.Checks = append(target.Checks, authProbe(t, p, c))
+	target.Checks = append(target.Checks, resetProbe(t, p, c))
 	report, err := readiness.Run(t.Context(), target)
 	require.NoError(t, err)
 	return report
@@ -56,6 +57,7 @@ func TestInsecureTwinIsCaught(t *testing.T) {
 		"server without timeouts":       "DEPLOY003",
 		"cross-site link runs export":   "CORS009",
 		"reset cannot end sessions":     "SESS011",
+		"older reset links survive":     "SESS012",
 	} {
 		assert.True(t, slices.Contains(blockers, id), "%s: want blocker %s, got %v", flaw, id, blockers)
 	}
