@@ -75,6 +75,7 @@ func init() {
 		{"CORS007", ItemCORS, "missing security headers"},
 		{"CORS008", ItemCORS, "untrusted origin received a CORS grant"},
 		{"CORS009", ItemCORS, "export or download route runs for a cross-site navigation"},
+		{"CORS010", ItemCORS, "a cross-site navigation to an export route was served (probe)"},
 
 		{"LOG001", ItemLogging, "app logger not redacting"},
 		{"LOG002", ItemLogging, "canary secret reached the logs"},

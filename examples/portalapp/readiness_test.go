@@ -64,6 +64,7 @@ func TestReadiness(t *testing.T) {
 			Logout: probe.SessionRequest{Path: "/api/logout"}, Check: probe.SessionRequest{Path: "/api/me"}},
 		resetProbe(t, p, c),
 		probe.AccountFoldingProbe{Client: c, Account: "agent@acme.test"},
+		probe.CrossSiteReadProbe{Client: c, Account: "agent"},
 	)
 	report := readiness.Require(t, target)
 	require.NotNil(t, report)
@@ -79,7 +80,7 @@ func TestReadiness(t *testing.T) {
 		}
 	}
 	for _, name := range []string{"auth probe", "input probe", "cors probe", "ratelimit login probe", "log canary probe", "session probe",
-		"password reset probe", "account folding probe"} {
+		"password reset probe", "account folding probe", "cross-site read probe"} {
 		assert.Positive(t, probes[name], "%s reached nothing it tests: %v", name, probes)
 	}
 	assert.Empty(t, report.ByID("AUTH011"), "the inventory is exactly the contract's routes")

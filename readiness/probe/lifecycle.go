@@ -259,3 +259,75 @@ func (p AccountFoldingProbe) Run(ctx context.Context, in *readiness.Inspection) 
 		Seen: fmt.Sprintf("account %q was locked, but spellings the account lookup may treat as the same account reached the login handler: %s", account, strings.Join(bypass, ", ")),
 		Fix:  "key the limits and match the account lookup by one canonical form: ratelimit.AccountKey (NFKC + Unicode case folding); ByAccount applies it"}}
 }
+
+// CrossSiteReadProbe follows a link from another site to every export and
+// download route (GET, path naming export or download) as a signed-in
+// user, the way a browser does (Sec-Fetch-Site: cross-site, a top-level
+// navigation, the session cookie attached), and checks the handler did not
+// serve it (CORS010). A same-origin request of the same user must be
+// served first, else the route is reported not exercised: a refusal for
+// every request proves nothing about cross-site ones. It is a probe: tests
+// only.
+type CrossSiteReadProbe struct {
+	// Client sends the requests and signs in. Required, with Account.
+	Client *Client
+	// Account names the Client.Accounts entry allowed to export.
+	Account string
+}
+
+// Name identifies the probe.
+func (CrossSiteReadProbe) Name() string { return "cross-site read probe" }
+
+// ProbeOnly marks the probe as test-only.
+func (CrossSiteReadProbe) ProbeOnly() {}
+
+func sensitiveRead(rt readiness.Route) bool {
+	if rt.Method != "" && rt.Method != http.MethodGet {
+		return false
+	}
+	for _, seg := range strings.Split(strings.ToLower(rt.Path), "/") {
+		if !strings.HasPrefix(seg, "{") && (strings.Contains(seg, "export") || strings.Contains(seg, "download")) {
+			return true
+		}
+	}
+	return false
+}
+
+// Run runs the probe.
+func (p CrossSiteReadProbe) Run(ctx context.Context, in *readiness.Inspection) []readiness.Finding {
+	b := p.Client.bind(in, p.Name())
+	if b.h == nil {
+		return nil
+	}
+	defer b.record()
+	var out []readiness.Finding
+	for _, rt := range in.Routes {
+		if !sensitiveRead(rt) {
+			continue
+		}
+		s, err := b.c.signIn(ctx, b, p.Account)
+		if err != nil {
+			f := b.notExercised(readiness.ItemCORS, rt.Pattern, "CORS010 (cross-site navigation to an export)")
+			f.Seen += "; " + err.Error()
+			out = append(out, f)
+			continue
+		}
+		target, _ := fill(rt.Path, b.c.Values, nil)
+		same := b.do(ctx, Request{Target: target, Route: rt.Pattern,
+			Header: http.Header{"Sec-Fetch-Site": {"same-origin"}, "Sec-Fetch-Mode": {"navigate"}}}, s)
+		if !same.Reached || same.Status < 200 || same.Status > 299 {
+			f := b.notExercised(readiness.ItemCORS, rt.Pattern, "CORS010 (cross-site navigation to an export)")
+			f.Seen += fmt.Sprintf("; the same-origin request of %q answered %d", p.Account, same.Status)
+			out = append(out, f)
+			continue
+		}
+		cross := b.do(ctx, Request{Target: target, Route: rt.Pattern,
+			Header: http.Header{"Sec-Fetch-Site": {"cross-site"}, "Sec-Fetch-Mode": {"navigate"}, "Sec-Fetch-Dest": {"document"}}}, s)
+		if cross.Status >= 200 && cross.Status < 300 {
+			out = append(out, readiness.Finding{ID: "CORS010", Severity: readiness.Blocker, Item: readiness.ItemCORS, Route: rt.Pattern,
+				Seen: fmt.Sprintf("a cross-site navigation with the user's session was served (%d): a link on any site runs this export in the user's name", cross.Status),
+				Fix:  "wrap the route's handler with policy.SensitiveRead(h) (cors)"})
+		}
+	}
+	return out
+}
