@@ -84,6 +84,7 @@ type Limiter struct {
 	log    *slog.Logger
 
 	deviceKey          []byte
+	deviceKeySet       bool // Config.DeviceKey was given (shared across replicas)
 	insecureDeviceHTTP bool
 
 	// The fast path: the memory store called directly, on the monotonic
@@ -104,7 +105,7 @@ func New(c Config) (*Limiter, error) {
 		return nil, fmt.Errorf("ratelimit: Config.FailMode is %d; use FailDefault, FailClosed or FailOpen", int(c.FailMode))
 	}
 	l := &Limiter{store: c.Store, ip: ip, fail: c.FailMode, reject: c.Reject, now: c.Now, log: c.Logger,
-		deviceKey: c.DeviceKey, insecureDeviceHTTP: c.InsecureDeviceCookieHTTP}
+		deviceKey: c.DeviceKey, deviceKeySet: c.DeviceKey != nil, insecureDeviceHTTP: c.InsecureDeviceCookieHTTP}
 	if l.deviceKey == nil {
 		l.deviceKey = make([]byte, 32)
 		_, _ = rand.Read(l.deviceKey)
@@ -256,6 +257,11 @@ func (h *Handler) KeyKinds() []KeyKind {
 	}
 	return out
 }
+
+// DeviceKeyConfigured reports whether the device cookies of Failures are
+// signed with Config.DeviceKey (one key every replica shares) rather than
+// a random key of this process (readiness RATE012 with several replicas).
+func (h *Handler) DeviceKeyConfigured() bool { return h.l.deviceKeySet }
 
 // FailMode is the effective fail mode (never FailDefault).
 func (h *Handler) FailMode() FailMode { return h.fail }

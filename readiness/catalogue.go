@@ -65,6 +65,7 @@ func init() {
 		{"RATE008", ItemRateLimit, "limit store failure fails open on auth routes"},
 		{"RATE010", ItemRateLimit, "one limit bucket shared by routes of different purposes"},
 		{"RATE011", ItemRateLimit, "a case- or Unicode-folding variant of a locked account is not locked"},
+		{"RATE012", ItemRateLimit, "login lockout device cookies signed with a per-process key across replicas"},
 
 		{"CORS001", ItemCORS, "wildcard origin with credentials"},
 		{"CORS002", ItemCORS, "any-origin reflection or over-broad origin pattern"},

@@ -25,6 +25,36 @@ func init() {
 	registerBuiltin("cors/sensitive-reads", checkSensitiveReads)
 	registerBuiltin("audit/attribution", checkAuditAttribution)
 	registerBuiltin("session/password-change", checkSessionsEndable)
+	registerBuiltin("ratelimit/device-key", checkDeviceKey)
+}
+
+// checkDeviceKey reports a failure lockout whose device cookies are signed
+// with a per-process key while several replicas serve: a known browser is
+// known to one replica only, and is locked out by the others.
+func checkDeviceKey(_ context.Context, in *Inspection) []Finding {
+	if in.Replicas() < 2 {
+		return nil
+	}
+	var out []Finding
+	seen := map[*ratelimit.Handler]bool{}
+	chains := [][]http.Handler{in.Chain}
+	for _, rt := range in.Routes {
+		chains = append(chains, rt.Chain)
+	}
+	for _, c := range chains {
+		for _, h := range FindAll[*ratelimit.Handler](c) {
+			if seen[h] || h.Kind() != ratelimit.KindLoginFailures || h.DeviceKeyConfigured() {
+				continue
+			}
+			seen[h] = true
+			out = append(out, Finding{
+				ID: "RATE012", Severity: Warning, Item: ItemRateLimit,
+				Seen: fmt.Sprintf("the login lockout signs its device cookies with a key of each process, and %d replicas serve: a browser that signed in on one replica is a stranger to the others and can be locked out there", in.Replicas()),
+				Fix:  "set ratelimit.Config.DeviceKey to one random 32-byte secret from the environment, the same on every replica",
+			})
+		}
+	}
+	return out
 }
 
 // checkSharedBuckets reports a limit policy name used on more than one

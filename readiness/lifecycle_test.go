@@ -2,6 +2,7 @@ package readiness_test
 
 import (
 	"context"
+	"crypto/rand"
 	"net/http"
 	"strings"
 	"testing"
@@ -113,4 +114,23 @@ func TestSESS011StoreCannotEndSessionsAfterReset(t *testing.T) {
 	mgr, err := session.New(session.Config{})
 	require.NoError(t, err)
 	assert.Empty(t, findingsWith(t, rateTarget(mgr.Handler(inv), 1), "SESS011"))
+}
+
+func TestRATE012DeviceKeyAcrossReplicas(t *testing.T) {
+	login := func(l *ratelimit.Limiter) http.Handler {
+		inv := newRateInventory()
+		inv.Handle("POST /api/login", l.Login(l.Failures(ok200(), func(*http.Request) string { return "" }), ratelimit.ByIP()))
+		return inv
+	}
+	perProcess, err := ratelimit.New(ratelimit.Config{})
+	require.NoError(t, err)
+	fs := findingsWith(t, rateTarget(login(perProcess), 3), "RATE012")
+	require.Len(t, fs, 1)
+	assert.Empty(t, findingsWith(t, rateTarget(login(perProcess), 1), "RATE012"), "one replica knows its devices")
+
+	key := make([]byte, 32)
+	_, _ = rand.Read(key)
+	shared, err := ratelimit.New(ratelimit.Config{DeviceKey: key})
+	require.NoError(t, err)
+	assert.Empty(t, findingsWith(t, rateTarget(login(shared), 3), "RATE012"))
 }
