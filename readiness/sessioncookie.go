@@ -22,3 +22,12 @@ func sessionSettingsFromCookie(c *http.Cookie) session.Settings {
 		HashedTokens: true,
 	}
 }
+
+// CookieFindings grades a cookie as a server really set it (a Set-Cookie
+// header) with the SESS001–SESS004 rules of the in-process session check:
+// Secure (a production-only blocker), HttpOnly and SameSite Lax or Strict
+// (blockers), and the __Host- prefix without Domain (a warning). The
+// launchready command applies it to the cookies of a deployed portal.
+func CookieFindings(c *http.Cookie) []Finding {
+	return sessionSettingFindings(sessionSettingsFromCookie(c), "", 1)
+}
