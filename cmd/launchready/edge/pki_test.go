@@ -55,10 +55,10 @@ func (ca *testCA) pemFile(t *testing.T) string {
 }
 
 type leafOpts struct {
-	names              []string // DNS names; 127.0.0.1 is always included unless noIP
-	noIP               bool
+	names               []string // DNS names; 127.0.0.1 is always included unless noIP
+	noIP                bool
 	notBefore, notAfter time.Time
-	selfSigned         bool
+	selfSigned          bool
 }
 
 // leaf issues a server certificate (signed by ca, or self-signed).

@@ -12,10 +12,10 @@ import (
 
 // scan is one Run's state.
 type scan struct {
-	c      *Checker
-	client *http.Client
-	used   atomic.Int64
-	out    []readiness.Finding
+	c         *Checker
+	client    *http.Client
+	used      atomic.Int64
+	out       []readiness.Finding
 	root      *response      // GET /
 	loginPage *response      // GET LoginPage when it is not /
 	session   []*http.Cookie // cookies of a successful sign-in
