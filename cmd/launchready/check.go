@@ -60,6 +60,12 @@ func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		fmt.Fprintln(stderr, "launchready check: give exactly one URL, e.g. launchready check https://portal.example.com")
 		return exitCantRun
 	}
+	switch *format {
+	case "text", "json", "sarif":
+	default:
+		fmt.Fprintf(stderr, "launchready check: unknown -format %q: use one of %s\n", *format, formats)
+		return exitCantRun
+	}
 	env, err := readiness.ParseEnv(*envName)
 	if err != nil {
 		fmt.Fprintln(stderr, "launchready check: -env:", err)
