@@ -4,6 +4,7 @@ go 1.25.0
 
 require (
 	github.com/launchready/launchready v0.0.0
+	github.com/launchready/launchready/examples v0.0.0
 	github.com/miekg/dns v1.1.73
 	github.com/stretchr/testify v1.12.1
 	golang.org/x/net v0.58.0
@@ -27,3 +28,7 @@ require (
 )
 
 replace github.com/launchready/launchready => ../..
+
+replace github.com/launchready/launchready/examples => ../../examples
+
+replace github.com/launchready/launchready/e2e => ../../e2e

@@ -246,7 +246,7 @@ func TestLatencyBudget(t *testing.T) {
 	f := withSeverity(r, "EDGE011", readiness.Blocker)
 	require.Len(t, f, 1, "%s", r)
 	assert.Contains(t, f[0].Seen, "20 requests")
-	assert.Contains(t, f[0].Seen, "over the 500ms budget")
+	assert.Contains(t, f[0].Seen, "p50 600.0 ms")
 }
 
 // TestReadOnlyAndBounded: the checker sends only GET, HEAD and OPTIONS

@@ -109,13 +109,16 @@ func (s *scan) checkLatency(ctx context.Context) {
 		}
 		p := percentiles(durations)
 		seen := fmt.Sprintf("%s: %d requests (%d sequential, %d concurrent at %d): p50 %v, p95 %v, p99 %v",
-			t.path, p.N, max(c.cfg.Sequential, 0), max(c.cfg.Concurrent, 0), c.cfg.Parallelism, p.P50.Round(time.Millisecond), p.P95.Round(time.Millisecond), p.P99.Round(time.Millisecond))
+			t.path, p.N, max(c.cfg.Sequential, 0), max(c.cfg.Concurrent, 0), c.cfg.Parallelism, ms(p.P50), ms(p.P95), ms(p.P99))
 		f := finding("EDGE011", readiness.Info, seen, "nothing to do; keep p95 under 500 ms")
 		if p.P95 > LatencyBudget {
-			f = finding("EDGE011", readiness.Blocker, seen+fmt.Sprintf(" — over the %v budget", LatencyBudget),
+			f = finding("EDGE011", readiness.Blocker, seen+fmt.Sprintf(" — over the %s budget", ms(LatencyBudget)),
 				"profile the slow path (database queries, outbound calls without timeouts, CPU), add capacity, or cache; support flows need p95 under 500 ms")
 		}
 		f.Route = route
 		s.add(f)
 	}
 }
+
+// ms formats d in milliseconds with one decimal.
+func ms(d time.Duration) string { return fmt.Sprintf("%.1f ms", float64(d)/float64(time.Millisecond)) }

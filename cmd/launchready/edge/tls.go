@@ -73,8 +73,12 @@ func (c *Checker) checkTLS(ctx context.Context) (tlsResult, error) {
 			fmt.Sprintf("the certificate for %s is not valid before %s", c.host, leaf.NotBefore.UTC().Format(time.RFC3339)),
 			"check the issuing system's clock and reissue"))
 	case leaf.NotAfter.Sub(now) < ExpiryWarning:
+		left := fmt.Sprintf("%d days", int(leaf.NotAfter.Sub(now).Hours()/24))
+		if d := leaf.NotAfter.Sub(now); d < 48*time.Hour {
+			left = d.Round(time.Minute).String()
+		}
 		res.findings = append(res.findings, finding("EDGE002", readiness.Warning,
-			fmt.Sprintf("the certificate for %s expires in %d days (%s)", c.host, int(leaf.NotAfter.Sub(now).Hours()/24), leaf.NotAfter.UTC().Format(time.DateOnly)),
+			fmt.Sprintf("the certificate for %s expires in %s (%s)", c.host, left, leaf.NotAfter.UTC().Format(time.RFC3339)),
 			"renew it now and automate renewal (ACME), with an alert 30 days before expiry"))
 	}
 	outOfTime := now.After(leaf.NotAfter) || now.Before(leaf.NotBefore)
