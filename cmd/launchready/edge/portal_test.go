@@ -40,7 +40,7 @@ func TestExamplePortal(t *testing.T) {
 	roots := x509Pool(cert)
 	r := runCheck(t, edge.Config{URL: srv.URL, HTTPURL: noHTTP.URL + "/", RootCAs: roots, Env: readiness.Development,
 		Credentials: &edge.Credentials{Email: "agent@acme.test", Password: portalapp.DemoPassword},
-		Sequential: 10, Concurrent: 10, Parallelism: 2})
+		Sequential:  10, Concurrent: 10, Parallelism: 2})
 	t.Logf("launchready check %s -ca portal.pem -env development\n%s", srv.URL, r)
 	assert.False(t, r.Blocked(), "%s", r)
 	for _, f := range r.Findings {
