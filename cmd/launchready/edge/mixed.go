@@ -82,6 +82,19 @@ func nodeRefs(n *html.Node) []InsecureRef {
 			}
 		}
 	}
+	if n.Namespace == "svg" {
+		for _, a := range n.Attr {
+			if a.Key == "href" && (a.Namespace == "" || a.Namespace == "xlink") {
+				switch n.Data {
+				case "script", "use":
+					check("href", a.Val, true)
+				case "image", "feImage":
+					check("href", a.Val, false)
+				}
+			}
+		}
+		return out
+	}
 	if n.Data == "link" {
 		rel := strings.ToLower(attr("rel"))
 		for _, r := range strings.Fields(rel) {
