@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"strings"
 
 	"github.com/launchready/launchready/readiness"
 )
@@ -23,20 +24,24 @@ func (c *Checker) untrustedOrigins() []string {
 }
 
 // checkCORS sends a credentialed GET and an OPTIONS preflight from each
-// untrusted origin to / and the API path; any grant is CORS008, the
-// in-process probe's ID.
+// untrusted origin to / and the API path; grants are CORS008, the
+// in-process probe's ID, one finding per path and kind naming every
+// origin that got one.
 func (s *scan) checkCORS(ctx context.Context) {
 	granted := func(res *response, origin string) bool {
 		acao := res.header.Get("Access-Control-Allow-Origin")
 		return acao == origin || acao == "*" && res.header.Get("Access-Control-Allow-Credentials") == "true"
 	}
-	reported := map[string]bool{}
 	for _, p := range []string{"/", s.c.cfg.APIPath} {
-		for _, o := range s.c.untrustedOrigins() {
-			for _, kind := range []string{"request", "preflight"} {
-				method, hdr := http.MethodGet, http.Header{"Origin": {o}}
+		for _, kind := range []string{"request", "preflight"} {
+			var grants []string
+			method := http.MethodGet
+			if kind == "preflight" {
+				method = http.MethodOptions
+			}
+			for _, o := range s.c.untrustedOrigins() {
+				hdr := http.Header{"Origin": {o}}
 				if kind == "preflight" {
-					method = http.MethodOptions
 					hdr.Set("Access-Control-Request-Method", http.MethodPost)
 					hdr.Set("Access-Control-Request-Headers", "content-type")
 				}
@@ -45,17 +50,19 @@ func (s *scan) checkCORS(ctx context.Context) {
 					s.unverified(fmt.Sprintf("the CORS answer to a %s from %s", kind, o), err)
 					return
 				}
-				if !granted(res, o) || reported[o+kind] {
-					continue
+				if granted(res, o) {
+					grants = append(grants, fmt.Sprintf("%q (Access-Control-Allow-Origin %q, credentials %q)",
+						o, res.header.Get("Access-Control-Allow-Origin"), res.header.Get("Access-Control-Allow-Credentials")))
 				}
-				reported[o+kind] = true
-				f := finding("CORS008", readiness.Blocker,
-					fmt.Sprintf("a %s from the untrusted origin %q to %s received Access-Control-Allow-Origin %q (credentials %q)",
-						kind, o, p, res.header.Get("Access-Control-Allow-Origin"), res.header.Get("Access-Control-Allow-Credentials")),
-					"list only exact trusted origins (cors.Config.AllowedOrigins) at the app and any proxy or CDN that adds CORS headers; never reflect the Origin header")
-				f.Route = method + " " + p
-				s.add(f)
 			}
+			if len(grants) == 0 {
+				continue
+			}
+			f := finding("CORS008", readiness.Blocker,
+				fmt.Sprintf("a %s to %s from untrusted origins received a CORS grant: %s", kind, p, strings.Join(grants, "; ")),
+				"list only exact trusted origins (cors.Config.AllowedOrigins) at the app and any proxy or CDN that adds CORS headers; never reflect the Origin header")
+			f.Route = method + " " + p
+			s.add(f)
 		}
 	}
 }

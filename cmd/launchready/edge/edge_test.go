@@ -125,7 +125,9 @@ func TestMisconfiguredServer(t *testing.T) {
 		}
 	}
 	origins := map[string]bool{}
+	preflight := false
 	for _, f := range r.ByID("CORS008") {
+		preflight = preflight || f.Route == "OPTIONS /"
 		for _, o := range []string{`"null"`, `"https://evil.example"`, ".evil.example", "https://evil127.0.0.1", `"http://127.0.0.1`} {
 			if strings.Contains(f.Seen, o) {
 				origins[o] = true
@@ -133,6 +135,7 @@ func TestMisconfiguredServer(t *testing.T) {
 		}
 	}
 	assert.Len(t, origins, 5, "each untrusted origin is reported: %v", r.ByID("CORS008"))
+	assert.True(t, preflight, "the preflight grant is reported too")
 	for _, f := range r.Findings {
 		assert.NotContains(t, f.Seen, "DATABASE_PASSWORD=", "a finding never quotes the leaked secret")
 	}
