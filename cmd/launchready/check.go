@@ -41,8 +41,8 @@ func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	selectors := fs.String("dkim-selector", "", "comma-separated DKIM selectors of the sending service (with -mail-domain)")
 	spfInclude := fs.String("spf-include", "", "the sending service's SPF include (with -mail-domain)")
 	sendingIPs := fs.String("sending-ip", "", "comma-separated sending addresses (with -mail-domain)")
-	seq := fs.Int("n", edge.DefaultSequential, "sequential GETs for the latency check (negative: skip)")
-	conc := fs.Int("c", edge.DefaultConcurrent, "concurrent GETs for the latency check (negative: skip)")
+	seq := fs.Int("n", edge.DefaultSequential, "sequential GETs for the latency check (0: none)")
+	conc := fs.Int("c", edge.DefaultConcurrent, "concurrent GETs for the latency check (0: none)")
 	par := fs.Int("parallel", edge.DefaultParallelism, "how many of the concurrent GETs run at a time")
 	maxReq := fs.Int("max-requests", edge.DefaultMaxRequests, "upper bound on the HTTP requests of one run")
 	timeout := fs.Duration("timeout", edge.DefaultTimeout, "timeout of each request, handshake and DNS query")
@@ -72,10 +72,16 @@ func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return exitCantRun
 	}
 	cfg := edge.Config{
-		URL: fs.Arg(0), HTTPURL: *httpURL, Env: env, APIPath: *api, HealthPaths: splitList(*health),
+		URL: fs.Arg(0), HTTPURL: *httpURL, APIPath: *api, HealthPaths: splitList(*health),
 		LoginPage: *loginPage, LoginPath: *login, AuthPath: *authPath, DNS: *dnsAddr,
 		MailDomain: *mailDomain, DKIMSelectors: splitList(*selectors), SPFInclude: *spfInclude,
 		Sequential: *seq, Concurrent: *conc, Parallelism: *par, MaxRequests: *maxReq, Timeout: *timeout,
+	}
+	if cfg.Sequential == 0 { // on the command line 0 means none; in Config it means the default
+		cfg.Sequential = -1
+	}
+	if cfg.Concurrent == 0 {
+		cfg.Concurrent = -1
 	}
 	if *httpURL == "off" {
 		cfg.HTTPURL, cfg.SkipHTTP = "", true

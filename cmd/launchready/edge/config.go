@@ -10,8 +10,6 @@ import (
 	"net/url"
 	"strings"
 	"time"
-
-	"github.com/launchready/launchready/readiness"
 )
 
 // Defaults used when the Config fields are zero.
@@ -52,11 +50,6 @@ type Config struct {
 
 	// RootCAs verify the certificate chain. Nil means the system roots.
 	RootCAs *x509.CertPool
-
-	// Env selects how production-only findings count (NewReport downgrades
-	// them in development). It only labels the findings; Run checks the
-	// same things either way.
-	Env readiness.Env
 
 	// APIPath is an API route whose headers and CORS answers are graded.
 	// Default "/api/me".

@@ -29,11 +29,16 @@ func fast(cfg edge.Config) edge.Config {
 
 func runCheck(t *testing.T, cfg edge.Config) *readiness.Report {
 	t.Helper()
+	return runCheckEnv(t, readiness.Production, cfg)
+}
+
+func runCheckEnv(t *testing.T, env readiness.Env, cfg edge.Config) *readiness.Report {
+	t.Helper()
 	c, err := edge.New(fast(cfg))
 	require.NoError(t, err)
 	findings, err := c.Run(t.Context())
 	require.NoError(t, err)
-	return readiness.NewReport(cfg.Env, findings)
+	return readiness.NewReport(env, findings)
 }
 
 // blockerIDs returns the distinct IDs of the report's blockers, sorted.

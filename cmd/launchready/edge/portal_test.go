@@ -38,7 +38,7 @@ func TestExamplePortal(t *testing.T) {
 	noHTTP := httptest.NewServer(http.NotFoundHandler()) // the portal has no port-80 listener: a closed port stands for it
 	noHTTP.Close()
 	roots := x509Pool(cert)
-	r := runCheck(t, edge.Config{URL: srv.URL, HTTPURL: noHTTP.URL + "/", RootCAs: roots, Env: readiness.Development,
+	r := runCheckEnv(t, readiness.Development, edge.Config{URL: srv.URL, HTTPURL: noHTTP.URL + "/", RootCAs: roots,
 		Credentials: &edge.Credentials{Email: "agent@acme.test", Password: portalapp.DemoPassword},
 		Sequential:  10, Concurrent: 10, Parallelism: 2})
 	t.Logf("launchready check %s -ca portal.pem -env development\n%s", srv.URL, r)
