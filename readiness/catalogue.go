@@ -118,6 +118,12 @@ func init() {
 		{"EDGE011", ItemDeploy, "latency: p95 over 500 ms"},
 		{"EDGE012", ItemDeploy, "an outside check could not run"},
 
+		// PROBE001 is a blocker in every environment: a probe that reached
+		// nothing has verified nothing. Its findings carry the item of the
+		// claim that went unverified; the fix is in the probe's setup
+		// (probe.Client: Host, Values, Login, Accounts).
+		{"PROBE001", ItemDeploy, "a probe check was never exercised: its requests never reached what it tests"},
+
 		{"CHECK000", ItemDeploy, "a check failed to run (panicked); its item is unverified"},
 	} {
 		catalogue[c.ID] = c

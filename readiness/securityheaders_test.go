@@ -52,10 +52,10 @@ func TestSecurityHeaderFindings(t *testing.T) {
 // each missing attribute is reported with the SESS rule's ID.
 func TestCookieFindings(t *testing.T) {
 	good := &http.Cookie{Name: "__Host-session", Value: "v", Path: "/", Secure: true, HttpOnly: true, SameSite: http.SameSiteLaxMode}
-	assert.Empty(t, readiness.CookieFindings(good))
+	assert.Empty(t, readiness.CookieFindings(good, "GET /"))
 	ids := func(c *http.Cookie) []string {
 		var out []string
-		for _, f := range readiness.CookieFindings(c) {
+		for _, f := range readiness.CookieFindings(c, "GET /") {
 			out = append(out, f.ID)
 		}
 		return out

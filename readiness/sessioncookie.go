@@ -23,11 +23,17 @@ func sessionSettingsFromCookie(c *http.Cookie) session.Settings {
 	}
 }
 
-// CookieFindings grades a cookie as a server really set it (a Set-Cookie
-// header) with the SESS001–SESS004 rules of the in-process session check:
-// Secure (a production-only blocker), HttpOnly and SameSite Lax or Strict
-// (blockers), and the __Host- prefix without Domain (a warning). The
-// launchready command applies it to the cookies of a deployed portal.
-func CookieFindings(c *http.Cookie) []Finding {
-	return sessionSettingFindings(sessionSettingsFromCookie(c), "", 1)
+// CookieFindings judges a session cookie as a browser received it (a
+// Set-Cookie read by a probe) and returns the cookie-attribute findings
+// SESS001–SESS004 for route. Probes use it when the session layer is not
+// one readiness can walk; `launchready check` uses it on the cookies a
+// deployed portal sets.
+func CookieFindings(c *http.Cookie, route string) []Finding {
+	var out []Finding
+	for _, f := range sessionSettingFindings(sessionSettingsFromCookie(c), route, 1) {
+		if f.ID <= "SESS004" {
+			out = append(out, f)
+		}
+	}
+	return out
 }

@@ -105,9 +105,6 @@ func (s *scan) checkCookies(ctx context.Context) {
 			continue
 		}
 		done[sc.ck.Name] = true
-		for _, f := range readiness.CookieFindings(sc.ck) {
-			f.Route = sc.route
-			s.add(f)
-		}
+		s.add(readiness.CookieFindings(sc.ck, sc.route)...)
 	}
 }
