@@ -10,16 +10,25 @@ import (
 )
 
 // untrustedOrigins are the origins no portal should grant: "null", an
-// unrelated site, look-alikes of the portal's own origin (the same list
-// shape as readiness.CORSProbe) and its plain-http twin.
+// unrelated site, look-alikes of the portal's own origin — the shapes
+// probe.CORSProbe tries in-process (https://portal.example.com gives
+// https://portal.example.com.evil.test and https://evilportal.example.com)
+// — and the portal's plain-http twin.
 func (c *Checker) untrustedOrigins() []string {
-	hp := hostPort(c.host, portIfNot(c.port, "443"))
+	port := portIfNot(c.port, "443")
+	if port != "" {
+		port = ":" + port
+	}
+	name := c.host
+	if strings.Contains(name, ":") {
+		name = "[" + name + "]"
+	}
 	return []string{
 		"null",
-		"https://evil.example",
-		"https://" + hp + ".evil.example",
-		"https://evil" + hp,
-		"http://" + hp,
+		"https://evil.test",
+		"https://" + name + ".evil.test" + port,
+		"https://evil" + name + port,
+		"http://" + name + port,
 	}
 }
 

@@ -133,7 +133,7 @@ func TestMisconfiguredServer(t *testing.T) {
 	preflight := false
 	for _, f := range r.ByID("CORS008") {
 		preflight = preflight || f.Route == "OPTIONS /"
-		for _, o := range []string{`"null"`, `"https://evil.example"`, ".evil.example", "https://evil127.0.0.1", `"http://127.0.0.1`} {
+		for _, o := range []string{`"null"`, `"https://evil.test"`, `"https://127.0.0.1.evil.test:`, `"https://evil127.0.0.1:`, `"http://127.0.0.1:`} {
 			if strings.Contains(f.Seen, o) {
 				origins[o] = true
 			}
