@@ -55,8 +55,11 @@ func tlsConfigProblems(tc *tls.Config) []string {
 	if tc.MinVersion != 0 && tc.MinVersion < tls.VersionTLS12 {
 		out = append(out, fmt.Sprintf("accepts %s, which is deprecated (RFC 8996)", tls.VersionName(tc.MinVersion)))
 	}
-	if tc.MinVersion >= tls.VersionTLS13 || tc.MaxVersion != 0 && tc.MaxVersion < tls.VersionTLS12 {
-		return out // no TLS 1.2 suites in play (or already reported above)
+	if tc.MaxVersion != 0 && tc.MaxVersion < tls.VersionTLS12 {
+		return append(out, fmt.Sprintf("stops at %s (MaxVersion), below TLS 1.2", tls.VersionName(tc.MaxVersion)))
+	}
+	if tc.MinVersion >= tls.VersionTLS13 {
+		return out // TLS 1.3 suites are all AEAD
 	}
 	if tc.CipherSuites == nil {
 		out = append(out, "leaves CipherSuites at Go's default, which still offers the CBC suites ECDHE-ECDSA/RSA-AES128/256-SHA for TLS 1.2")
