@@ -26,7 +26,7 @@ func TestDeployTLSSuites(t *testing.T) {
 		{"Go default suites", &tls.Config{MinVersion: tls.VersionTLS12}, "CBC"},
 		{"explicit CBC suite", &tls.Config{CipherSuites: []uint16{tls.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256, tls.TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA}}, "TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA"}, //nolint:gosec // must be flagged
 		{"RSA key exchange", &tls.Config{CipherSuites: []uint16{tls.TLS_RSA_WITH_AES_128_GCM_SHA256}}, "TLS_RSA_WITH_AES_128_GCM_SHA256"},
-		{"TLS 1.1 at most", &tls.Config{MaxVersion: tls.VersionTLS11}, "below TLS 1.2"}, //nolint:gosec // must be flagged
+		{"TLS 1.1 at most", &tls.Config{MaxVersion: tls.VersionTLS11}, "below TLS 1.2"},                                 //nolint:gosec // must be flagged
 		{"TLS 1.0", &tls.Config{MinVersion: tls.VersionTLS10, CipherSuites: readiness.SecureCipherSuites()}, "TLS 1.0"}, //nolint:gosec // must be flagged
 	} {
 		t.Run(tc.name, func(t *testing.T) {
