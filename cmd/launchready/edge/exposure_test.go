@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -66,4 +67,35 @@ func TestExposures(t *testing.T) {
 	sec := r.ByID("EDGE009")
 	require.Len(t, sec, 1)
 	assert.True(t, strings.HasPrefix(sec[0].Seen, "security.txt expired on"), sec[0].Seen)
+}
+
+// TestHealth: a readiness path answering 503 is MON001; a liveness path
+// slower than a second (on a fake clock the handler advances) is EDGE008.
+func TestHealth(t *testing.T) {
+	var offset atomic.Int64
+	base := time.Now()
+	now := func() time.Time { return base.Add(time.Duration(offset.Load())) }
+	good := goodHandler(t, "x")
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/healthz":
+			offset.Add(int64(1500 * time.Millisecond))
+		case "/readyz":
+			http.Error(w, "not ready", http.StatusServiceUnavailable)
+			return
+		}
+		good.ServeHTTP(w, r)
+	})
+	ca := newCA(t)
+	srv := startTLS(t, h, secureTLS(ca.leaf(t, leafOpts{})))
+	r := runCheck(t, edge.Config{URL: srv.URL, SkipHTTP: true, RootCAs: ca.pool(), Now: now, Sequential: -1, Concurrent: -1})
+	down := r.ByID("MON001")
+	require.Len(t, down, 1, "%s", r)
+	assert.Equal(t, "GET /readyz", down[0].Route)
+	assert.Contains(t, down[0].Seen, "answered 503")
+	slow := r.ByID("EDGE008")
+	require.Len(t, slow, 1)
+	assert.Equal(t, "GET /healthz", slow[0].Route)
+	assert.Equal(t, readiness.Warning, slow[0].Severity)
+	assert.Contains(t, slow[0].Seen, "took 1.5s")
 }
