@@ -41,6 +41,8 @@ type Credentials struct {
 type Config struct {
 	// URL is the portal's HTTPS address, e.g. https://portal.example.com.
 	// Required; plain http is refused (its redirect is checked from here).
+	// Only the scheme, host and port are used: the paths below are
+	// absolute.
 	URL string
 
 	// HTTPURL is the plain-http address whose redirect is checked. Empty
