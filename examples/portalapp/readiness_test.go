@@ -39,7 +39,7 @@ func productionPortalLog(t *testing.T) (*portalapp.Portal, *readiness.LogCapture
 	}
 	p, err := portalapp.Build(portalapp.Options{
 		Env: readiness.Production, Addr: "portal.acme.test:443", TLS: true,
-		PublicURL: "https://portal.acme.test", Store: store,
+		PublicURL: "https://portal.acme.test", Store: store, MFAKey: testMFAKey(t),
 		Resolver: startMailDNS(t), Log: logs, OutboxDir: t.TempDir(), AuditFile: filepath.Join(t.TempDir(), "audit.jsonl"),
 	})
 	require.NoError(t, err)
