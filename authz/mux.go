@@ -164,6 +164,7 @@ func (rt *route) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	r = r.WithContext(sc)
 	now := m.now()
 	d, err := rt.policy.DecideAt(r, pr, now)
+	annotateDecision(w, rt.pattern, d)
 	if d != Allow {
 		denial := Denial{Status: int(d), Route: rt.pattern, Err: err}
 		if d == Unauthenticated && pr.Authenticated() {
