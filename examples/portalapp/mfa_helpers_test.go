@@ -2,6 +2,7 @@ package portalapp_test
 
 import (
 	"crypto/rand"
+	"encoding/base32"
 	"sync"
 	"testing"
 	"time"
@@ -44,4 +45,16 @@ func (s *codeSource) next(t testing.TB, p *portalapp.Portal) string {
 	require.Less(t, s.recovery, len(p.DemoRecoveryCodes), "out of demo admin codes")
 	s.recovery++
 	return p.DemoRecoveryCodes[s.recovery-1]
+}
+
+// enrolAdmin enrols the admin with a secret made for this test and
+// returns it (base32).
+func enrolAdmin(t testing.TB, p *portalapp.Portal) string {
+	raw := make([]byte, 20)
+	_, err := rand.Read(raw)
+	require.NoError(t, err)
+	secret := base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(raw)
+	_, err = p.MFA.Import(t.Context(), "u-admin", secret)
+	require.NoError(t, err)
+	return secret
 }
