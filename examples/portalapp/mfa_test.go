@@ -222,3 +222,22 @@ func mustURL(s string) *url.URL {
 	}
 	return u
 }
+
+// TestMFAKeyFromEnvironment: in production the sealing key comes from
+// PORTAL_MFA_KEY; missing, the gate blocks naming it.
+func TestMFAKeyFromEnvironment(t *testing.T) {
+	t.Setenv(portalapp.MFAKeyEnv, "")
+	p, err := portalapp.Build(portalapp.Options{Env: readiness.Production, TLS: true, OutboxDir: t.TempDir(),
+		AuditFile: filepath.Join(t.TempDir(), "audit.jsonl"), Resolver: offline()})
+	require.NoError(t, err)
+	report, err := readiness.Run(t.Context(), p.Target)
+	require.NoError(t, err)
+	var named bool
+	for _, f := range report.ByID("SECRET001") {
+		named = named || strings.Contains(f.Seen, portalapp.MFAKeyEnv)
+	}
+	assert.True(t, named, "SECRET001 names %s:\n%s", portalapp.MFAKeyEnv, report)
+	enrolled, err := p.MFA.Enrolled(t.Context(), "u-admin")
+	require.NoError(t, err)
+	assert.False(t, enrolled, "production never enrols the demo admin")
+}
