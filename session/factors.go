@@ -50,7 +50,8 @@ type Factor struct {
 type Auth struct {
 	// User is the signed-in user ID.
 	User string
-	// Time is when they signed in (Login or CompleteLogin).
+	// Time is when the password was last verified: at sign-in (Login,
+	// CompleteLogin) or at a password step-up (StepUp(MethodPassword)).
 	Time time.Time
 	// Factors are the methods verified in this session, password first,
 	// each with the time it was last verified.

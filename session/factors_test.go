@@ -107,3 +107,22 @@ func TestPendingLoginExpires(t *testing.T) {
 		assert.Equal(t, http.StatusUnauthorized, code)
 	})
 }
+
+// TestFactorsWhenLoadedEagerly: the factors read the same whether the
+// middleware peeked at the session or loaded it into scs before the
+// handler.
+func TestFactorsWhenLoadedEagerly(t *testing.T) {
+	mgr := newBubbleManager(t, session.Config{})
+	session.LoadEagerly(mgr)
+	synctest.Test(t, func(t *testing.T) {
+		_, b := bubbleServer(t, mgr)
+		b.post("/begin", url.Values{"user": {"ada"}})
+		code, _ := b.auth()
+		assert.Equal(t, http.StatusUnauthorized, code)
+		require.Equal(t, http.StatusNoContent, b.post("/complete", nil).StatusCode)
+		code, body := b.auth()
+		require.Equal(t, http.StatusOK, code)
+		now := time.Now().Unix()
+		assert.Equal(t, fmt.Sprintf("ada pwd@%d otp@%d", now, now), body)
+	})
+}
