@@ -19,6 +19,7 @@ const (
 	KindUpload                    // uploads
 	KindExport                    // exports
 	KindLoginFailures             // failed logins (Failures)
+	KindSecondFactor              // wrong second-factor codes (SecondFactor)
 	// KindPasswordResetConfirm limits the submission of reset tokens: a
 	// bucket of its own, so requesting links never blocks using one.
 	KindPasswordResetConfirm
@@ -38,6 +39,8 @@ func (k Kind) String() string {
 		return "export"
 	case KindLoginFailures:
 		return "login-failures"
+	case KindSecondFactor:
+		return "second-factor"
 	case KindPasswordResetConfirm:
 		return "password-reset-confirm"
 	}
@@ -45,9 +48,10 @@ func (k Kind) String() string {
 }
 
 // Auth reports whether the kind protects authentication (login, password
-// reset, login failures): those fail closed by default.
+// reset, login failures, second-factor codes): those fail closed by
+// default.
 func (k Kind) Auth() bool {
-	return k == KindLogin || k == KindPasswordReset || k == KindLoginFailures || k == KindPasswordResetConfirm
+	return k == KindLogin || k == KindPasswordReset || k == KindLoginFailures || k == KindSecondFactor || k == KindPasswordResetConfirm
 }
 
 // Policy is one limit: Burst requests at once, refilled at Rate per second.
@@ -102,6 +106,12 @@ var (
 	// LoginFailuresPolicy: 5 failed logins, then one every 5 min — a
 	// lockout that lifts by itself, per account and per address.
 	LoginFailuresPolicy = Policy{Name: "login-failures", Rate: rate.Every(5 * time.Minute), Burst: 5}
+	// SecondFactorPolicy: 5 wrong codes, then one every 15 min, per
+	// account and per address. A 6-digit TOTP code accepted with ±1 step
+	// skew has 3 right answers in 10^6, so an attacker holding the password
+	// gets about 100 guesses a day: 1 chance in 3,300 per day, where an
+	// unlimited verifier falls in minutes.
+	SecondFactorPolicy = Policy{Name: "second-factor", Rate: rate.Every(15 * time.Minute), Burst: 5}
 	// PasswordResetConfirmPolicy: 10 token submissions at once, then one a
 	// minute. Its own name, so it never shares the request limit's bucket
 	// (three link requests must not lock the confirm form for 10 min).
@@ -122,6 +132,8 @@ func PresetPolicy(k Kind) (Policy, bool) {
 		return ExportPolicy, true
 	case KindLoginFailures:
 		return LoginFailuresPolicy, true
+	case KindSecondFactor:
+		return SecondFactorPolicy, true
 	case KindPasswordResetConfirm:
 		return PasswordResetConfirmPolicy, true
 	}

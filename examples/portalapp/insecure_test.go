@@ -55,6 +55,7 @@ func TestInsecureTwinIsCaught(t *testing.T) {
 		"session cookie without Secure": "SESS001",
 		"session without idle timeout":  "SESS005",
 		"server without timeouts":       "DEPLOY003",
+		"admin route without MFA":       "AUTH013",
 		"cross-site link runs export":   "CORS009",
 		"reset cannot end sessions":     "SESS011",
 		"older reset links survive":     "SESS012",
