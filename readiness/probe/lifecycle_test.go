@@ -74,7 +74,7 @@ func TestAccountFoldingProbe(t *testing.T) {
 }
 
 func TestAccountFoldingProbeNotExercisedWithoutLockout(t *testing.T) {
-	target := readiness.Target{Server: foldingApp(t, func(string) string { return rand() }), Checks: []readiness.Check{probe.AccountFoldingProbe{MaxAttempts: 6}}}
+	target := readiness.Target{Server: foldingApp(t, func(string) string { return neverSame() }), Checks: []readiness.Check{probe.AccountFoldingProbe{MaxAttempts: 6}}}
 	r, err := readiness.Run(context.Background(), target)
 	require.NoError(t, err)
 	assert.Empty(t, r.ByID("RATE011"))
@@ -86,8 +86,8 @@ var counter struct {
 	n int
 }
 
-// rand returns a new key per call: a lockout that never locks.
-func rand() string {
+// neverSame returns a new key per call: a lockout that never locks.
+func neverSame() string {
 	counter.Lock()
 	defer counter.Unlock()
 	counter.n++
