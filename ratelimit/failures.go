@@ -102,7 +102,9 @@ func (h *Handler) serveFailures(w http.ResponseWriter, r *http.Request) {
 			h.l.writeReject(w, r, h.policy, Decision{}, &Rejection{Status: http.StatusBadRequest, Reason: err, Kind: h.kind, Policy: h.policy}, h.policyHeader)
 			return
 		}
-		if k.Kind == KeyAccount && !hasAccount {
+		// Device cookies belong to the password step (Failures) only: a
+		// second factor's budget stays per account whatever the browser.
+		if k.Kind == KeyAccount && !hasAccount && h.kind == KindLoginFailures {
 			account, hasAccount = k.Name, true
 			// A browser that signed in to this account before is
 			// counted by its own device key, not by the account's

@@ -192,3 +192,12 @@ func TestPasswordResetRequestAndConfirmHaveTheirOwnBuckets(t *testing.T) {
 	// Three link requests must not lock the confirm form.
 	assert.Equal(t, 200, serve(confirm, req("192.0.2.1:1")).Code)
 }
+
+func TestSecondFactorSetsNoDeviceCookie(t *testing.T) {
+	l, err := ratelimit.New(ratelimit.Config{Now: newClock().Now})
+	require.NoError(t, err)
+	h := l.SecondFactor(okHandler(), func(*http.Request) string { return "u-1" })
+	w := serve(h, req("192.0.2.1:1"))
+	require.Equal(t, 200, w.Code)
+	assert.Empty(t, w.Result().Cookies(), "the password step's device cookie is not overwritten by the code step")
+}

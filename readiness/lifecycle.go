@@ -59,7 +59,9 @@ func checkDeviceKey(_ context.Context, in *Inspection) []Finding {
 
 // checkSharedBuckets reports a limit policy name used on more than one
 // route: the routes then spend one budget, so using one (requesting a
-// reset link) exhausts the other (confirming it).
+// reset link) exhausts the other (confirming it). Failure budgets (login
+// failures, second-factor codes) are meant to be shared by every route
+// that checks the same secret and are left out.
 func checkSharedBuckets(_ context.Context, in *Inspection) []Finding {
 	type use struct {
 		routes []string
@@ -70,6 +72,11 @@ func checkSharedBuckets(_ context.Context, in *Inspection) []Finding {
 	for _, rt := range in.Routes {
 		seen := map[string]bool{}
 		for _, h := range FindAll[*ratelimit.Handler](rt.Chain) {
+			if k := h.Kind(); k == ratelimit.KindLoginFailures || k == ratelimit.KindSecondFactor {
+				// A guessing budget is one per account on purpose: split
+				// per route, it would multiply the guesses.
+				continue
+			}
 			name := h.Policy().Name
 			if seen[name] {
 				continue
@@ -95,7 +102,7 @@ func checkSharedBuckets(_ context.Context, in *Inspection) []Finding {
 		}
 		out = append(out, Finding{
 			ID: "RATE010", Severity: Warning, Item: ItemRateLimit, Route: u.routes[0],
-			Seen: fmt.Sprintf("limit %q (%s) is one bucket for %d routes: %s; spending it on one route refuses the others (three reset requests lock the reset confirmation)", name, strings.Join(u.kinds, ", "), len(u.routes), strings.Join(u.routes, ", ")),
+			Seen: fmt.Sprintf("limit %q (%s) is one bucket for %d routes: %s; spending it on one route refuses the others (as three reset requests would lock the reset confirmation)", name, strings.Join(u.kinds, ", "), len(u.routes), strings.Join(u.routes, ", ")),
 			Fix:  "give each purpose its own limit (limits.PasswordReset for requests, limits.PasswordResetConfirm for confirmations, or a Policy with its own Name), or accept RATE010 with the reason the routes share a budget",
 		})
 	}

@@ -51,6 +51,14 @@ func TestRATE010SharedResetBucket(t *testing.T) {
 	own.Handle("POST /api/password-reset/confirm", l.PasswordResetConfirm(ok200(), ratelimit.ByIP()))
 	own.Handle("POST /api/login", l.Login(l.Failures(ok200(), func(*http.Request) string { return "" }), ratelimit.ByIP()))
 	assert.Empty(t, findingsWith(t, rateTarget(own, 1), "RATE010"))
+
+	// One guessing budget for every route that checks a second factor is
+	// the point, not an accident.
+	codes := newRateInventory()
+	pending := func(*http.Request) string { return "u-1" }
+	codes.Handle("POST /api/login/mfa", l.SecondFactor(ok200(), pending))
+	codes.Handle("POST /api/mfa/step-up", l.SecondFactor(ok200(), pending))
+	assert.Empty(t, findingsWith(t, rateTarget(codes, 1), "RATE010"))
 }
 
 func TestCORS009ExportWithoutSensitiveReadMarker(t *testing.T) {
