@@ -61,6 +61,7 @@ func init() {
 		{"RATE006", ItemRateLimit, "in-memory limiter with more than one replica"},
 		{"RATE007", ItemRateLimit, "repeated login attempts never answered 429"},
 		{"RATE008", ItemRateLimit, "limit store failure fails open on auth routes"},
+		{"RATE009", ItemRateLimit, "login route lacks an IP-keyed or an account-keyed limit"},
 
 		{"CORS001", ItemCORS, "wildcard origin with credentials"},
 		{"CORS002", ItemCORS, "any-origin reflection or over-broad origin pattern"},
