@@ -27,6 +27,7 @@ func init() {
 		{"AUTH009", ItemAuth, "path tricks change the authorization outcome"},
 		{"AUTH010", ItemAuth, "default or demo credentials active in production"},
 		{"AUTH011", ItemAuth, "route inventory differs from the declared API"},
+		{"AUTH012", ItemAuth, "subtree route dispatches to handlers outside the inventory"},
 
 		{"SESS001", ItemSession, "session cookie not Secure"},
 		{"SESS002", ItemSession, "session cookie not HttpOnly"},
