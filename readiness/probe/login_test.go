@@ -27,12 +27,19 @@ func loginApp(t *testing.T, keys ...ratelimit.By) http.Handler {
 	t.Helper()
 	limits, err := ratelimit.New(ratelimit.Config{})
 	require.NoError(t, err)
+	fail := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { http.Error(w, "wrong", http.StatusUnauthorized) })
+	return loginAppWith(t, limits.Login(fail, keys[0], keys[1:]...))
+}
+
+// loginAppWith serves login (already limited) behind body validation, in
+// an authz.Mux behind a Host allowlist.
+func loginAppWith(t *testing.T, login http.Handler) http.Handler {
+	t.Helper()
 	mux, err := authz.NewMux(authz.Config{Authenticate: func(*http.Request) (authz.Principal, error) {
 		return authz.Principal{}, authz.ErrUnauthenticated
 	}})
 	require.NoError(t, err)
-	fail := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { http.Error(w, "wrong", http.StatusUnauthorized) })
-	mux.Handle("POST /api/login", authz.Public("login form"), validate.Body[loginIn](nil, limits.Login(fail, keys[0], keys[1:]...)))
+	mux.Handle("POST /api/login", authz.Public("login form"), validate.Body[loginIn](nil, login))
 	return hostOnly{host: "portal.example.com", next: mux}
 }
 
