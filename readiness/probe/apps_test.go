@@ -177,8 +177,8 @@ func buildApp(t *testing.T, password string, logs io.Writer, planted map[int]boo
 		w.WriteHeader(http.StatusCreated)
 	}
 	mux.Handle("POST /api/clients/{id}/notes", authz.Authenticated().Object(tenantOf, staffOrTenant), clientPath(http.HandlerFunc(notes)))
-	// Admins look users up across tenants by design.
-	mux.Handle("GET /api/admin/users/{userID}", authz.Role("admin"),
+	// Admins look users up across tenants by design (with a second factor).
+	mux.Handle("GET /api/admin/users/{userID}", authz.Role("admin").RequireMFA(),
 		validate.Path(validate.Rules{"userID": validate.Slug}, http.HandlerFunc(ok)))
 	if planted[2] {
 		v1 := &miniRouter{}
