@@ -27,6 +27,7 @@ func init() {
 		{"AUTH009", ItemAuth, "path tricks change the authorization outcome"},
 		{"AUTH010", ItemAuth, "default or demo credentials active in production"},
 		{"AUTH011", ItemAuth, "route inventory differs from the declared API"},
+		{"AUTH012", ItemAuth, "subtree route dispatches to handlers outside the inventory"},
 		{"AUTH013", ItemAuth, "admin route without MFA (blocker in production); staff or export route without MFA (warning)"},
 		{"AUTH014", ItemAuth, "second factor not enforced: password-only session reached an MFA route, the factor did not let the user in, or a replayed code was accepted (probe)"},
 
@@ -65,6 +66,7 @@ func init() {
 		{"RATE006", ItemRateLimit, "in-memory limiter with more than one replica"},
 		{"RATE007", ItemRateLimit, "repeated login attempts never answered 429"},
 		{"RATE008", ItemRateLimit, "limit store failure fails open on auth routes"},
+		{"RATE009", ItemRateLimit, "login route lacks an IP-keyed or an account-keyed limit"},
 		{"RATE010", ItemRateLimit, "one limit bucket shared by routes of different purposes"},
 		{"RATE011", ItemRateLimit, "a case- or Unicode-folding variant of a locked account is not locked"},
 		{"RATE012", ItemRateLimit, "login lockout device cookies signed with a per-process key across replicas"},

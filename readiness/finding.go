@@ -113,6 +113,9 @@ type Finding struct {
 	// (TLS, Secure cookies, email DNS). In development it is reported as a
 	// warning; in production it stays a blocker.
 	ProductionOnly bool `json:"production_only,omitempty"`
+	// VerifiedByProbe says what a probe proved on the route that resolves
+	// this static finding (see Evidence); the finding is then info.
+	VerifiedByProbe string `json:"verified_by_probe,omitempty"`
 	// Downgraded is set by the report when ProductionOnly lowered a blocker.
 	Downgraded bool `json:"downgraded,omitempty"`
 	// Accepted is set when the app accepted the risk; AcceptedReason says why.
