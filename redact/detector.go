@@ -143,6 +143,32 @@ func IsPlaceholder(s string) bool {
 	return false
 }
 
+// pemBodyOK accepts a PEM private-key block only with a key in it: at least
+// 64 base64 characters between the BEGIN line and the END line (or the end
+// of the text) with the entropy of random data. Documentation blocks
+// ("...", "<your key>") and a lone BEGIN line are not keys.
+func pemBodyOK(s string) bool {
+	i := strings.Index(s, "KEY-----")
+	if i < 0 {
+		return false
+	}
+	body := s[i+len("KEY-----"):]
+	if j := strings.Index(body, "-----END"); j >= 0 {
+		body = body[:j]
+	}
+	var b strings.Builder
+	for k := 0; k < len(body); k++ {
+		c := body[k]
+		switch {
+		case c == '\\' && k+1 < len(body) && (body[k+1] == 'n' || body[k+1] == 'r'):
+			k++ // an escaped line break in a JSON or code string
+		case c >= 'A' && c <= 'Z', c >= 'a' && c <= 'z', c >= '0' && c <= '9', c == '+', c == '/':
+			b.WriteByte(c)
+		}
+	}
+	return b.Len() >= 64 && Entropy(b.String()) >= 4.5
+}
+
 func notPlaceholder(s string) bool { return !IsPlaceholder(s) }
 
 // plausibleValue rejects code expressions on the right of an assignment
@@ -303,7 +329,7 @@ var defaultDetectors = []*Detector{
 		Source:    "RFC 7468 textual encoding: -----BEGIN ... PRIVATE KEY----- blocks (PKCS#1, PKCS#8, EC, OpenSSH)",
 		Keywords:  []string{"private key-----"},
 		Pattern:   regexp.MustCompile(`-----BEGIN[A-Z0-9 ]{0,30} PRIVATE KEY-----(?:(?:[A-Za-z0-9+/=\r\n\t :,.\\]|-[A-Za-z0-9])*-----END[A-Z0-9 ]{0,30} PRIVATE KEY-----|[A-Za-z0-9+/=\r\n\\]*)`),
-		Multiline: true,
+		Valid: pemBodyOK, Multiline: true,
 	},
 	{
 		Name: "url-password", Kind: Secret,
@@ -349,6 +375,12 @@ var defaultDetectors = []*Detector{
 func init() {
 	for i, d := range defaultDetectors {
 		d.bit = 1 << uint(i)
+		if d.Kind == PII {
+			piiMask |= d.bit
+		}
+		if d.Multiline {
+			multilineMask |= d.bit
+		}
 	}
 	buildPrefilter(defaultDetectors)
 }

@@ -121,17 +121,11 @@ func scanText(text string, firstLine int, fn func(Finding)) {
 	}
 }
 
-var piiMask, multilineMask = func() (pii, multi uint64) {
-	for _, d := range defaultDetectors {
-		if d.Kind == PII {
-			pii |= d.bit
-		}
-		if d.Multiline {
-			multi |= d.bit
-		}
-	}
-	return
-}()
+// piiMask and multilineMask select the personal-data and multi-line
+// detectors. They are computed in init (detector.go), after the detector
+// bits are assigned: a package-level initializer would run first and see
+// every bit as zero.
+var piiMask, multilineMask uint64
 
 // maxFileSize skips files larger than this in tree scans (media, archives).
 const maxFileSize = 32 << 20
