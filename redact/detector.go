@@ -326,10 +326,10 @@ var defaultDetectors = []*Detector{
 	},
 	{
 		Name: "private-key", Kind: Secret,
-		Source:    "RFC 7468 textual encoding: -----BEGIN ... PRIVATE KEY----- blocks (PKCS#1, PKCS#8, EC, OpenSSH)",
-		Keywords:  []string{"private key-----"},
-		Pattern:   regexp.MustCompile(`-----BEGIN[A-Z0-9 ]{0,30} PRIVATE KEY-----(?:(?:[A-Za-z0-9+/=\r\n\t :,.\\]|-[A-Za-z0-9])*-----END[A-Z0-9 ]{0,30} PRIVATE KEY-----|[A-Za-z0-9+/=\r\n\\]*)`),
-		Valid: pemBodyOK, Multiline: true,
+		Source:   "RFC 7468 textual encoding: -----BEGIN ... PRIVATE KEY----- blocks (PKCS#1, PKCS#8, EC, OpenSSH)",
+		Keywords: []string{"private key-----"},
+		Pattern:  regexp.MustCompile(`-----BEGIN[A-Z0-9 ]{0,30} PRIVATE KEY-----(?:(?:[A-Za-z0-9+/=\r\n\t :,.\\]|-[A-Za-z0-9])*-----END[A-Z0-9 ]{0,30} PRIVATE KEY-----|[A-Za-z0-9+/=\r\n\\]*)`),
+		Valid:    pemBodyOK, Multiline: true,
 	},
 	{
 		Name: "url-password", Kind: Secret,
@@ -360,8 +360,8 @@ var defaultDetectors = []*Detector{
 	},
 	{
 		Name: "email", Kind: PII,
-		Source:  "RFC 5322 addr-spec (dot-atom local part); the local part is masked, the domain kept",
-		Pattern: regexp.MustCompile(`([A-Za-z0-9._%+-]{1,64})@(?:[A-Za-z0-9-]{1,63}\.)+[A-Za-z]{2,24}\b`),
+		Source:  "RFC 5322 addr-spec (dot-atom local part) with RFC 6531 internationalised local parts and IDN domains (RFC 5890, U-labels and xn-- A-labels); the whole local part is masked, the domain kept",
+		Pattern: regexp.MustCompile(`([\p{L}\p{N}\p{M}._%+-]{1,64})@(?:[\p{L}\p{N}\p{M}-]{1,63}\.)+(?:xn--[A-Za-z0-9-]{1,59}|[\p{L}\p{M}]{2,24})`),
 		at:      true,
 	},
 	{

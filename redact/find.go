@@ -206,6 +206,9 @@ func find(s string, mask uint64) []span {
 			if d.at && st > 0 && (s[st-1] == ':' || s[st-1] == '/') {
 				continue // userinfo of a URL, not an address
 			}
+			if d.at && m[1]+1 < len(s) && s[m[1]] == ':' && s[m[1]+1] != ' ' {
+				continue // an scp-style remote (git@github.com:org/repo), not an address
+			}
 			out = append(out, span{st, en, d})
 		}
 	}
