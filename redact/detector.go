@@ -52,9 +52,11 @@ type Detector struct {
 	Multiline bool
 
 	bit     uint64
-	generic bool // yields to a specific detector matching the same span
-	needSep bool // prefilter: a '+', '(', '-' or space must occur (phone numbers)
-	digits  int  // prefilter: minimum digit count in the unit, for keyword-less detectors
+	span    func(s string, m []int) (start, end int, ok bool) // picks and validates the span from a submatch index; nil: first group or whole match
+	rescan  bool                                              // after a rejected match, search again from the end of group 1 (see findRescan)
+	generic bool                                              // yields to a specific detector matching the same span
+	needSep bool                                              // prefilter: a '+', '(', '-' or space must occur (phone numbers)
+	digits  int                                               // prefilter: minimum digit count in the unit, for keyword-less detectors
 	at      bool
 }
 
@@ -110,7 +112,7 @@ func Entropy(s string) float64 {
 var placeholderWords = []string{
 	"changeme", "change_me", "change-me", "changethis", "placeholder", "example",
 	"your_", "your-", "yourkey", "<your", "replace", "redacted", "dummy", "notreal",
-	"xxxxxx", "******", "todo", "fixme", "insert", "secret_here", "token_here", "key_here",
+	"xxxx", "****", "...", "…", "your", "todo", "fixme", "insert", "secret_here", "token_here", "key_here",
 	"password", "p@ssw0rd", "passw0rd", "letmein", "qwerty", "123456", "admin123", "sample",
 }
 
@@ -123,6 +125,9 @@ func IsPlaceholder(s string) bool {
 	t := strings.TrimSpace(s)
 	if t == "" {
 		return true
+	}
+	if t[0] == '%' && len(t) <= 6 && (t[len(t)-1]|0x20) >= 'a' && (t[len(t)-1]|0x20) <= 'z' {
+		return true // a format verb: "%s", "%-10v"
 	}
 	if strings.Contains(t, "${") || strings.Contains(t, "{{") || strings.Contains(t, "%(") ||
 		(strings.HasPrefix(t, "<") && strings.HasSuffix(t, ">")) ||
@@ -167,6 +172,21 @@ func pemBodyOK(s string) bool {
 		}
 	}
 	return b.Len() >= 64 && Entropy(b.String()) >= 4.5
+}
+
+// vendorPlaceholder reports the placeholders written in a vendor's token
+// format ("xoxb-your-token", "sk-proj-...", "ACxxxxxxxx…"). It looks only
+// for marks that random token characters cannot produce by chance at
+// scale: the full word list of IsPlaceholder would reject one random
+// base62 token in a few thousand ("…XYourh…").
+func vendorPlaceholder(s string) bool {
+	l := strings.ToLower(s)
+	for _, w := range []string{"xxxx", "****", "...", "…", "your_", "your-", "_here", "-here", "example", "<", "${", "{{"} {
+		if strings.Contains(l, w) {
+			return true
+		}
+	}
+	return strings.Count(s, s[:1]) == len(s)
 }
 
 func notPlaceholder(s string) bool { return !IsPlaceholder(s) }
@@ -319,6 +339,100 @@ var defaultDetectors = []*Detector{
 		MinEntropy: 3.0,
 	},
 	{
+		Name: "openai-key", Kind: Secret,
+		Source:     "OpenAI API keys (platform.openai.com/docs/api-reference/authentication): sk-proj-/sk-svcacct-/sk-admin- project, service-account and admin keys, and legacy sk- keys; the base64 of \"OpenAI\" (T3BlbkFJ) sits in the middle",
+		Keywords:   []string{"sk-proj-", "sk-svcacct-", "sk-admin-", "t3blbkfj"},
+		Pattern:    regexp.MustCompile(`\bsk-(?:(?:proj|svcacct|admin)-[A-Za-z0-9_-]{40,250}|[A-Za-z0-9]{20}T3BlbkFJ[A-Za-z0-9]{20})\b`),
+		MinEntropy: 3.5,
+	},
+	{
+		Name: "anthropic-key", Kind: Secret,
+		Source:     "Anthropic API and admin keys (docs.anthropic.com/en/api/getting-started): sk-ant-api03- / sk-ant-admin01- + 93 base64url characters + AA",
+		Keywords:   []string{"sk-ant-"},
+		Pattern:    regexp.MustCompile(`\bsk-ant-(?:api|admin)\d{2}-[A-Za-z0-9_-]{80,110}AA\b`),
+		MinEntropy: 3.5,
+	},
+	{
+		Name: "npm-token", Kind: Secret,
+		Source:     "npm access tokens (docs.npmjs.com/about-access-tokens, github.blog 2021-09-23): npm_ + 36 base62 characters, in .npmrc as //registry.npmjs.org/:_authToken=",
+		Keywords:   []string{"npm_"},
+		Pattern:    regexp.MustCompile(`\bnpm_[A-Za-z0-9]{36}\b`),
+		MinEntropy: 3.5,
+	},
+	{
+		Name: "twilio-credential", Kind: Secret,
+		Source:     "Twilio credentials (twilio.com/docs/iam/api-keys, /docs/glossary/what-is-a-sid): API key SIDs SK + 32 hex, account SIDs AC + 32 hex, and 32-hex auth tokens and API secrets assigned to a Twilio name",
+		Keywords:   []string{"twilio"},
+		Pattern:    regexp.MustCompile(`\b((?:SK|AC)[0-9a-f]{32})\b|(?i:twilio[a-z0-9_.-]*(?:token|secret))["']?\s*[:=]\s*["']?([0-9a-f]{32})\b`),
+		span:       firstGroupSpan,
+		MinEntropy: 3.0,
+	},
+	{
+		Name: "mailgun-key", Kind: Secret,
+		Source:     "Mailgun API keys (documentation.mailgun.com/docs/mailgun/api-reference/authentication): key- + 32 hex (legacy), or 32 hex-8 hex-8 hex assigned to a Mailgun name",
+		Keywords:   []string{"key-", "mailgun"},
+		Pattern:    regexp.MustCompile(`\b(key-[0-9a-f]{32})\b|(?i:mailgun[a-z0-9_.-]*)["']?\s*[:=]\s*["']?([0-9a-f]{32}-[0-9a-f]{8}-[0-9a-f]{8})\b`),
+		span:       firstGroupSpan,
+		MinEntropy: 3.0,
+	},
+	{
+		Name: "postmark-token", Kind: Secret,
+		Source:   "Postmark server and account tokens (postmarkapp.com/developer/api/overview#authentication): a UUID in X-Postmark-Server-Token / X-Postmark-Account-Token or assigned to a Postmark name",
+		Keywords: []string{"postmark"},
+		Pattern:  regexp.MustCompile(`(?i:postmark[a-z0-9_.-]*)["']?\s*[:=]\s*["']?([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\b`),
+	},
+	{
+		Name: "resend-key", Kind: Secret,
+		Source:     "Resend API keys (resend.com/docs/dashboard/api-keys/introduction): re_ + 8 base62 + _ + 24 base62",
+		Keywords:   []string{"re_"},
+		Pattern:    regexp.MustCompile(`\bre_[A-Za-z0-9]{8}_[A-Za-z0-9]{24}\b`),
+		MinEntropy: 3.5,
+	},
+	{
+		Name: "sentry-dsn", Kind: Secret,
+		Source:   "Sentry DSNs with a secret key (docs.sentry.io/concepts/key-terms/dsn-explainer): https://<32-hex public key>:<32-hex secret key>@<host>/<project id>",
+		Keywords: []string{"sentry", "ingest."},
+		Pattern:  regexp.MustCompile(`\bhttps?://[0-9a-f]{32}:([0-9a-f]{32})@[A-Za-z0-9.-]+/\d+`),
+	},
+	{
+		Name: "datadog-key", Kind: Secret,
+		Source:   "Datadog API keys (32 hex) and application keys (40 hex) (docs.datadoghq.com/account_management/api-app-keys), as DD_API_KEY / DD_APP_KEY / DD-API-KEY / datadog_api_key",
+		Keywords: []string{"dd_ap", "dd-ap", "datadog", "ddap"},
+		Pattern:  regexp.MustCompile(`(?i:(?:dd|datadog)[_-]?(?:api|app|application)[_-]?key)["']?\s*[:=]\s*["']?([0-9a-f]{40}|[0-9a-f]{32})\b`),
+	},
+	{
+		Name: "azure-storage-key", Kind: Secret,
+		Source:   "Azure storage connection strings (learn.microsoft.com/azure/storage/common/storage-configure-connection-string): AccountKey= 88 base64 characters; Service Bus and Event Hubs SharedAccessKey= 44",
+		Keywords: []string{"accountkey=", "sharedaccesskey="},
+		Pattern:  regexp.MustCompile(`(?i:AccountKey|SharedAccessKey)=([A-Za-z0-9+/]{86}==|[A-Za-z0-9+/]{43}=)`),
+	},
+	{
+		Name: "heroku-key", Kind: Secret,
+		Source:   "Heroku API keys (devcenter.heroku.com/articles/authentication): HRKU- + 60 characters, or a UUID assigned to a Heroku name (HEROKU_API_KEY)",
+		Keywords: []string{"hrku-", "heroku"},
+		Pattern:  regexp.MustCompile(`\b(HRKU-[A-Za-z0-9_-]{60})(?:[^A-Za-z0-9_-]|$)|(?i:heroku[a-z0-9_.-]*(?:key|token))["']?\s*[:=]\s*["']?([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})\b`),
+		span:     firstGroupSpan,
+	},
+	{
+		Name: "digitalocean-token", Kind: Secret,
+		Source:   "DigitalOcean tokens (docs.digitalocean.com/reference/api/create-personal-access-token): dop_v1_ personal, doo_v1_ OAuth, dor_v1_ refresh + 64 hex",
+		Keywords: []string{"dop_v1_", "doo_v1_", "dor_v1_"},
+		Pattern:  regexp.MustCompile(`\bdo[por]_v1_[0-9a-f]{64}\b`),
+	},
+	{
+		Name: "shopify-token", Kind: Secret,
+		Source:   "Shopify app tokens (shopify.dev/docs/apps/build/authentication-authorization/access-tokens): shpat_ admin, shpca_ custom app, shppa_ private app, shpss_ shared secret + 32 hex",
+		Keywords: []string{"shpat_", "shpca_", "shppa_", "shpss_"},
+		Pattern:  regexp.MustCompile(`\bshp(?:at|ca|pa|ss)_[0-9a-fA-F]{32}\b`),
+	},
+	{
+		Name: "vault-token", Kind: Secret,
+		Source:     "HashiCorp Vault tokens (developer.hashicorp.com/vault/docs/concepts/tokens#token-prefixes): hvs. service, hvb. batch, hvr. recovery + 24 or more base64url characters",
+		Keywords:   []string{"hvs.", "hvb.", "hvr."},
+		Pattern:    regexp.MustCompile(`\bhv[sbr]\.[A-Za-z0-9_-]{24,200}`),
+		MinEntropy: 3.5,
+	},
+	{
 		Name: "jwt", Kind: Secret,
 		Source:   "RFC 7519 JSON Web Token, compact serialisation (RFC 7515 §7.1): base64url header starting eyJ . payload . signature",
 		Keywords: []string{"eyj"},
@@ -336,14 +450,35 @@ var defaultDetectors = []*Detector{
 		Source:   "RFC 3986 §3.2.1 userinfo: scheme://user:password@host (database and broker URLs)",
 		Keywords: []string{"://"},
 		Pattern:  regexp.MustCompile(`\b[A-Za-z][A-Za-z0-9+.-]{1,20}://[^:@/\s"'<>]{0,128}:([^@/\s"'<>]{1,256})@[A-Za-z0-9.\[\]-]`),
+		Valid:    notPlaceholder, generic: true,
+	},
+	{
+		Name: "dsn-password", Kind: Secret,
+		Source:   "scheme-less DSNs of the Go MySQL driver (github.com/go-sql-driver/mysql#dsn-data-source-name): user:password@tcp(host:port)/db, @unix(/path)/db",
+		Keywords: []string{"tcp(", "unix("},
+		Pattern:  regexp.MustCompile(`[A-Za-z0-9_.-]{1,64}:([^@\s"'/]{1,256})@(?:tcp|unix)\(`),
 		Valid:    notPlaceholder,
 	},
 	{
-		Name: "password-assignment", Kind: Secret,
-		Source:     "password=/secret:/api_key= assignments in config files, env files, query strings and log lines",
-		Keywords:   []string{"pass", "pwd", "secret", "api_key", "apikey", "api-key", "token", "auth"},
-		Pattern:    regexp.MustCompile(`(?i)(?:password|passwd|passphrase|pwd|secret|api[_-]?key|access[_-]?token|auth[_-]?token|refresh[_-]?token|client[_-]?secret|token)["']?\s*(?:[:=]|:=)\s*["']?([^\s"'&,;<>\])}]{6,256})`),
-		MinEntropy: 2.0, Valid: plausibleValue, generic: true,
+		Name: "cli-password", Kind: Secret,
+		Source:   "passwords on command lines (shell history, CI logs): mysql/mysqldump/mysqladmin -p<password>, sshpass -p <password>, aws configure set aws_secret_access_key|aws_session_token <value>",
+		Keywords: []string{"mysql", "sshpass", "configure set"},
+		Pattern:  regexp.MustCompile(`\bmysql(?:dump|admin)?\b[^\n|;&]*?\s-p(?:'([^'\s]{4,128})'|"([^"\s]{4,128})"|([^\s'"-][^\s'"]{3,127}))|\bsshpass\s+-p\s*(?:'([^'\s]{4,128})'|"([^"\s]{4,128})"|([^\s'"]{4,128}))|\baws\s+configure\s+set\s+(?:aws_secret_access_key|aws_session_token)\s+["']?([A-Za-z0-9/+=]{16,})`),
+		span:     firstGroupSpan, Valid: notPlaceholder,
+	},
+	{
+		Name: "xml-password", Kind: Secret,
+		Source:   "password and secret elements in XML and HTML configuration (Maven settings.xml <password>, NuGet, .NET, Tomcat): <password>…</password>, <secret>, <apiKey>, <token>, <clientSecret>",
+		Keywords: []string{"<pass", "<secret", "<api", "<token", "<client"},
+		Pattern:  regexp.MustCompile(`(?i)<(?:password|passwd|secret|api[_-]?key|token|client[_-]?secret)>\s*([^<\s]{6,256})\s*</`),
+		Valid:    func(v string) bool { return !IsPlaceholder(v) && !isReference(v) },
+	},
+	{
+		Name: "secret-assignment", Kind: Secret,
+		Source:   "values assigned to names ending in password, passwd, passphrase, pwd, secret, token, key, credential or secret_key_base, in env files, shell, YAML, JSON, TOML, HCL, properties, PHP and code literals; gated on length, entropy, character classes, placeholders and references (see assignment.go)",
+		Keywords: []string{"pass", "pwd", "secret", "token", "key", "credential"},
+		Pattern:  assignmentPattern,
+		span:     assignmentSpan, generic: true, rescan: true,
 	},
 	{
 		Name: "session-cookie", Kind: Secret,
@@ -393,6 +528,9 @@ func Detectors() []*Detector { return append([]*Detector(nil), defaultDetectors.
 func (d *Detector) validSpan(s string) bool {
 	if d.MinEntropy > 0 && Entropy(s) < d.MinEntropy {
 		return false
+	}
+	if d.Kind == Secret && !d.generic && !d.Multiline && vendorPlaceholder(s) {
+		return false // "xoxb-your-token", "sk-ant-...", "ACxxxx…"
 	}
 	return d.Valid == nil || d.Valid(s)
 }

@@ -34,7 +34,7 @@ func TestDetectorPrecisionRecall(t *testing.T) {
 				continue
 			}
 			scores[m.Detector].fp++
-			if len(falses) < 10 && m.Detector != "password-assignment" || len(falses) < 3 {
+			if len(falses) < 10 && m.Detector != "secret-assignment" || len(falses) < 3 {
 				falses = append(falses, m.Detector+": "+s.Text)
 			}
 		}

@@ -179,6 +179,44 @@ func hasFoldPrefix(s, p string) bool {
 	return true
 }
 
+// pick returns the span of a submatch index: the detector's own choice,
+// or the first capture group, or the whole match.
+func (d *Detector) pick(s string, m []int) (int, int, bool) {
+	if d.span != nil {
+		return d.span(s, m)
+	}
+	if len(m) >= 4 && m[2] >= 0 {
+		return m[2], m[3], true
+	}
+	return m[0], m[1], true
+}
+
+// findRescan is find for a detector whose rejected match may hide the next
+// one ("Password:SECRET_KEY = '…'": the first name's value is the second
+// name): after a rejection the search resumes at the end of the first
+// capture group instead of the end of the match.
+func (d *Detector) findRescan(s string, out []span) []span {
+	for pos := 0; pos < len(s); {
+		m := d.Pattern.FindStringSubmatchIndex(s[pos:])
+		if m == nil {
+			break
+		}
+		for i := range m {
+			if m[i] >= 0 {
+				m[i] += pos
+			}
+		}
+		st, en, ok := d.pick(s, m)
+		if ok && st < en && d.validSpan(s[st:en]) {
+			out = append(out, span{st, en, d})
+			pos = m[1]
+			continue
+		}
+		pos = max(m[3], m[0]+1)
+	}
+	return out
+}
+
 // A span is one masked range of a text.
 type span struct {
 	start, end int
@@ -195,12 +233,13 @@ func find(s string, mask uint64) []span {
 		if mask&d.bit == 0 {
 			continue
 		}
+		if d.rescan {
+			out = d.findRescan(s, out)
+			continue
+		}
 		for _, m := range d.Pattern.FindAllStringSubmatchIndex(s, -1) {
-			st, en := m[0], m[1]
-			if len(m) >= 4 && m[2] >= 0 {
-				st, en = m[2], m[3]
-			}
-			if st == en || !d.validSpan(s[st:en]) {
+			st, en, ok := d.pick(s, m)
+			if !ok || st == en || !d.validSpan(s[st:en]) {
 				continue
 			}
 			if d.at && st > 0 && (s[st-1] == ':' || s[st-1] == '/') {

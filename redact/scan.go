@@ -8,8 +8,10 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"os"
 	"os/exec"
 	"strings"
+	"unicode/utf8"
 )
 
 // A Finding is one secret found by a scan. It never holds the secret itself.
@@ -21,6 +23,9 @@ type Finding struct {
 	// Line is the 1-based line number in File (for history scans, in the
 	// file as of Commit).
 	Line int
+	// Column is the 1-based column, in characters, where the masked span
+	// starts on Line.
+	Column int
 	// Commit is the commit that added the secret (history scans only).
 	Commit string
 	// Masked is a masked form of the secret.
@@ -31,6 +36,9 @@ func (f Finding) String() string {
 	loc := f.File
 	if f.Line > 0 {
 		loc = fmt.Sprintf("%s:%d", f.File, f.Line)
+		if f.Column > 0 {
+			loc += fmt.Sprintf(":%d", f.Column)
+		}
 	}
 	if f.Commit != "" {
 		loc = f.Commit[:min(12, len(f.Commit))] + " " + loc
@@ -98,7 +106,7 @@ func scanText(text string, firstLine int, fn func(Finding)) {
 		l := text[off:end]
 		if mask := candidates(l) &^ piiMask; mask != 0 {
 			for _, sp := range find(l, mask&^multilineMask) {
-				fn(Finding{Detector: sp.det.Name, Line: line, Masked: Mask(l[sp.start:sp.end])})
+				fn(Finding{Detector: sp.det.Name, Line: line, Column: column(l, sp.start), Masked: Mask(l[sp.start:sp.end])})
 			}
 			if mask&multilineMask != 0 && off >= pemUntil {
 				subject := text[off:min(len(text), off+32<<10)]
@@ -112,7 +120,7 @@ func scanText(text string, firstLine int, fn func(Finding)) {
 						continue
 					}
 					pemUntil = off + m[1]
-					fn(Finding{Detector: d.Name, Line: line, Masked: Mask(subject[m[0]:m[1]])})
+					fn(Finding{Detector: d.Name, Line: line, Column: column(l, m[0]), Masked: Mask(subject[m[0]:m[1]])})
 				}
 			}
 		}
@@ -120,6 +128,9 @@ func scanText(text string, firstLine int, fn func(Finding)) {
 		off = end + 1
 	}
 }
+
+// column is the 1-based character column of byte offset off in line.
+func column(line string, off int) int { return utf8.RuneCountInString(line[:off]) + 1 }
 
 // piiMask and multilineMask select the personal-data and multi-line
 // detectors. They are computed in init (detector.go), after the detector
@@ -129,6 +140,22 @@ var piiMask, multilineMask uint64
 
 // maxFileSize skips files larger than this in tree scans (media, archives).
 const maxFileSize = 32 << 20
+
+// ScanDir scans the directory tree at dir the way ScanFS does: every
+// regular file but binaries and files over 32 MiB, skipping .git and
+// node_modules. File names in findings are slash-separated and relative
+// to dir. It is the plain "scan this checkout" entry point; use
+// ScanGitWorktree for tracked files only and ScanGitHistory for history.
+func ScanDir(dir string) ([]Finding, error) {
+	info, err := os.Stat(dir)
+	if err != nil {
+		return nil, fmt.Errorf("redact: scanning %s: %w", dir, err)
+	}
+	if !info.IsDir() {
+		return nil, fmt.Errorf("redact: scanning %s: not a directory", dir)
+	}
+	return ScanFS(os.DirFS(dir), ".")
+}
 
 // ScanFS scans every regular file under root in fsys (use "." for all), such
 // as an embedded frontend build (embed.FS) or os.DirFS. Binary files (a NUL

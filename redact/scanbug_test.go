@@ -42,6 +42,7 @@ func TestScanPEMMultiline(t *testing.T) {
 	require.Len(t, got, 1)
 	assert.Equal(t, "private-key", got[0].Detector)
 	assert.Equal(t, 2, got[0].Line)
+	assert.Equal(t, 3, got[0].Column)
 
 	begin, end := "-----BEGIN RSA "+"PRIVATE KEY-----", "-----END RSA "+"PRIVATE KEY-----"
 	for _, doc := range []string{
