@@ -189,6 +189,12 @@ func vendorPlaceholder(s string) bool {
 	return strings.Count(s, s[:1]) == len(s)
 }
 
+// cookieValueOK rejects placeholders and file paths
+// (SESSION_SECRET_FILE=/run/secrets/session is a setting, not a cookie).
+func cookieValueOK(s string) bool {
+	return !IsPlaceholder(s) && s[0] != '/' && !strings.HasPrefix(s, "./") && !strings.HasPrefix(s, "../")
+}
+
 func notPlaceholder(s string) bool { return !IsPlaceholder(s) }
 
 // plausibleValue rejects code expressions on the right of an assignment
@@ -485,7 +491,7 @@ var defaultDetectors = []*Detector{
 		Source:     "session cookies of common frameworks (PHPSESSID, JSESSIONID, connect.sid, session, sid, __Host-session)",
 		Keywords:   []string{"sess", "sid="},
 		Pattern:    regexp.MustCompile(`(?i)\b(?:__Host-|__Secure-)?(?:[a-z_.-]*session[a-z_.-]*|sid|connect\.sid|phpsessid|jsessionid)=([A-Za-z0-9%._~+/-]{16,512}={0,2})`),
-		MinEntropy: 3.0, Valid: notPlaceholder, generic: true,
+		MinEntropy: 3.0, Valid: cookieValueOK, generic: true,
 	},
 	{
 		Name: "card-number", Kind: PII,
