@@ -38,9 +38,31 @@ var notSecretNames = []string{
 var passwordWords = []string{"password", "passwd", "passphrase", "pwd"}
 
 // assignmentSpan validates one match of assignmentPattern in s and
-// returns the value span.
+// returns the value span. The scanners use findAssignments, the same rule
+// without the regexp; assignmentPattern documents it and holds it to its
+// word in a differential test.
 func assignmentSpan(s string, m []int) (int, int, bool) {
-	nameStart, nameEnd := m[2], m[3]
+	st, en, g := -1, -1, 0
+	for g = 4; g+1 < len(m); g += 2 {
+		if m[g] >= 0 {
+			st, en = m[g], m[g+1]
+			break
+		}
+	}
+	if st < 0 {
+		return 0, 0, false
+	}
+	quoted := g < 10 // groups 2-4 are inside quotes, group 5 is bare
+	if !assignmentOK(s, m[2], m[3], st, en, quoted) {
+		return 0, 0, false
+	}
+	return st, en, true
+}
+
+// assignmentOK applies the rule's gates to the name that starts with a
+// secret word at wordStart and ends at nameEnd, and to the value s[st:en].
+func assignmentOK(s string, wordStart, nameEnd, st, en int, quoted bool) bool {
+	nameStart := wordStart
 	for nameStart > 0 && isNameByte(s[nameStart-1]) {
 		nameStart--
 	}
@@ -53,27 +75,15 @@ func assignmentSpan(s string, m []int) (int, int, bool) {
 		}
 	}
 	if word == "" || name == "key" {
-		return 0, 0, false
+		return false
 	}
 	for _, n := range notSecretNames {
 		if strings.HasSuffix(name, n) {
-			return 0, 0, false
+			return false
 		}
 	}
-	st, en, g := -1, -1, 0
-	for g = 4; g+1 < len(m); g += 2 {
-		if m[g] >= 0 {
-			st, en = m[g], m[g+1]
-			break
-		}
-	}
-	if st < 0 {
-		return 0, 0, false
-	}
-	v := s[st:en]
-	quoted := g < 10 // groups 2-4 are inside quotes, group 5 is bare
 	if !quoted && en < len(s) && s[en] == '(' {
-		return 0, 0, false // a call: os.Getenv(…), cfg.Get(…)
+		return false // a call: os.Getenv(…), cfg.Get(…)
 	}
 	minLen, minEntropy := 16, 3.0
 	for _, w := range passwordWords {
@@ -81,10 +91,103 @@ func assignmentSpan(s string, m []int) (int, int, bool) {
 			minLen, minEntropy = 8, 2.5 // people choose passwords: "hunter2hunter2"
 		}
 	}
-	if !plausibleSecret(v, quoted, minLen, minEntropy) {
-		return 0, 0, false
+	return plausibleSecret(s[st:en], quoted, minLen, minEntropy)
+}
+
+// secretWordAt returns the end of the secret word (pass, pwd, secret,
+// token, key, credential; any case) that starts at s[i], or -1.
+func secretWordAt(s string, i int) int {
+	for _, w := range [...]string{"pass", "pwd", "secret", "token", "key", "credential"} {
+		if hasFoldPrefix(s[i:], w) {
+			return i + len(w)
+		}
 	}
-	return st, en, true
+	return -1
+}
+
+// isBareValueByte: the bytes of an unquoted value (assignmentPattern's
+// [^\s"'\x60,;<>(){}\[\]|&\\]).
+var bareValueByte = func() (t [256]bool) {
+	for c := range 256 {
+		t[c] = true
+	}
+	for _, c := range []byte(" \t\n\r\v\f\"'`,;<>(){}[]|&\\") {
+		t[c] = false
+	}
+	return
+}()
+
+// findAssignments is assignmentPattern with assignmentSpan, without the
+// regexp: the rule runs on every line holding "key" or "token", and a
+// byte loop costs a fraction of the regexp's NFA there.
+func (d *Detector) findAssignments(s string, out []span) []span {
+	for i := 0; i < len(s); i++ {
+		switch lower[s[i]] {
+		case 'p', 's', 't', 'k', 'c':
+		default:
+			continue
+		}
+		w := secretWordAt(s, i)
+		if w < 0 {
+			continue
+		}
+		j := w
+		for j < len(s) && isNameByte(s[j]) {
+			j++
+		}
+		nameEnd := j
+		if j < len(s) && (s[j] == '"' || s[j] == '\'') {
+			j++
+		}
+		for j < len(s) && (s[j] == ' ' || s[j] == '\t') {
+			j++
+		}
+		switch {
+		case j+1 < len(s) && (s[j:j+2] == ":=" || s[j:j+2] == "=>"):
+			j += 2
+		case j < len(s) && (s[j] == ':' || s[j] == '='):
+			j++
+		default:
+			i = nameEnd - 1
+			continue
+		}
+		for j < len(s) && (s[j] == ' ' || s[j] == '\t') {
+			j++
+		}
+		st, en, quoted := -1, -1, false
+		if j < len(s) && (s[j] == '"' || s[j] == '\'' || s[j] == '`') {
+			q := s[j]
+			k := j + 1
+			for k < len(s) && k-j-1 < 256 && s[k] != q && !isSpace(s[k]) {
+				k++
+			}
+			if k < len(s) && s[k] == q && k-j-1 >= 6 {
+				st, en, quoted = j+1, k, true
+			}
+		} else {
+			if hasFoldPrefix(s[j:], "base64:") {
+				j += len("base64:")
+			}
+			k := j
+			for k < len(s) && k-j < 256 && bareValueByte[s[k]] {
+				k++
+			}
+			if k-j >= 6 {
+				st, en = j, k
+			}
+		}
+		if st >= 0 && assignmentOK(s, i, nameEnd, st, en, quoted) && d.validSpan(s[st:en]) {
+			out = append(out, span{st, en, d})
+			i = en - 1
+			continue
+		}
+		i = nameEnd - 1
+	}
+	return out
+}
+
+func isSpace(c byte) bool {
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f'
 }
 
 // plausibleSecret applies the value gates of the assignment rules.

@@ -51,13 +51,14 @@ type Detector struct {
 	// not just the line.
 	Multiline bool
 
-	bit     uint64
-	span    func(s string, m []int) (start, end int, ok bool) // picks and validates the span from a submatch index; nil: first group or whole match
-	rescan  bool                                              // after a rejected match, search again from the end of group 1 (see findRescan)
-	generic bool                                              // yields to a specific detector matching the same span
-	needSep bool                                              // prefilter: a '+', '(', '-' or space must occur (phone numbers)
-	digits  int                                               // prefilter: minimum digit count in the unit, for keyword-less detectors
-	at      bool
+	bit         uint64
+	span        func(s string, m []int) (start, end int, ok bool) // picks and validates the span from a submatch index; nil: first group or whole match
+	assignments bool                                              // found by findAssignments; Pattern documents the rule
+	need        string                                            // the pattern cannot match unless the text contains this (a cheap second gate)
+	generic     bool                                              // yields to a specific detector matching the same span
+	needSep     bool                                              // prefilter: a '+', '(', '-' or space must occur (phone numbers)
+	digits      int                                               // prefilter: minimum digit count in the unit, for keyword-less detectors
+	at          bool
 }
 
 const base62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
@@ -456,7 +457,7 @@ var defaultDetectors = []*Detector{
 		Source:   "RFC 3986 §3.2.1 userinfo: scheme://user:password@host (database and broker URLs)",
 		Keywords: []string{"://"},
 		Pattern:  regexp.MustCompile(`\b[A-Za-z][A-Za-z0-9+.-]{1,20}://[^:@/\s"'<>]{0,128}:([^@/\s"'<>]{1,256})@[A-Za-z0-9.\[\]-]`),
-		Valid:    notPlaceholder, generic: true,
+		Valid:    notPlaceholder, generic: true, need: "@",
 	},
 	{
 		Name: "dsn-password", Kind: Secret,
@@ -478,20 +479,21 @@ var defaultDetectors = []*Detector{
 		Keywords: []string{"<pass", "<secret", "<api", "<token", "<client"},
 		Pattern:  regexp.MustCompile(`(?i)<(?:password|passwd|secret|api[_-]?key|token|client[_-]?secret)>\s*([^<\s]{6,256})\s*</`),
 		Valid:    func(v string) bool { return !IsPlaceholder(v) && !isReference(v) },
+		need:     "</",
 	},
 	{
 		Name: "secret-assignment", Kind: Secret,
 		Source:   "values assigned to names ending in password, passwd, passphrase, pwd, secret, token, key, credential or secret_key_base, in env files, shell, YAML, JSON, TOML, HCL, properties, PHP and code literals; gated on length, entropy, character classes, placeholders and references (see assignment.go)",
 		Keywords: []string{"pass", "pwd", "secret", "token", "key", "credential"},
 		Pattern:  assignmentPattern,
-		span:     assignmentSpan, generic: true, rescan: true,
+		span:     assignmentSpan, generic: true, assignments: true,
 	},
 	{
 		Name: "session-cookie", Kind: Secret,
 		Source:     "session cookies of common frameworks (PHPSESSID, JSESSIONID, connect.sid, session, sid, __Host-session)",
 		Keywords:   []string{"sess", "sid="},
-		Pattern:    regexp.MustCompile(`(?i)\b(?:__Host-|__Secure-)?(?:[a-z_.-]*session[a-z_.-]*|sid|connect\.sid|phpsessid|jsessionid)=([A-Za-z0-9%._~+/-]{16,512}={0,2})`),
-		MinEntropy: 3.0, Valid: cookieValueOK, generic: true,
+		Pattern:    regexp.MustCompile(`(?i)(?:session|sessid|\bsid)[a-z_.-]*=([A-Za-z0-9%._~+/-]{16,512}={0,2})`),
+		MinEntropy: 3.0, Valid: cookieValueOK, generic: true, need: "=",
 	},
 	{
 		Name: "card-number", Kind: PII,

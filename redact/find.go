@@ -191,32 +191,6 @@ func (d *Detector) pick(s string, m []int) (int, int, bool) {
 	return m[0], m[1], true
 }
 
-// findRescan is find for a detector whose rejected match may hide the next
-// one ("Password:SECRET_KEY = '…'": the first name's value is the second
-// name): after a rejection the search resumes at the end of the first
-// capture group instead of the end of the match.
-func (d *Detector) findRescan(s string, out []span) []span {
-	for pos := 0; pos < len(s); {
-		m := d.Pattern.FindStringSubmatchIndex(s[pos:])
-		if m == nil {
-			break
-		}
-		for i := range m {
-			if m[i] >= 0 {
-				m[i] += pos
-			}
-		}
-		st, en, ok := d.pick(s, m)
-		if ok && st < en && d.validSpan(s[st:en]) {
-			out = append(out, span{st, en, d})
-			pos = m[1]
-			continue
-		}
-		pos = max(m[3], m[0]+1)
-	}
-	return out
-}
-
 // A span is one masked range of a text.
 type span struct {
 	start, end int
@@ -233,8 +207,11 @@ func find(s string, mask uint64) []span {
 		if mask&d.bit == 0 {
 			continue
 		}
-		if d.rescan {
-			out = d.findRescan(s, out)
+		if d.need != "" && !strings.Contains(s, d.need) {
+			continue
+		}
+		if d.assignments {
+			out = d.findAssignments(s, out)
 			continue
 		}
 		for _, m := range d.Pattern.FindAllStringSubmatchIndex(s, -1) {
