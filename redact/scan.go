@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"strings"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // A Finding is one secret found by a scan. It never holds the secret itself.
@@ -162,6 +163,7 @@ func ScanDir(dir string) ([]Finding, error) {
 // byte in the first 8 KiB) and files over 32 MiB are skipped.
 func ScanFS(fsys fs.FS, root string) ([]Finding, error) {
 	var out []Finding
+	var buf []byte // reused for every file
 	err := fs.WalkDir(fsys, root, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
@@ -175,24 +177,62 @@ func ScanFS(fsys fs.FS, root string) ([]Finding, error) {
 		if !d.Type().IsRegular() {
 			return nil
 		}
-		info, err := d.Info()
-		if err != nil || info.Size() > maxFileSize {
+		buf, err = readFile(fsys, p, buf[:0])
+		if errors.Is(err, errTooLarge) {
 			return nil
 		}
-		b, err := fs.ReadFile(fsys, p)
 		if err != nil {
 			return fmt.Errorf("redact: reading %s: %w", p, err)
 		}
-		if bytes.IndexByte(b[:min(len(b), 8192)], 0) >= 0 {
+		if bytes.IndexByte(buf[:min(len(buf), 8192)], 0) >= 0 {
 			return nil
 		}
-		scanText(string(b), 1, func(f Finding) {
+		scanText(aliasString(buf), 1, func(f Finding) {
 			f.File = p
 			out = append(out, f)
 		})
 		return nil
 	})
 	return out, err
+}
+
+var errTooLarge = errors.New("file too large")
+
+// readFile appends the file's contents to buf, refusing files over
+// maxFileSize.
+func readFile(fsys fs.FS, p string, buf []byte) ([]byte, error) {
+	f, err := fsys.Open(p)
+	if err != nil {
+		return buf, err
+	}
+	defer f.Close()
+	for {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+		n, err := f.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if len(buf) > maxFileSize {
+			return buf, errTooLarge
+		}
+		if err == io.EOF {
+			return buf, nil
+		}
+		if err != nil {
+			return buf, err
+		}
+	}
+}
+
+// aliasString views b as a string without copying it. The scanners keep
+// no reference to their input past scanText: a finding's Masked is built
+// by concatenation (Mask), never sliced from the text, so the buffer can
+// be reused for the next file.
+func aliasString(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	return unsafe.String(&b[0], len(b))
 }
 
 func git(ctx context.Context, dir string, args ...string) *exec.Cmd {
