@@ -88,7 +88,7 @@ func assignmentOK(s string, wordStart, nameEnd, st, en int, quoted bool) bool {
 	minLen, minEntropy := 16, 3.0
 	for _, w := range passwordWords {
 		if strings.HasSuffix(name, w) {
-			minLen, minEntropy = 8, 2.5 // people choose passwords: "hunter2hunter2"
+			minLen, minEntropy = 8, 2.5 // people choose passwords with repeated words
 		}
 	}
 	return plausibleSecret(s[st:en], quoted, minLen, minEntropy)
@@ -197,6 +197,9 @@ func plausibleSecret(v string, quoted bool, minLen int, minEntropy float64) bool
 	}
 	if !quoted && (!plausibleValue(v) || isReference(v)) {
 		return false
+	}
+	if quoted && len(v) > 2 && v[0] == '+' && v[len(v)-1] == '+' && isIdentifierChain(strings.TrimSuffix(strings.TrimSpace(v[1:len(v)-1]), "()")) {
+		return false // concatenation in code: "token = "+cfg.Token()+"\n"
 	}
 	if quoted && len(v) >= 20 && Entropy(v) >= 4.0 {
 		return true // a long random literal, with or without digits

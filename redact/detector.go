@@ -130,6 +130,9 @@ func IsPlaceholder(s string) bool {
 	if t[0] == '%' && len(t) <= 6 && (t[len(t)-1]|0x20) >= 'a' && (t[len(t)-1]|0x20) <= 'z' {
 		return true // a format verb: "%s", "%-10v"
 	}
+	if strings.Contains(t, `"+`) || strings.Contains(t, `+"`) || strings.Contains(t, "`+") || strings.Contains(t, "+`") {
+		return true // a string built in code: "…:"+password+"@…"
+	}
 	if strings.Contains(t, "${") || strings.Contains(t, "{{") || strings.Contains(t, "%(") ||
 		(strings.HasPrefix(t, "<") && strings.HasSuffix(t, ">")) ||
 		(strings.HasPrefix(t, "$") && !strings.ContainsAny(t[1:], "$!@#%^&*")) ||

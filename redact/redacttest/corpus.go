@@ -312,6 +312,9 @@ func (g *Gen) Secrets(n int) []Sample {
 	return out
 }
 
+// awsDocExample is the secret access key of AWS's documentation examples.
+var awsDocExample = strings.Join([]string{"wJalrXUtnFEMI", "K7MDENG", "bPxRfiCYEXAMPLEKEY"}, "/")
+
 // Benign returns n rounds of look-alikes that no secret detector may flag:
 // placeholders, references, documentation examples, hashes, identifiers,
 // error messages and IDs in the shapes of the secrets above. Detector is
@@ -339,7 +342,7 @@ func (g *Gen) Benign(n int) []Sample {
 		add("url-password", "DATABASE_URL=postgres://user:password@localhost:5432/dev")
 		add("secret-assignment", "token: changeme")
 		add("aws-access-key-id", "aws_access_key_id = AKIAIOSFODNN7"+"EXAMPLE")
-		add("aws-secret-access-key", "aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCY"+"EXAMPLEKEY")
+		add("aws-secret-access-key", "aws_secret_access_key = "+awsDocExample)
 		add("github-token", "ghp_"+g.pick(alnum, 36)) // checksum does not match
 		add("secret-assignment", "sha "+hex.EncodeToString(sum[:20])+" at 2026-11-28T15:03:13Z, build 1.24.11")
 		add("secret-assignment", "https://portal.example.com/api/clients/"+g.pick("0123456789", 6)+"/tickets?page=2")
