@@ -114,6 +114,7 @@ var placeholderWords = []string{
 	"changeme", "change_me", "change-me", "changethis", "placeholder", "example",
 	"your_", "your-", "yourkey", "<your", "replace", "redacted", "dummy", "notreal",
 	"xxxx", "****", "...", "…", "your", "todo", "fixme", "insert", "secret_here", "token_here", "key_here",
+	"jbswy3dpehpk3pxp", // the base32 TOTP secret of the otpauth documentation examples
 	"password", "p@ssw0rd", "passw0rd", "letmein", "qwerty", "123456", "admin123", "sample",
 }
 

@@ -99,7 +99,7 @@ func TestGitHubChecksum(t *testing.T) {
 }
 
 func TestIsPlaceholder(t *testing.T) {
-	for _, s := range []string{"", "${API_KEY}", "<YOUR_KEY>", "changeme", "$DB_PASSWORD", "{{ .Secret }}", "xxxxxxxxxxxx", "AKIAIOSFODNN7" + "EXAMPLE"} {
+	for _, s := range []string{"", "${API_KEY}", "<YOUR_KEY>", "changeme", "$DB_PASSWORD", "{{ .Secret }}", "xxxxxxxxxxxx", "AKIAIOSFODNN7" + "EXAMPLE", "JBSWY3DP" + "EHPK3PXP", `"+password+"`} {
 		assert.True(t, redact.IsPlaceholder(s), s)
 	}
 	g := redacttest.New(3)
