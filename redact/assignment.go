@@ -192,8 +192,8 @@ func isSpace(c byte) bool {
 
 // plausibleSecret applies the value gates of the assignment rules.
 func plausibleSecret(v string, quoted bool, minLen int, minEntropy float64) bool {
-	if len(v) < minLen || IsPlaceholder(v) {
-		return false
+	if len(v) < minLen || IsPlaceholder(v) || strings.Contains(v, "://") {
+		return false // a URL's password is url-password's; the rest of a URL is not a secret
 	}
 	if !quoted && (!plausibleValue(v) || isReference(v)) {
 		return false

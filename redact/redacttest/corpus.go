@@ -368,6 +368,8 @@ func (g *Gen) Benign(n int) []Sample {
 		add("secret-assignment", `password_hash: "$2a$12$`+g.pick(b64url, 53)+`"`)
 		add("secret-assignment", `PUBLIC_KEY_ID=`+g.hexs(16))
 		add("secret-assignment", `SESSION_SECRET=changeme-in-production`)
+		add("secret-assignment", `	"no secret": "otpauth://totp/Acme:ada?issuer=Acme",`)
+		add("secret-assignment", `  token_url: "https://oauth2.example.com/v1/token?audience=portal"`)
 		add("secret-assignment", `api_key = "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"`)
 		add("secret-assignment", `password: "********"`)
 		add("secret-assignment", `DJANGO_SECRET_KEY=$DJANGO_SECRET_KEY`)
