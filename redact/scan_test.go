@@ -129,6 +129,27 @@ func TestScanDir(t *testing.T) {
 	assert.Error(t, err)
 }
 
+func ExampleScanDir() {
+	dir, err := os.MkdirTemp("", "scan")
+	if err != nil {
+		panic(err)
+	}
+	defer os.RemoveAll(dir)
+	// Build a fake token at run time (never commit real-looking tokens).
+	key := "sk-" + "ant-api03-" + strings.Repeat("Zq7xK2mP9", 10) + "vR4" + "AA"
+	_ = os.WriteFile(filepath.Join(dir, "llm.py"), []byte("import anthropic\nclient = anthropic.Anthropic(api_key=\""+key+"\")\n"), 0o644)
+	_ = os.WriteFile(filepath.Join(dir, "README.md"), []byte("Set ANTHROPIC_API_KEY=sk-ant-... before you start.\n"), 0o644)
+	findings, err := redact.ScanDir(dir)
+	if err != nil {
+		panic(err)
+	}
+	for _, f := range findings {
+		fmt.Println(f)
+	}
+	// Output:
+	// llm.py:2:39: anthropic-key sk-a****
+}
+
 func ExampleScanBytes() {
 	// Build a fake token at run time (never commit real-looking tokens).
 	key := "AI" + "za" + "SyD3m0x7Yv2LmK9pRt4WbZcD8eF1gH3jN5s"
