@@ -50,6 +50,10 @@ type Detector struct {
 	// Multiline detectors (PEM blocks) see the text after the keyword line,
 	// not just the line.
 	Multiline bool
+	// LogOnly detectors run in the log handler only: they mask likely
+	// secrets in log lines on looser gates than a scan may use without
+	// flooding its report, and scans never report them.
+	LogOnly bool
 
 	bit         uint64
 	span        func(s string, m []int) (start, end int, ok bool) // picks and validates the span from a submatch index; nil: first group or whole match
@@ -493,6 +497,13 @@ var defaultDetectors = []*Detector{
 		span:     assignmentSpan, generic: true, assignments: true,
 	},
 	{
+		Name: "password-assignment", Kind: Secret, LogOnly: true,
+		Source:     "password=/secret:/api_key=/token= in log lines, on looser gates than secret-assignment (six characters, any character classes): a log line is masked when in doubt",
+		Keywords:   []string{"pass", "pwd", "secret", "api_key", "apikey", "api-key", "token", "auth"},
+		Pattern:    regexp.MustCompile(`(?i)(?:password|passwd|passphrase|pwd|secret|api[_-]?key|access[_-]?token|auth[_-]?token|refresh[_-]?token|client[_-]?secret|token)["']?\s*(?:[:=]|:=)\s*["']?([^\s"'&,;<>\])}]{6,256})`),
+		MinEntropy: 2.0, Valid: plausibleValue, generic: true,
+	},
+	{
 		Name: "session-cookie", Kind: Secret,
 		Source:     "session cookies of common frameworks (PHPSESSID, JSESSIONID, connect.sid, session, sid, __Host-session)",
 		Keywords:   []string{"sess", "sid="},
@@ -522,8 +533,8 @@ var defaultDetectors = []*Detector{
 func init() {
 	for i, d := range defaultDetectors {
 		d.bit = 1 << uint(i)
-		if d.Kind == PII {
-			piiMask |= d.bit
+		if d.Kind == PII || d.LogOnly {
+			notScanned |= d.bit
 		}
 		if d.Multiline {
 			multilineMask |= d.bit

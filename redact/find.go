@@ -237,14 +237,15 @@ func find(s string, mask uint64) []span {
 
 // dropGenericOverlaps removes spans of generic detectors (assignments,
 // cookies) that overlap a span of a specific one: "token=ghp_…" is one
-// GitHub token, not also a password.
+// GitHub token, not also a password; and log-only spans that overlap any
+// other.
 func dropGenericOverlaps(spans []span) []span {
 	keep := spans[:0:0]
 	for i, s := range spans {
 		drop := false
 		if s.det.generic {
 			for j, o := range spans {
-				if j != i && !o.det.generic && o.start < s.end && s.start < o.end {
+				if j != i && (!o.det.generic || s.det.LogOnly && !o.det.LogOnly) && o.start < s.end && s.start < o.end {
 					drop = true
 					break
 				}

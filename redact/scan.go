@@ -105,7 +105,7 @@ func scanText(text string, firstLine int, fn func(Finding)) {
 			end += off
 		}
 		l := text[off:end]
-		if mask := candidates(l) &^ piiMask; mask != 0 {
+		if mask := candidates(l) &^ notScanned; mask != 0 {
 			for _, sp := range find(l, mask&^multilineMask) {
 				fn(Finding{Detector: sp.det.Name, Line: line, Column: column(l, sp.start), Masked: Mask(l[sp.start:sp.end])})
 			}
@@ -133,11 +133,12 @@ func scanText(text string, firstLine int, fn func(Finding)) {
 // column is the 1-based character column of byte offset off in line.
 func column(line string, off int) int { return utf8.RuneCountInString(line[:off]) + 1 }
 
-// piiMask and multilineMask select the personal-data and multi-line
+// notScanned and multilineMask select the personal-data and log-only
+// detectors, which scans skip, and the multi-line
 // detectors. They are computed in init (detector.go), after the detector
 // bits are assigned: a package-level initializer would run first and see
 // every bit as zero.
-var piiMask, multilineMask uint64
+var notScanned, multilineMask uint64
 
 // maxFileSize skips files larger than this in tree scans (media, archives).
 const maxFileSize = 32 << 20
