@@ -65,7 +65,7 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		findings = append(findings, found...)
 	}
-	code, err := writeReport(stdout, readiness.NewReport(readiness.Production, findings), *format)
+	code, err := writeReport(stdout, readiness.NewReport(readiness.Production, findings).Only(readiness.ItemSecrets), *format)
 	if err != nil {
 		fmt.Fprintf(stderr, "launchready scan: %v\n", err)
 		return exitCantRun

@@ -101,6 +101,10 @@ func TestScanStdinClean(t *testing.T) {
 	code, out, errOut := scanStdin(t, logStream(redacttest.New(181), nil))
 	assert.Equal(t, exitOK, code, errOut)
 	assert.Contains(t, out, "READY")
+	// A scan looks at secrets only: the other items are not passed.
+	assert.Regexp(t, `3  Secrets management\s+PASS`, out)
+	assert.Regexp(t, `1  Auth protection\s+NOT CHECKED`, out)
+	assert.NotRegexp(t, `Auth protection\s+PASS`, out)
 	code, _, _ = scanStdin(t, "")
 	assert.Equal(t, exitOK, code)
 }
