@@ -19,11 +19,34 @@ func init() {
 	registerBuiltin("auth/debug", checkAuthDebug)
 }
 
-// authMux returns the authz.Mux the inspection reached, if any.
-func authMux(in *Inspection) (*authz.Mux, bool) {
-	m, ok := in.Inventory.(*authz.Mux)
-	return m, ok && m != nil
+// authMux returns the policy inventory the inspection reached (an
+// authz.Mux or a router adapter), if any, with its routes and their
+// policies in registration order.
+func authMux(in *Inspection) (policyRoutes, bool) {
+	p, ok := in.Inventory.(Policies)
+	if !ok {
+		return policyRoutes{}, false
+	}
+	pr := policyRoutes{Policies: p}
+	for _, r := range in.Routes {
+		pol, ok := p.Policy(r.Pattern)
+		if !ok {
+			continue
+		}
+		pr.routes = append(pr.routes, authz.Route{Pattern: r.Pattern, Method: r.Method, Host: r.Host, Path: r.Path,
+			Policy: pol, Handler: r.Handler})
+	}
+	return pr, true
 }
+
+// policyRoutes is a Policies with its routes listed once.
+type policyRoutes struct {
+	Policies
+	routes []authz.Route
+}
+
+// Routes returns the routes with their policies, in registration order.
+func (p policyRoutes) Routes() []authz.Route { return p.routes }
 
 // servesDefaultMux reports whether http.DefaultServeMux receives traffic:
 // a nil Server.Handler, or DefaultServeMux in the global chain.

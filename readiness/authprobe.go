@@ -205,7 +205,7 @@ func (p *AuthProbe) do(h http.Handler, host string, rt authz.Route, req probeReq
 // it (a weaker twin: "GET /x/" next to "GET /x"); a public catch-all such as
 // "GET /" does not. Without a writer annotation (a middleware writer lacking
 // Unwrap), a plain request's 2xx counts and a variant's does not.
-func (res probeResult) served(m *authz.Mux, pattern string, variant bool) bool {
+func (res probeResult) served(m Policies, pattern string, variant bool) bool {
 	if res.status < 200 || res.status > 299 {
 		return false
 	}
@@ -275,7 +275,7 @@ func variants(method, target string) []variant {
 
 type probeState struct {
 	p    *AuthProbe
-	m    *authz.Mux
+	m    policyRoutes
 	h    http.Handler
 	host string
 	seen map[string]bool

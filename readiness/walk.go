@@ -3,6 +3,8 @@ package readiness
 import (
 	"net/http"
 	"strings"
+
+	"github.com/launchready/launchready/authz"
 )
 
 // Unwrapper is implemented by every kit middleware handler: it returns the
@@ -21,6 +23,16 @@ type Unwrapper interface {
 type Inventory interface {
 	http.Handler
 	EachRoute(fn func(pattern string, h http.Handler))
+}
+
+// Policies is an Inventory whose every route carries an authz policy:
+// authz.Mux, and adapters for other routers such as chiauthz.Router
+// (go-chi/chi). The auth checks (AUTH002–AUTH004, AUTH008, AUTH009) and
+// AuthProbe work on any Policies; Policy is called with the patterns
+// EachRoute reports.
+type Policies interface {
+	Inventory
+	Policy(pattern string) (authz.Policy, bool)
 }
 
 // maxWalkDepth bounds walking so a cycle of Unwrap methods cannot hang a run.
