@@ -115,7 +115,11 @@ func TestRouteWithoutPolicyCannotBeRegistered(t *testing.T) {
 	r.Get("/api/me", authz.Authenticated(), ok)
 	assert.PanicsWithValue(t, `chiauthz: route "GET /api/me" (/api/me) conflicts with "GET /api/me" (/api/me)`,
 		func() { r.Get("/api/me", authz.Public("oops"), ok) }, "a second registration cannot loosen the policy")
-	assert.Panics(t, func() { r.Get("/api/me/", authz.Authenticated(), ok); r.Get("/api/{id:[0-9]+}", authz.Authenticated(), ok); r.Get("/api/{id}", authz.Public("x"), ok) },
+	assert.Panics(t, func() {
+		r.Get("/api/me/", authz.Authenticated(), ok)
+		r.Get("/api/{id:[0-9]+}", authz.Authenticated(), ok)
+		r.Get("/api/{id}", authz.Public("x"), ok)
+	},
 		"two chi patterns that list alike are refused")
 }
 
@@ -152,9 +156,9 @@ func TestDecisionsMatchAuthzMux(t *testing.T) {
 		{"GET", "/api/clients/nope", "agent"}, {"GET", "/api/clients/client-b", "agent"},
 		{"PATCH", "/api/tickets/1", "alice"}, {"PATCH", "/api/tickets/2", "alice"}, {"PATCH", "/api/tickets/1", ""},
 		{"GET", "/api/tickets/..%2Fadmin", "admin"}, {"TRACE", "/api/me", "bob"},
-		{"POST", "/api/tickets/1", "alice", /* 405 */},
+		{"POST", "/api/tickets/1", "alice" /* 405 */},
 		{"GET", "/nowhere", "admin"},
-		{"POST", "/api/login", ""}, {"POST", "/api/me", "bob", /* 405 */},
+		{"POST", "/api/login", ""}, {"POST", "/api/me", "bob" /* 405 */},
 	}
 	got := map[string][]string{}
 	for name, r := range routers(t) {
@@ -369,10 +373,10 @@ func TestStaticChecksSameOnBothRouters(t *testing.T) {
 	got := map[string][]string{}
 	for name, r := range routers(t) {
 		r.handle("POST", "/api/login", authz.Public("login form"), ok)
-		r.handle("GET", "/api/admin/users", authz.Public("internal tool"), ok) // AUTH002 + AUTH004
+		r.handle("GET", "/api/admin/users", authz.Public("internal tool"), ok)  // AUTH002 + AUTH004
 		r.handle("GET", "/api/invoices/{invoiceID}", authz.Authenticated(), ok) // AUTH003
-		r.handle("POST", "/admin/reindex", authz.Role("admin", "support"), ok) // AUTH004
-		r.handle("GET", "/debug/pprof/", authz.Authenticated(), ok)            // AUTH008
+		r.handle("POST", "/admin/reindex", authz.Role("admin", "support"), ok)  // AUTH004
+		r.handle("GET", "/debug/pprof/", authz.Authenticated(), ok)             // AUTH008
 		r.handle("POST", "/api/notes", authz.Authenticated(), validate.JSON(func(http.ResponseWriter, *http.Request, *in) {}, nil).ServeHTTP)
 		var list []string
 		for _, f := range ids(run(t, r)) {
