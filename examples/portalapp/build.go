@@ -66,6 +66,10 @@ type Options struct {
 	Now func() time.Time
 	// LimitNow is the rate limits' clock. Nil: time.Now.
 	LimitNow func() time.Time
+	// Router is the router the routes are registered on: RouterServeMux
+	// (authz.Mux, the default) or RouterChi (go-chi/chi through
+	// chiauthz). The routes, policies and middleware are the same.
+	Router string
 }
 
 // MailDomain is the portal's sending domain, checked by the email check.
@@ -224,7 +228,7 @@ func Build(opts Options) (*Portal, error) {
 		}
 		return authz.Principal{ID: u.ID, Roles: []string{u.Role}, Tenant: u.Tenant}, nil
 	}
-	mux, err := authz.NewMux(authz.Config{Authenticate: authenticate, Logger: logger})
+	mux, err := newRouter(opts.Router, authz.Config{Authenticate: authenticate, Logger: logger})
 	if err != nil {
 		return nil, fmt.Errorf("portal: authz: %w", err)
 	}

@@ -52,14 +52,23 @@ type harness struct {
 	clients atomic.Int32
 }
 
-// startPortal serves a development portal on a loopback port.
-func startPortal(t *testing.T) *harness {
+// routers are the routers every portal test runs on: the same routes,
+// policies and middleware on authz.Mux and on go-chi/chi (chiauthz).
+var routers = []string{portalapp.RouterServeMux, portalapp.RouterChi}
+
+// startPortal serves a development portal on a loopback port, on the named
+// router (default authz.Mux).
+func startPortal(t *testing.T, router ...string) *harness {
 	t.Helper()
+	name := portalapp.RouterServeMux
+	if len(router) > 0 {
+		name = router[0]
+	}
 	log := &syncBuffer{}
 	srv := httptest.NewUnstartedServer(nil)
 	p, err := portalapp.Build(portalapp.Options{
 		Env: readiness.Development, Addr: srv.Listener.Addr().String(),
-		Log: log, OutboxDir: t.TempDir(), AuditFile: filepath.Join(t.TempDir(), "audit.jsonl"),
+		Log: log, OutboxDir: t.TempDir(), AuditFile: filepath.Join(t.TempDir(), "audit.jsonl"), Router: name,
 	})
 	require.NoError(t, err)
 	p.Health.SetBoot(nil)
@@ -139,7 +148,12 @@ func decode[T any](t *testing.T, raw []byte) T {
 }
 
 func TestSupportFlows(t *testing.T) {
-	h := startPortal(t)
+	for _, router := range routers {
+		t.Run(router, func(t *testing.T) { testSupportFlows(t, startPortal(t, router)) })
+	}
+}
+
+func testSupportFlows(t *testing.T, h *harness) {
 
 	t.Run("anonymous", func(t *testing.T) {
 		c := h.client()

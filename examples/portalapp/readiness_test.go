@@ -22,11 +22,11 @@ import (
 const probePassword = "probe-password-for-tests-only-7"
 
 func productionPortal(t *testing.T) *portalapp.Portal {
-	p, _ := productionPortalLog(t)
+	p, _ := productionPortalLog(t, portalapp.RouterServeMux)
 	return p
 }
 
-func productionPortalLog(t *testing.T) (*portalapp.Portal, *readiness.LogCapture) {
+func productionPortalLog(t *testing.T, router string) (*portalapp.Portal, *readiness.LogCapture) {
 	t.Helper()
 	logs := &readiness.LogCapture{}
 	store := portalapp.NewMemoryStore()
@@ -41,6 +41,7 @@ func productionPortalLog(t *testing.T) (*portalapp.Portal, *readiness.LogCapture
 		Env: readiness.Production, Addr: "portal.acme.test:443", TLS: true,
 		PublicURL: "https://portal.acme.test", Store: store,
 		Resolver: startMailDNS(t), Log: logs, OutboxDir: t.TempDir(), AuditFile: filepath.Join(t.TempDir(), "audit.jsonl"),
+		Router: router,
 	})
 	require.NoError(t, err)
 	return p, logs
@@ -52,9 +53,16 @@ func login(email string) readiness.SessionRequest {
 }
 
 // TestReadiness is the portal's launch gate in go test: every static check
-// and every probe the kit provides, in production mode.
+// and every probe the kit provides, in production mode, on each router. The
+// test holds no router-specific code.
 func TestReadiness(t *testing.T) {
-	p, logs := productionPortalLog(t)
+	for _, router := range routers {
+		t.Run(router, func(t *testing.T) { testReadiness(t, router) })
+	}
+}
+
+func testReadiness(t *testing.T, router string) {
+	p, logs := productionPortalLog(t, router)
 	target := p.Target
 	staff := newSigner(t, p, probePassword)
 	target.Checks = append(target.Checks,
