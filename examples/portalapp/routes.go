@@ -60,7 +60,6 @@ func (c chiRouter) Handle(pattern string, p authz.Policy, h http.Handler) {
 	c.Method(method, strings.TrimSuffix(path, "{$}"), p, h)
 }
 
-
 // staffRoles work across tenants.
 var staffRoles = []string{RoleAdmin, RoleSupport}
 
