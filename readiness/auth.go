@@ -82,8 +82,14 @@ func checkAuthInventory(_ context.Context, in *Inspection) []Finding {
 	case servesDefaultMux(in):
 		out = append(out, Finding{
 			ID: "AUTH001", Severity: Blocker,
-			Seen: "the server serves http.DefaultServeMux, where any imported package can register handlers (net/http/pprof, expvar) that no policy covers",
+			Seen: fmt.Sprintf("the server serves http.DefaultServeMux (%d routes listed for the assessment, AUTH015), where any imported package can register handlers (net/http/pprof, expvar) that no policy covers", len(in.Routes)),
 			Fix:  "serve an authz.Mux: mux, err := authz.NewMux(authz.Config{Authenticate: …}); srv.Handler = middleware(mux)",
+		})
+	case in.Plain:
+		out = append(out, Finding{
+			ID: "AUTH001", Severity: Blocker,
+			Seen: fmt.Sprintf("the server routes with a plain %s (%d routes), which has no authorization policies: no route is known to be protected (AUTH015 lists each sensitive route with its migration step; Report.Routes has the full table)", routerKind(in), len(in.Routes)),
+			Fix:  "move the routes to a router where each route carries a policy: authz.Mux for http.ServeMux, chiauthz.Router for chi; group by group, accepting AUTH015 per route until its group moves",
 		})
 	case in.Inventory == nil:
 		out = append(out, Finding{

@@ -136,12 +136,15 @@ func TestAuthDefaultServeMux(t *testing.T) {
 	}
 	r, err := readiness.Run(t.Context(), readiness.Target{Server: srv})
 	require.NoError(t, err)
-	assert.ElementsMatch(t, []string{"AUTH001", "AUTH008"}, authIDs(r))
+	// The assessment lists DefaultServeMux's routes: the debug endpoint
+	// is also an unprotected sensitive route to migrate.
+	assert.ElementsMatch(t, []string{"AUTH001", "AUTH008", "AUTH015"}, authIDs(r))
 	assert.Equal(t, "/debug/vars", r.ByID("AUTH008")[0].Route)
+	assert.Equal(t, "/debug/vars", r.ByID("AUTH015")[0].Route)
 
 	// Explicitly in the chain is the same.
 	r = runAuth(t, walkable{http.DefaultServeMux})
-	assert.ElementsMatch(t, []string{"AUTH001", "AUTH008"}, authIDs(r))
+	assert.ElementsMatch(t, []string{"AUTH001", "AUTH008", "AUTH015"}, authIDs(r))
 }
 
 func TestDeclaredAPI(t *testing.T) {

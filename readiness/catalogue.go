@@ -27,6 +27,8 @@ func init() {
 		{"AUTH009", ItemAuth, "path tricks change the authorization outcome"},
 		{"AUTH010", ItemAuth, "default or demo credentials active in production"},
 		{"AUTH011", ItemAuth, "route inventory differs from the declared API"},
+		{"AUTH015", ItemAuth, "assessment: sensitive route on a router without policies (with its migration step)"},
+		{"AUTH016", ItemAuth, "assessment: the router's routes could not be listed"},
 
 		{"SESS001", ItemSession, "session cookie not Secure"},
 		{"SESS002", ItemSession, "session cookie not HttpOnly"},

@@ -149,6 +149,13 @@ type Inspection struct {
 	Inventory Inventory
 	// Routes lists the inventory's routes in registration order.
 	Routes []Route
+	// Plain is set when the server routes with a router that carries no
+	// policies (a plain http.ServeMux, a plain chi router): Inventory then
+	// lists its routes for the assessment (AUTH015) and is not a Policies.
+	Plain bool
+	// Unlisted is the handler the walk ended at when it is neither an
+	// Inventory nor a router an Enumerator knows (AUTH016 names it).
+	Unlisted http.Handler
 }
 
 // Env is the target's environment.
@@ -162,7 +169,21 @@ func inspect(t Target) *Inspection {
 	if t.Server != nil {
 		in.Chain = Walk(t.Server.Handler)
 	}
-	if inv, ok := Find[Inventory](in.Chain); ok {
+	inv, ok := Find[Inventory](in.Chain)
+	if !ok && t.Server != nil {
+		// No kit inventory: list the plain router the walk ended at, for
+		// the assessment. A nil Server.Handler serves DefaultServeMux.
+		var last http.Handler = http.DefaultServeMux
+		if len(in.Chain) > 0 {
+			last = in.Chain[len(in.Chain)-1]
+		}
+		if inv, ok = enumerate(last); ok {
+			in.Plain = true
+		} else {
+			in.Unlisted = last
+		}
+	}
+	if ok {
 		in.Inventory = inv
 		inv.EachRoute(func(pattern string, h http.Handler) {
 			m, host, p := ParsePattern(pattern)
