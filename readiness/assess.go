@@ -65,24 +65,29 @@ func suggestedPolicy(r Route) string {
 	return `authz.Authenticated() (narrow it with .Role(...) or .Permission(...))`
 }
 
-// routeGroup is the path prefix a route is migrated with: its first two
-// static segments ("/api/clients").
+// routeGroup is the path prefix a route is migrated with: its first static
+// segment ("/admin"), or its first two under /api ("/api/clients").
 func routeGroup(path string) string {
 	segs := staticSegments(path)
-	if len(segs) > 2 {
-		segs = segs[:2]
+	n := 1
+	if len(segs) > 0 && segs[0] == "api" {
+		n = 2
+	}
+	if len(segs) > n {
+		segs = segs[:n]
 	}
 	return "/" + strings.Join(segs, "/")
 }
 
 // registration is the migration step's code for r on the router kind.
 func registration(kind string, r Route, policy string) string {
-	if kind == "chi" {
+	if strings.HasPrefix(kind, "chi") {
 		method := "Handle"
 		if r.Method != "" {
 			method = r.Method[:1] + strings.ToLower(r.Method[1:])
 		}
-		return fmt.Sprintf(`r.%s(%q, %s, h) on a chiauthz.Router (chiauthz.New(authz.Config{Authenticate: ...}) replaces chi.NewRouter; Route, Group, With and Mount keep their shape)`, method, r.Path, policy)
+		path := strings.TrimSuffix(r.Path, "{$}") // chi matches "/x/" exactly
+		return fmt.Sprintf(`r.%s(%q, %s, h) on a chiauthz.Router (chiauthz.New(authz.Config{Authenticate: ...}) replaces chi.NewRouter; Route, Group, With and Mount keep their shape)`, method, path, policy)
 	}
 	return fmt.Sprintf(`mux.Handle(%q, %s, h) on an authz.Mux (authz.NewMux(authz.Config{Authenticate: ...}) replaces http.NewServeMux)`, r.Pattern, policy)
 }

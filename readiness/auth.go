@@ -100,10 +100,16 @@ func checkAuthInventory(_ context.Context, in *Inspection) []Finding {
 	}
 	for _, r := range in.Routes {
 		for _, h := range r.Chain[min(1, len(r.Chain)):] {
-			if _, ok := h.(*http.ServeMux); ok {
+			if sub, ok := enumerate(h); ok {
+				n := 0
+				sub.EachRoute(func(string, http.Handler) { n++ })
+				kind := "http.ServeMux"
+				if k, ok := sub.(RouterKind); ok {
+					kind = k.RouterKind()
+				}
 				out = append(out, Finding{
 					ID: "AUTH001", Severity: Blocker, Route: r.Pattern,
-					Seen: "the route hands requests to a plain http.ServeMux, whose routes have no policy of their own and are not in the inventory",
+					Seen: fmt.Sprintf("the route hands requests to a plain %s (%d routes), whose routes have no policy of their own and are not in the inventory", kind, n),
 					Fix:  "register those routes on the authz.Mux, each with its policy",
 				})
 				break
