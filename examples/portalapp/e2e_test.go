@@ -256,6 +256,26 @@ func testSupportFlows(t *testing.T, h *harness) {
 		require.Equal(t, http.StatusOK, res.StatusCode)
 		assert.Contains(t, res.Header.Get("Content-Type"), "application/json")
 		assert.True(t, json.Valid(body))
+		// The scorecard carries the route table: every route with what
+		// protects it, the same on both routers.
+		var doc struct {
+			Routes []readiness.RouteInfo `json:"routes"`
+		}
+		require.NoError(t, json.Unmarshal(body, &doc))
+		rows := map[string]readiness.RouteInfo{}
+		for _, r := range doc.Routes {
+			rows[r.Pattern] = r
+			assert.True(t, r.Protected, "%s has a policy", r.Pattern)
+		}
+		assert.Len(t, doc.Routes, len(portalapp.ContractRoutes)+2, "the contract's routes plus app.js and app.css")
+		export := rows["GET /api/clients/{id}/export"]
+		assert.Equal(t, "role(admin|support) object(same tenant or role admin|support)", export.Policy)
+		assert.Equal(t, []string{"export"}, export.Limits)
+		assert.True(t, rows["POST /api/clients/{id}/tickets"].CrossOrigin)
+		assert.True(t, rows["POST /api/clients/{id}/tickets"].Audited)
+		assert.Equal(t, "portalapp.TicketInput", rows["POST /api/clients/{id}/tickets"].Body)
+		_, body = adm.do("GET", "/admin/readiness", nil)
+		assert.Contains(t, string(body), `<td class="p">GET /api/clients/{id}/export</td>`)
 		res, _ = adm.do("GET", "/api/admin/audit", nil)
 		assert.Equal(t, http.StatusOK, res.StatusCode)
 	})
