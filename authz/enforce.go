@@ -81,6 +81,7 @@ func (e *Enforcer) Enforce(w http.ResponseWriter, r *http.Request, pattern strin
 	st := &sc.st
 	r = r.WithContext(sc)
 	d, err := policy.Decide(r, pr)
+	annotateDecision(w, pattern, d)
 	if d != Allow {
 		level := slog.LevelInfo
 		if err != nil {

@@ -13,6 +13,7 @@ type jsonReport struct {
 	Scorecard []ItemResult `json:"scorecard"`
 	Findings  []Finding    `json:"findings"`
 	Routes    []RouteInfo  `json:"routes"`
+	Reach     []ProbeReach `json:"probe_reach,omitempty"`
 }
 
 // MarshalJSON writes the report with its verdict and scorecard.
@@ -27,7 +28,7 @@ func (r *Report) MarshalJSON() ([]byte, error) {
 	}
 	return json.Marshal(jsonReport{
 		Env: r.Env, Ready: !r.Blocked(), Summary: r.Summary(),
-		Scorecard: r.Scorecard(), Findings: findings, Routes: routes,
+		Scorecard: r.Scorecard(), Findings: findings, Routes: routes, Reach: r.Reach,
 	})
 }
 

@@ -8,6 +8,9 @@ type Report struct {
 	// with what protects it and its findings (empty when the handler tree
 	// leads to no router readiness can list).
 	Routes []RouteInfo `json:"routes,omitempty"`
+	// Reach lists, per probe and route, the requests sent and how many
+	// reached the route's handler.
+	Reach []ProbeReach `json:"probe_reach,omitempty"`
 }
 
 // Status is an item's verdict on the scorecard.

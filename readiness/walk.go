@@ -156,6 +156,8 @@ type Inspection struct {
 	// Unlisted is the handler the walk ended at when it is neither an
 	// Inventory nor a router an Enumerator knows (AUTH016 names it).
 	Unlisted http.Handler
+
+	reach *reachLog
 }
 
 // Env is the target's environment.
@@ -165,7 +167,7 @@ func (in *Inspection) Env() Env { return in.Target.Env }
 func (in *Inspection) Replicas() int { return in.Target.replicas() }
 
 func inspect(t Target) *Inspection {
-	in := &Inspection{Target: t}
+	in := &Inspection{Target: t, reach: &reachLog{}}
 	if t.Server != nil {
 		in.Chain = Walk(t.Server.Handler)
 	}

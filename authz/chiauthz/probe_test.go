@@ -11,7 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/launchready/launchready/authz"
-	"github.com/launchready/launchready/readiness"
+	"github.com/launchready/launchready/readiness/probe"
 )
 
 // flaw plants one mistake in the test portal.
@@ -44,8 +44,8 @@ func portal(r registrar, f flaw) {
 	}
 }
 
-func identities() []readiness.Identity {
-	return []readiness.Identity{
+func identities() []probe.Identity {
+	return []probe.Identity{
 		{Name: "alice (client-a)", Principal: users["alice"], Authenticate: signIn("alice"),
 			Foreign: map[string]string{"id": "client-b", "/api/tickets/{id}": "2"}},
 		{Name: "bob (client-b)", Principal: users["bob"], Authenticate: signIn("bob"),
@@ -77,13 +77,13 @@ func probeFindings(t *testing.T, r registrar, f flaw) []string {
 			r.ServeHTTP(w, req)
 		})}
 	}
-	rep := run(t, h, &readiness.AuthProbe{
-		Values:     map[string]string{"id": "client-a", "/api/tickets/{id}": "1"},
+	rep := run(t, h, &probe.AuthProbe{
+		Client:     &probe.Client{Values: map[string]string{"id": "client-a", "/api/tickets/{id}": "1"}},
 		Identities: identities(),
 	})
 	var out []string
 	for _, fd := range rep.Findings {
-		if strings.HasPrefix(fd.ID, "AUTH") {
+		if strings.HasPrefix(fd.ID, "AUTH") || strings.HasPrefix(fd.ID, "PROBE") {
 			out = append(out, fd.ID+" "+fd.Route+": "+fd.Seen)
 		}
 	}
@@ -95,11 +95,11 @@ func TestProbesFindPlantedFlawsAsOnAuthzMux(t *testing.T) {
 	for _, tc := range []struct {
 		name string
 		flaw flaw
-		want []string // IDs each router must report
+		want []string // IDs each router must report; PROBE001 would mean a route was not exercised
 	}{
 		{"fixed portal", noFlaw, nil},
 		{"BOLA in the invoices handler", bola, []string{"AUTH003", "AUTH007", "AUTH007"}},
-		{"BFLA through a front-door cache", frontCache, []string{"AUTH005", "AUTH006", "AUTH006", "AUTH006"}},
+		{"BFLA through a front-door cache", frontCache, []string{"AUTH005", "AUTH006", "AUTH006", "AUTH006", "PROBE001"}},
 		{"weaker trailing-slash twin", weakTwin, []string{"AUTH004", "AUTH009", "AUTH009"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -108,7 +108,8 @@ func TestProbesFindPlantedFlawsAsOnAuthzMux(t *testing.T) {
 				got[name] = probeFindings(t, r, tc.flaw)
 				var ids []string
 				for _, line := range got[name] {
-					ids = append(ids, line[:7])
+					id, _, _ := strings.Cut(line, " ")
+					ids = append(ids, id)
 				}
 				assert.Equal(t, tc.want, ids, "%s:\n%s", name, strings.Join(got[name], "\n"))
 			}
