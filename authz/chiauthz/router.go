@@ -19,7 +19,9 @@ import (
 //
 // Every route is registered on one chi.Mux with its full path, so chi's
 // matched pattern is the route's full pattern and the inventory lists it
-// exactly as chi matches it.
+// exactly as chi matches it. Register every route before serving: chi's
+// routing tree is not safe for registration while requests are in flight
+// (authz.Mux is).
 type Router struct {
 	root   *root  // nil for a subrouter that is not mounted yet
 	prefix string // chi path prefix of this router ("/api/clients")
