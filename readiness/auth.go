@@ -110,7 +110,15 @@ func checkAuthInventory(_ context.Context, in *Inspection) []Finding {
 				out = append(out, Finding{
 					ID: "AUTH001", Severity: Blocker, Route: r.Pattern,
 					Seen: fmt.Sprintf("the route hands requests to a plain %s (%d routes), whose routes have no policy of their own and are not in the inventory", kind, n),
-					Fix:  "register those routes on the authz.Mux, each with its policy",
+					Fix:  "register those routes on the route inventory (authz.Mux, chiauthz.Router), each with its policy",
+				})
+				break
+			}
+			if name := fmt.Sprintf("%T", h); strings.HasSuffix(name, "chi.Mux") {
+				out = append(out, Finding{
+					ID: "AUTH001", Severity: Blocker, Route: r.Pattern,
+					Seen: fmt.Sprintf("the route hands requests to a plain chi router (%s), whose routes have no policy of their own and are not in the inventory", name),
+					Fix:  "register those routes on the inventory with their policies (chiauthz.Router.Mount keeps chi's shape); import github.com/launchready/launchready/authz/chiauthz in the test to have readiness list them",
 				})
 				break
 			}
