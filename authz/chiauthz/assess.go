@@ -65,6 +65,9 @@ func (a *Assessment) walk(prefix string, rs chi.Routes, mws chi.Middlewares, dep
 			continue
 		}
 		path := prefix + rt.Pattern
+		if prefix != "" && rt.Pattern == "/" {
+			path = prefix // a mounted "/" answers "/x" and "/x/": listed as "/x", as chiauthz does
+		}
 		if all, ok := rt.Handlers["*"]; ok {
 			a.add("", path, mws, all)
 			for _, m := range sortedMethods(rt.Handlers) {

@@ -67,7 +67,7 @@ func TestAssessPlainChiApp(t *testing.T) {
 	}
 	want := []string{
 		"GET /{$}", "GET /healthz", "POST /api/login", "POST /api/logout", "POST /api/password-reset", "GET /api/me",
-		"GET /api/clients/{$}", "GET /api/clients/{clientID}/{$}", "GET /api/clients/{clientID}/tickets",
+		"GET /api/clients", "GET /api/clients/{clientID}", "GET /api/clients/{clientID}/tickets",
 		"POST /api/clients/{clientID}/tickets", "GET /api/clients/{clientID}/invoices", "GET /api/clients/{clientID}/export",
 		"POST /api/clients/{clientID}/notes", "GET /api/tickets/{id}", "PATCH /api/tickets/{id}",
 		"GET /admin/audit", "GET /admin/users", "DELETE /admin/users/{userID}", "GET /app.js", "GET /app.css",
@@ -91,7 +91,7 @@ func TestAssessPlainChiApp(t *testing.T) {
 		assert.Contains(t, f.Fix, "chiauthz.Router")
 	}
 	assert.ElementsMatch(t, []string{
-		"GET /api/me", "GET /api/clients/{$}", "GET /api/clients/{clientID}/{$}", "GET /api/clients/{clientID}/tickets",
+		"GET /api/me", "GET /api/clients", "GET /api/clients/{clientID}", "GET /api/clients/{clientID}/tickets",
 		"POST /api/clients/{clientID}/tickets", "GET /api/clients/{clientID}/invoices", "GET /api/clients/{clientID}/export",
 		"POST /api/clients/{clientID}/notes", "GET /api/tickets/{id}", "PATCH /api/tickets/{id}",
 		"GET /admin/audit", "GET /admin/users", "DELETE /admin/users/{userID}",

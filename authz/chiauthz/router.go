@@ -42,6 +42,7 @@ type subState struct {
 type spec struct {
 	method  string // "" for every method
 	path    string // chi path, relative to the subrouter
+	alias   string // a second chi path for the same route, or ""
 	policy  authz.Policy
 	handler http.Handler // wrapped in the subrouter's middleware
 }
@@ -189,7 +190,11 @@ func (rr *Router) Mount(pattern string, sub *Router) {
 	sub.sub.mu.Unlock()
 	prefix := joinPath(rr.prefix, pattern)
 	for _, s := range specs {
-		rr.register(s.method, joinPath(prefix, s.path), s.policy, chainOf(rr.mws, s.handler))
+		path, alias := routePaths(prefix, s.path)
+		if s.alias != "" {
+			alias = joinPath(prefix, s.alias)
+		}
+		rr.register(s.method, path, alias, s.policy, chainOf(rr.mws, s.handler))
 	}
 }
 
@@ -202,7 +207,7 @@ func (rr *Router) MountHandler(pattern string, policy authz.Policy, h http.Handl
 		panic("chiauthz: nil handler for " + pattern)
 	}
 	p := strings.TrimSuffix(joinPath(rr.prefix, pattern), "/")
-	rr.register("", p+"/*", policy, chainOf(rr.mws, newStripPrefix(p, h)))
+	rr.register("", p+"/*", "", policy, chainOf(rr.mws, newStripPrefix(p, h)))
 }
 
 // Handle registers h for every method on pattern (a chi pattern, relative
@@ -225,7 +230,8 @@ func (rr *Router) Method(method, pattern string, policy authz.Policy, h http.Han
 	if h == nil {
 		panic("chiauthz: nil handler for " + pattern)
 	}
-	rr.register(strings.ToUpper(method), joinPath(rr.prefix, pattern), policy, chainOf(rr.mws, h))
+	path, alias := routePaths(rr.prefix, pattern)
+	rr.register(strings.ToUpper(method), path, alias, policy, chainOf(rr.mws, h))
 }
 
 // MethodFunc registers f for method on pattern under policy.
@@ -270,7 +276,7 @@ var knownMethods = map[string]bool{"": true, http.MethodGet: true, http.MethodHe
 
 // register records a route; h is already wrapped in this router's
 // middleware.
-func (rr *Router) register(method, path string, policy authz.Policy, h http.Handler) {
+func (rr *Router) register(method, path, alias string, policy authz.Policy, h http.Handler) {
 	if err := policy.Validate(); err != nil {
 		panic(fmt.Sprintf("chiauthz: route %q: %v", strings.TrimSpace(method+" "+path), err))
 	}
@@ -286,13 +292,13 @@ func (rr *Router) register(method, path string, policy authz.Policy, h http.Hand
 		if rr.sub.mounted {
 			panic("chiauthz: route " + path + " registered on a subrouter that is already mounted; register routes before Mount")
 		}
-		rr.sub.specs = append(rr.sub.specs, spec{method: method, path: path, policy: policy, handler: h})
+		rr.sub.specs = append(rr.sub.specs, spec{method: method, path: path, alias: alias, policy: policy, handler: h})
 		return
 	}
-	rr.root.add(method, path, policy, h)
+	rr.root.add(method, path, alias, policy, h)
 }
 
-func (rt *root) add(method, path string, policy authz.Policy, h http.Handler) {
+func (rt *root) add(method, path, alias string, policy authz.Policy, h http.Handler) {
 	pattern := InventoryPattern(method, path)
 	entry := &route{e: rt.e, pattern: pattern, chiPath: path, matched: routePattern(path), policy: policy, handler: h}
 	rt.mu.Lock()
@@ -301,16 +307,21 @@ func (rt *root) add(method, path string, policy authz.Policy, h http.Handler) {
 	if prev, ok := old.byPattern[pattern]; ok {
 		panic(fmt.Sprintf("chiauthz: route %q (%s) conflicts with %q (%s)", pattern, path, prev.pattern, prev.chiPath))
 	}
-	switch method {
-	case "":
-		rt.mux.Handle(path, entry)
-	case http.MethodGet:
-		rt.mux.Method(method, path, entry)
-		if _, ok := old.byPattern[InventoryPattern(http.MethodHead, path)]; !ok {
-			rt.mux.Method(http.MethodHead, path, entry)
+	for _, p := range []string{path, alias} {
+		if p == "" {
+			continue
 		}
-	default:
-		rt.mux.Method(method, path, entry)
+		switch method {
+		case "":
+			rt.mux.Handle(p, entry)
+		case http.MethodGet:
+			rt.mux.Method(method, p, entry)
+			if _, ok := old.byPattern[InventoryPattern(http.MethodHead, path)]; !ok {
+				rt.mux.Method(http.MethodHead, p, entry)
+			}
+		default:
+			rt.mux.Method(method, p, entry)
+		}
 	}
 	t := &table{list: append(old.list[:len(old.list):len(old.list)], entry), byPattern: make(map[string]*route, len(old.byPattern)+1)}
 	for k, v := range old.byPattern {
@@ -326,6 +337,17 @@ func chainOf(mws []func(http.Handler) http.Handler, h http.Handler) http.Handler
 		h = mws[i](h)
 	}
 	return h
+}
+
+// routePaths is the chi path of pattern registered under prefix, and the
+// alias chi also serves: a "/" inside Route("/x") or a mounted subrouter
+// answers both "/x" and "/x/", as in chi, and is listed as "/x".
+func routePaths(prefix, p string) (path, alias string) {
+	if prefix != "" && (p == "/" || p == "") {
+		path = strings.TrimSuffix(prefix, "/")
+		return path, path + "/"
+	}
+	return joinPath(prefix, p), ""
 }
 
 func joinPath(prefix, p string) string {

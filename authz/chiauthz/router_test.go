@@ -241,7 +241,7 @@ func TestNestedRoutersKeepFullPatterns(t *testing.T) {
 	r.EachRoute(func(pattern string, h http.Handler) { chains[pattern] = chainTags(h) })
 	assert.Equal(t, map[string][]string{
 		"GET /healthz":                     {"root"},
-		"GET /api/clients/{$}":             {"root", "api"},
+		"GET /api/clients":                 {"root", "api"},
 		"GET /api/clients/{id}":            {"root", "api"},
 		"GET /api/clients/{id}/export":     {"root", "api", "limit"},
 		"PATCH /api/tickets/{id}":          {"root", "api", "group"},
@@ -267,6 +267,8 @@ func TestNestedRoutersKeepFullPatterns(t *testing.T) {
 		{"PATCH", "/api/tickets/2", "bob", 200, []string{"root", "api", "group"}},
 		{"PATCH", "/api/tickets/abc", "bob", 404, nil},
 		{"GET", "/api/clients/", "agent", 200, []string{"root", "api"}},
+		{"GET", "/api/clients", "agent", 200, []string{"root", "api"}}, // Route + "/" serves both, as in chi
+		{"GET", "/api/clients", "bob", 403, nil},
 		{"GET", "/api/clients/client-a", "bob", 404, nil},
 	} {
 		w := serve(r, tc.method, tc.target, tc.user)
