@@ -3,6 +3,7 @@ package readiness
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"strings"
 )
 
@@ -81,6 +82,16 @@ func routeGroup(path string) string {
 
 // registration is the migration step's code for r on the router kind.
 func registration(kind string, r Route, policy string) string {
+	switch kind { // the route sits in a plain router mounted on a kit router
+	case "chiauthz.Router":
+		method := "Handle"
+		if r.Method != "" {
+			method = r.Method[:1] + strings.ToLower(r.Method[1:])
+		}
+		return fmt.Sprintf(`r.%s(%q, %s, h) on the chiauthz.Router, and remove it from the mounted router`, method, strings.TrimSuffix(r.Path, "{$}"), policy)
+	case "authz.Mux":
+		return fmt.Sprintf(`mux.Handle(%q, %s, h) on the authz.Mux, and remove it from the mounted router`, r.Pattern, policy)
+	}
 	if strings.HasPrefix(kind, "chi") {
 		method := "Handle"
 		if r.Method != "" {
@@ -132,8 +143,9 @@ func checkAuthAssessment(_ context.Context, in *Inspection) []Finding {
 		}
 		return nil
 	}
+	out := nestedFindings(in)
 	if !in.Plain {
-		return nil
+		return out
 	}
 	kind := routerKind(in)
 	groups := map[string][2]int{} // group -> unprotected sensitive, total
@@ -145,7 +157,6 @@ func checkAuthAssessment(_ context.Context, in *Inspection) []Finding {
 		}
 		groups[routeGroup(r.Path)] = g
 	}
-	var out []Finding
 	for _, r := range in.Routes {
 		why := sensitiveReason(r)
 		if why == "" {
@@ -160,6 +171,83 @@ func checkAuthAssessment(_ context.Context, in *Inspection) []Finding {
 				group, g[0], g[1], kind, why, protectionSeen(in, r)),
 			Fix: fmt.Sprintf("register it with a policy: %s. Until the group %s moves, accept it with readiness.AcceptRoute(\"AUTH015\", %q, reason)",
 				registration(kind, r, pol), group, r.Pattern),
+		})
+	}
+	return out
+}
+
+// prefixStripper is implemented by a handler that strips a path prefix
+// before the next one routes (chiauthz.MountHandler's): the nested router's
+// patterns are then relative to it.
+type prefixStripper interface{ StrippedPrefix() string }
+
+// nestedRoute is a route of a plain router reached through one route of the
+// inventory ("/api/{rest...}" handing requests to an old chi router).
+type nestedRoute struct {
+	Route
+	outer Route
+	kind  string
+}
+
+// nestedRoutes lists the routes of the plain routers found on the chains of
+// the inventory's routes, with their full patterns.
+func nestedRoutes(in *Inspection) []nestedRoute {
+	var out []nestedRoute
+	for _, r := range in.Routes {
+		prefix := ""
+		for _, h := range r.Chain {
+			if p, ok := h.(prefixStripper); ok {
+				prefix += p.StrippedPrefix()
+			}
+			sub, ok := enumerate(h)
+			if !ok {
+				continue
+			}
+			kind := "http.ServeMux"
+			if k, ok := sub.(RouterKind); ok {
+				kind = k.RouterKind()
+			}
+			sub.EachRoute(func(pattern string, sh http.Handler) {
+				m, host, p := ParsePattern(pattern)
+				full := host + prefix + p
+				if m != "" {
+					full = m + " " + full
+				}
+				out = append(out, nestedRoute{Route: Route{Pattern: full, Method: m, Host: host, Path: prefix + p,
+					Handler: sh, Chain: Walk(sh)}, outer: r, kind: kind})
+			})
+			break
+		}
+	}
+	return out
+}
+
+// nestedFindings: one AUTH015 per sensitive route of a plain router mounted
+// under a route of the inventory, which the route's one policy covers only
+// coarsely.
+func nestedFindings(in *Inspection) []Finding {
+	outerKind := "authz.Mux"
+	if k, ok := in.Inventory.(RouterKind); ok {
+		outerKind = k.RouterKind()
+	}
+	var out []Finding
+	for _, n := range nestedRoutes(in) {
+		why := sensitiveReason(n.Route)
+		if why == "" {
+			continue
+		}
+		outer := "no policy"
+		if p, ok := in.Inventory.(Policies); ok {
+			if pol, found := p.Policy(n.outer.Pattern); found {
+				outer = "the policy " + pol.String()
+			}
+		}
+		out = append(out, Finding{
+			ID: "AUTH015", Severity: Blocker, Route: n.Pattern,
+			Seen: fmt.Sprintf("the route is served by a plain %s mounted at %q, which gives all its routes %s and none of their own; %s",
+				n.kind, n.outer.Pattern, outer, why),
+			Fix: fmt.Sprintf("register it with a policy: %s. Until the mount is gone, accept it with readiness.AcceptRoute(\"AUTH015\", %q, reason)",
+				registration(outerKind, n.Route, suggestedPolicy(n.Route)), n.Pattern),
 		})
 	}
 	return out

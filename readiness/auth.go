@@ -99,7 +99,7 @@ func checkAuthInventory(_ context.Context, in *Inspection) []Finding {
 		})
 	}
 	for _, r := range in.Routes {
-		for _, h := range r.Chain[min(1, len(r.Chain)):] {
+		for _, h := range r.Chain {
 			if sub, ok := enumerate(h); ok {
 				n := 0
 				sub.EachRoute(func(string, http.Handler) { n++ })

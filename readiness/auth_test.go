@@ -121,8 +121,14 @@ func TestAuthInventoryAUTH001(t *testing.T) {
 	sub.Handle("/api/legacy/", noop)
 	m.Handle("/api/legacy/", authz.Authenticated(), walkable{sub})
 	r := runAuth(t, m)
-	assert.Equal(t, []string{"AUTH001"}, authIDs(r))
+	assert.Equal(t, []string{"AUTH001", "AUTH015"}, authIDs(r), "the mount, and the sensitive route behind it")
 	assert.Equal(t, "/api/legacy/", r.ByID("AUTH001")[0].Route)
+	assert.Contains(t, r.ByID("AUTH015")[0].Seen, `plain http.ServeMux mounted at "/api/legacy/", which gives all its routes the policy authenticated`)
+
+	// A router registered directly as a route's handler is seen too.
+	direct := newMux(t)
+	direct.Handle("/api/old/", authz.Authenticated(), sub)
+	assert.Equal(t, []string{"AUTH001", "AUTH015"}, authIDs(runAuth(t, direct)))
 }
 
 // This test changes http.DefaultServeMux, as importing net/http/pprof does.

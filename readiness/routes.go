@@ -80,6 +80,15 @@ func routeTable(in *Inspection, findings []Finding) []RouteInfo {
 	for _, r := range in.Routes {
 		out = append(out, routeRow(in, r, findings))
 	}
+	// Routes of a plain router mounted under a route: listed with the
+	// middleware of the mount in front of theirs.
+	for _, n := range nestedRoutes(in) {
+		r := n.Route
+		r.Chain = append(append([]http.Handler(nil), n.outer.Chain...), r.Chain...)
+		row := routeRow(in, r, findings)
+		row.Policy = fmt.Sprintf("none (inside %s)", n.outer.Pattern)
+		out = append(out, row)
+	}
 	return out
 }
 

@@ -104,3 +104,6 @@ func (rr *Router) ChiPattern(pattern string) (string, bool) {
 	}
 	return rt.chiPath, true
 }
+
+// RouterKind names the router in readiness' migration steps.
+func (rr *Router) RouterKind() string { return "chiauthz.Router" }

@@ -377,6 +377,10 @@ func (s *stripPrefix) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.stri
 // Unwrap returns the mounted handler.
 func (s *stripPrefix) Unwrap() http.Handler { return s.next }
 
+// StrippedPrefix is the prefix removed before the mounted handler routes:
+// readiness lists a mounted plain router's routes under it.
+func (s *stripPrefix) StrippedPrefix() string { return s.prefix }
+
 // routePattern is path as chi.Context.RoutePattern reports a match of it:
 // without a trailing slash (except for "/").
 func routePattern(path string) string {
