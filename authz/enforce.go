@@ -4,6 +4,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"time"
 )
 
 // An Enforcer applies policies for a router: it runs the path firewall,
@@ -19,6 +20,7 @@ type Enforcer struct {
 	authenticate func(*http.Request) (Principal, error)
 	deny         func(http.ResponseWriter, *http.Request, Denial)
 	logger       *slog.Logger
+	now          func() time.Time
 }
 
 // NewEnforcer returns an Enforcer for c. It fails when Config.Authenticate is
@@ -27,7 +29,10 @@ func NewEnforcer(c Config) (*Enforcer, error) {
 	if c.Authenticate == nil {
 		return nil, errors.New("authz: Config.Authenticate is nil; pass the function that turns a request into a Principal (from the session or bearer token)")
 	}
-	e := &Enforcer{authenticate: c.Authenticate, deny: c.Deny, logger: c.Logger}
+	e := &Enforcer{authenticate: c.Authenticate, deny: c.Deny, logger: c.Logger, now: c.Now}
+	if e.now == nil {
+		e.now = time.Now
+	}
 	if e.deny == nil {
 		e.deny = DefaultDeny
 	}
@@ -80,9 +85,15 @@ func (e *Enforcer) Enforce(w http.ResponseWriter, r *http.Request, pattern strin
 	sc := &stateCtx{Context: r.Context(), st: state{pattern: pattern, principal: pr}}
 	st := &sc.st
 	r = r.WithContext(sc)
-	d, err := policy.Decide(r, pr)
+	now := e.now()
+	d, err := policy.DecideAt(r, pr, now)
 	annotateDecision(w, pattern, d)
 	if d != Allow {
+		denial := Denial{Status: int(d), Route: pattern, Err: err}
+		if d == Unauthenticated && pr.Authenticated() {
+			denial.StepUp = policy.StepUpFor(pr, now)
+			denial.MaxAge = policy.Freshness()
+		}
 		level := slog.LevelInfo
 		if err != nil {
 			level = slog.LevelError
@@ -91,8 +102,11 @@ func (e *Enforcer) Enforce(w http.ResponseWriter, r *http.Request, pattern strin
 		if err != nil {
 			attrs = append(attrs, slog.String("error", err.Error()))
 		}
+		if denial.StepUp != StepUpNone {
+			attrs = append(attrs, slog.String("step_up", string(denial.StepUp)))
+		}
 		e.logger.LogAttrs(r.Context(), level, "authz: request denied", attrs...)
-		e.deny(w, r, Denial{Status: int(d), Route: pattern, Err: err})
+		e.deny(w, r, denial)
 		return
 	}
 	st.decided = true

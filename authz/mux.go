@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // Config configures a Mux.
@@ -25,6 +26,9 @@ type Config struct {
 	// Logger receives denials (info) and loader failures (error). Nil
 	// discards.
 	Logger *slog.Logger
+
+	// Now is the clock Fresh policies are judged by. Nil: time.Now.
+	Now func() time.Time
 }
 
 // A Mux is a deny-by-default router: an http.ServeMux whose every route
@@ -123,14 +127,15 @@ func (rt *route) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // Decide evaluates the policy of the route r.Pattern names for principal pr,
-// object checks included, without serving. Requests with an unknown pattern
-// are NotFound. It does not allocate for routes without object checks.
+// object checks included, without serving, at the Mux's clock. Requests
+// with an unknown pattern are NotFound. It does not allocate for routes
+// without object checks.
 func (m *Mux) Decide(r *http.Request, pr Principal) (Decision, error) {
 	rt, ok := m.routes.Load().byPattern[r.Pattern]
 	if !ok {
 		return NotFound, nil
 	}
-	return rt.policy.Decide(r, pr)
+	return rt.policy.DecideAt(r, pr, m.e.now())
 }
 
 // Route is one registered route as the inventory reports it.

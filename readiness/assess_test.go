@@ -85,7 +85,8 @@ func TestAssessmentQuietOnPolicyInventory(t *testing.T) {
 	r := runAuth(t, m)
 	assert.Empty(t, r.ByID("AUTH015"))
 	require.Len(t, r.Routes, 1)
-	assert.Equal(t, readiness.RouteInfo{Pattern: "GET /api/clients", Policy: "role(admin)", Protected: true}, r.Routes[0])
+	assert.Equal(t, readiness.RouteInfo{Pattern: "GET /api/clients", Policy: "role(admin)", Protected: true,
+		Findings: []string{"AUTH013"}}, r.Routes[0], "an admin route without MFA")
 }
 
 func TestRouteTableInJSONAndHTML(t *testing.T) {

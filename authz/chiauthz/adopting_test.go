@@ -69,9 +69,9 @@ func TestAdoptingGuide(t *testing.T) {
 	r := newRouter(t)
 	r.Get("/healthz", authz.Public("uptime monitor"), okh)
 	r.Route("/admin", func(r *chiauthz.Router) {
-		r.Get("/audit", authz.Role("admin"), okh)
-		r.Get("/users", authz.Role("admin"), okh)
-		r.Delete("/users/{userID}", authz.Role("admin").Object(loadClient, authz.SameTenant.OrRole("admin")), okh)
+		r.Get("/audit", authz.Role("admin").RequireMFA(), okh)
+		r.Get("/users", authz.Role("admin").RequireMFA(), okh)
+		r.Delete("/users/{userID}", authz.Role("admin").RequireMFA().Object(loadClient, authz.SameTenant.OrRole("admin")), okh)
 	})
 	r.MountHandler("/api", authz.Authenticated(), legacyAPI())
 	rep = guideStep(t, "step 3a: admin moved, the API mounted as it is", r)
@@ -96,7 +96,7 @@ func TestAdoptingGuide(t *testing.T) {
 		r.Post("/login", authz.Public("sign-in form"), okh)
 		r.Get("/me", authz.Authenticated(), okh)
 		r.Route("/clients", func(r *chiauthz.Router) {
-			r.Get("/", authz.Role("admin", "support"), okh)
+			r.Get("/", authz.Role("admin", "support").RequireMFA(), okh)
 			r.Get("/{clientID}", authz.Authenticated().Object(loadClient, tenant), okh)
 		})
 	})
