@@ -168,9 +168,13 @@ func TestDecisionsMatchAuthzMux(t *testing.T) {
 		r.handle("GET", "/api/admin/audit", authz.Role("admin"), ok)
 		r.handle("GET", "/api/clients/{id}", authz.Authenticated().Object(loadClient, tenant), ok)
 		r.handle("PATCH", "/api/tickets/{id}", authz.Role("client").Object(loadTicket, authz.SameTenant), ok)
+		r.handle("GET", "/api/admin/users", authz.Role("admin").RequireMFA(), ok)
 		for _, q := range reqs {
 			w := serve(r, q.method, q.target, q.user)
 			line := fmt.Sprintf("%s %s as %q: %d", q.method, q.target, q.user, w.Code)
+			if q.target == "/api/admin/users" {
+				line += " " + strings.TrimSpace(w.Body.String()) + " " + w.Header().Get("WWW-Authenticate")
+			}
 			if w.Code >= 400 && name == "chiauthz.Router" {
 				assert.Equal(t, "application/problem+json", w.Header().Get("Content-Type"), "%s on %s", line, name)
 			}
