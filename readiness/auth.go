@@ -100,25 +100,17 @@ func checkAuthInventory(_ context.Context, in *Inspection) []Finding {
 	}
 	for _, r := range in.Routes {
 		for _, h := range r.Chain {
-			if sub, ok := enumerate(h); ok {
+			// A plain ServeMux here is AUTH001; other routers (chi…) are
+			// AUTH012's, and AUTH015 lists the routes of both.
+			if mux, ok := h.(*http.ServeMux); ok {
 				n := 0
-				sub.EachRoute(func(string, http.Handler) { n++ })
-				kind := "http.ServeMux"
-				if k, ok := sub.(RouterKind); ok {
-					kind = k.RouterKind()
+				if sub, ok := enumerate(mux); ok {
+					sub.EachRoute(func(string, http.Handler) { n++ })
 				}
 				out = append(out, Finding{
 					ID: "AUTH001", Severity: Blocker, Route: r.Pattern,
-					Seen: fmt.Sprintf("the route hands requests to a plain %s (%d routes), whose routes have no policy of their own and are not in the inventory", kind, n),
+					Seen: fmt.Sprintf("the route hands requests to a plain http.ServeMux (%d routes), whose routes have no policy of their own and are not in the inventory", n),
 					Fix:  "register those routes on the route inventory (authz.Mux, chiauthz.Router), each with its policy",
-				})
-				break
-			}
-			if name := fmt.Sprintf("%T", h); strings.HasSuffix(name, "chi.Mux") {
-				out = append(out, Finding{
-					ID: "AUTH001", Severity: Blocker, Route: r.Pattern,
-					Seen: fmt.Sprintf("the route hands requests to a plain chi router (%s), whose routes have no policy of their own and are not in the inventory", name),
-					Fix:  "register those routes on the inventory with their policies (chiauthz.Router.Mount keeps chi's shape); import github.com/launchready/launchready/authz/chiauthz in the test to have readiness list them",
 				})
 				break
 			}

@@ -113,14 +113,20 @@ func TestAssessPlainChiApp(t *testing.T) {
 	assert.Equal(t, 21, strings.Count(table.String(), "\n"), "a header and one line per route:\n%s", table.String())
 }
 
-// A chi router mounted under one authz route hides its routes: AUTH001
-// names the route (issue: "a chi router mounted behind one authz route is
+// A chi router mounted under one authz route hides its routes: AUTH012
+// names the route, AUTH015 lists its sensitive routes (issue: "a chi router mounted behind one authz route is
 // invisible").
 func TestMountedPlainChiIsFlagged(t *testing.T) {
 	r := newRouter(t)
 	r.MountHandler("/legacy", authz.Authenticated(), plainChiPortal())
 	rep := run(t, r)
-	require.NotEmpty(t, rep.ByID("AUTH001"))
-	assert.Equal(t, "/legacy/{rest...}", rep.ByID("AUTH001")[0].Route)
-	assert.Contains(t, rep.ByID("AUTH001")[0].Seen, "plain chi router (20 routes)")
+	require.NotEmpty(t, rep.ByID("AUTH012"), "the mount hands a subtree to a router")
+	assert.Equal(t, "/legacy/{rest...}", rep.ByID("AUTH012")[0].Route)
+	assert.Empty(t, rep.ByID("AUTH001"), "AUTH001 is for plain ServeMuxes; one finding per mount")
+	var inside []string
+	for _, f := range rep.ByID("AUTH015") {
+		inside = append(inside, f.Route)
+	}
+	assert.Contains(t, inside, "GET /legacy/admin/audit", "the mounted routes are listed with full patterns")
+	assert.Len(t, inside, 13)
 }
