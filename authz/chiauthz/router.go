@@ -200,8 +200,10 @@ func (rr *Router) Mount(pattern string, sub *Router) {
 
 // MountHandler puts h, which routes the rest of the path itself (a plain chi
 // router, an http.FileServer), under pattern with one policy for all of it.
-// readiness lists it as one route "pattern/{rest...}" and reports AUTH001
-// when h is a router whose own routes have no policy: prefer Mount.
+// readiness lists it as one route "pattern/{rest...}", reports AUTH012 (a
+// router) or AUTH001 (a plain http.ServeMux) for it, and lists the routes
+// of a plain router behind it under AUTH015: prefer Mount. It is the way
+// to keep a not-yet-migrated section running during a migration.
 func (rr *Router) MountHandler(pattern string, policy authz.Policy, h http.Handler) {
 	if h == nil {
 		panic("chiauthz: nil handler for " + pattern)
