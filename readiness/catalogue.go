@@ -30,6 +30,8 @@ func init() {
 		{"AUTH012", ItemAuth, "subtree route dispatches to handlers outside the inventory"},
 		{"AUTH013", ItemAuth, "admin route without MFA (blocker in production); staff or export route without MFA (warning)"},
 		{"AUTH014", ItemAuth, "second factor not enforced: password-only session reached an MFA route, the factor did not let the user in, or a replayed code was accepted (probe)"},
+		{"AUTH015", ItemAuth, "assessment: sensitive route on a router without policies (with its migration step)"},
+		{"AUTH016", ItemAuth, "assessment: the router's routes could not be listed"},
 
 		{"SESS001", ItemSession, "session cookie not Secure"},
 		{"SESS002", ItemSession, "session cookie not HttpOnly"},

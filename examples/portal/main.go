@@ -7,6 +7,7 @@
 //	go run ./examples/portal -tls                 # HTTPS with a certificate made at start
 //	go run ./examples/portal -check               # print the scorecard; exit 0 ready, 1 blocked
 //	go run ./examples/portal -env production      # refuses to boot: demo accounts, unverified mail
+//	go run ./examples/portal -router chi          # the same routes and policies on go-chi/chi (chiauthz)
 package main
 
 import (
@@ -37,6 +38,7 @@ func run(args []string) int {
 	check := fs.Bool("check", false, "print the readiness scorecard and exit 0 when ready, 1 when blocked")
 	outbox := fs.String("outbox", "", "development mail directory (default: launchready-outbox in the temp dir)")
 	auditFile := fs.String("audit", "", "audit trail file (default: launchready-audit.jsonl in the temp dir)")
+	routerName := fs.String("router", portalapp.RouterServeMux, "router: servemux (authz.Mux) or chi (go-chi/chi through chiauthz)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -45,7 +47,7 @@ func run(args []string) int {
 		fmt.Fprintln(os.Stderr, err)
 		return 2
 	}
-	opts := portalapp.Options{Env: env, Addr: *addr, TLS: *useTLS, Log: os.Stderr, OutboxDir: *outbox, AuditFile: *auditFile}
+	opts := portalapp.Options{Env: env, Addr: *addr, TLS: *useTLS, Log: os.Stderr, OutboxDir: *outbox, AuditFile: *auditFile, Router: *routerName}
 	if env == readiness.Production {
 		opts.Resolver = net.DefaultResolver
 	}

@@ -68,6 +68,10 @@ type Options struct {
 	Now func() time.Time
 	// LimitNow is the rate limits' clock. Nil: time.Now.
 	LimitNow func() time.Time
+	// Router is the router the routes are registered on: RouterServeMux
+	// (authz.Mux, the default) or RouterChi (go-chi/chi through
+	// chiauthz). The routes, policies and middleware are the same.
+	Router string
 	// MFAKey seals the staff's TOTP secrets (32 random bytes). Nil: read
 	// from PORTAL_MFA_KEY in production (the gate blocks while it is
 	// missing or weak, SECRET001/SECRET002); a key made at start in
@@ -300,7 +304,7 @@ func Build(opts Options) (*Portal, error) {
 		}
 		return authz.Principal{ID: u.ID, Roles: []string{u.Role}, Tenant: u.Tenant, Factors: factors}, nil
 	}
-	mux, err := authz.NewMux(authz.Config{Authenticate: authenticate, Logger: logger, Now: now})
+	mux, err := newRouter(opts.Router, authz.Config{Authenticate: authenticate, Logger: logger, Now: now})
 	if err != nil {
 		return nil, fmt.Errorf("portal: authz: %w", err)
 	}
