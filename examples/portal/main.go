@@ -7,6 +7,7 @@
 //	go run ./examples/portal -tls                 # HTTPS with a certificate made at start
 //	go run ./examples/portal -check               # print the scorecard; exit 0 ready, 1 blocked
 //	go run ./examples/portal -env production      # refuses to boot: demo accounts, unverified mail
+//	go run ./examples/portal -fault tickets       # ticket creation answers 500: launchready verify fails
 package main
 
 import (
@@ -37,6 +38,7 @@ func run(args []string) int {
 	check := fs.Bool("check", false, "print the readiness scorecard and exit 0 when ready, 1 when blocked")
 	outbox := fs.String("outbox", "", "development mail directory (default: launchready-outbox in the temp dir)")
 	auditFile := fs.String("audit", "", "audit trail file (default: launchready-audit.jsonl in the temp dir)")
+	fault := fs.String("fault", "", "development only: break \"login\" or \"tickets\" (they answer 500), to watch verify, monitor and a rollback catch it")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -45,7 +47,19 @@ func run(args []string) int {
 		fmt.Fprintln(os.Stderr, err)
 		return 2
 	}
-	opts := portalapp.Options{Env: env, Addr: *addr, TLS: *useTLS, Log: os.Stderr, OutboxDir: *outbox, AuditFile: *auditFile}
+	faults := &portalapp.Faults{}
+	if err := faults.Set(*fault); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 2
+	}
+	if *fault != "" && env == readiness.Production {
+		fmt.Fprintln(os.Stderr, "portal: -fault is for development; refusing to break a production portal")
+		return 2
+	}
+	// LAUNCHREADY_RELEASE_TOKEN lets the deploy pipeline read GET /version
+	// (launchready verify -expect-revision); without it only admins can.
+	opts := portalapp.Options{Env: env, Addr: *addr, TLS: *useTLS, Log: os.Stderr, OutboxDir: *outbox, AuditFile: *auditFile,
+		Faults: faults, ReleaseToken: os.Getenv("LAUNCHREADY_RELEASE_TOKEN")}
 	if env == readiness.Production {
 		opts.Resolver = net.DefaultResolver
 	}

@@ -140,4 +140,5 @@ var ContractRoutes = []string{
 	"GET /api/clients/{id}/invoices", "GET /api/clients/{id}/export",
 	"POST /api/clients/{id}/uploads", "GET /api/admin/audit", "GET /admin/readiness",
 	"GET /healthz", "GET /readyz", "GET /{$}",
+	"GET /version", // the running release, for admins and the deploy pipeline's release token
 }

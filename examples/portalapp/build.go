@@ -66,6 +66,16 @@ type Options struct {
 	Now func() time.Time
 	// LimitNow is the rate limits' clock. Nil: time.Now.
 	LimitNow func() time.Time
+	// Release is what GET /version answers. Zero: the running binary's
+	// build information (monitor.CurrentRelease).
+	Release monitor.Release
+	// ReleaseToken, when set, lets a deploy pipeline read GET /version with
+	// "Authorization: Bearer <token>" (launchready verify
+	// -expect-revision); at least 32 characters. Empty: admins only.
+	ReleaseToken string
+	// Faults, when set, break login or ticket creation on purpose (tests of
+	// the monitor, verify and rollback). Nil breaks nothing.
+	Faults *Faults
 }
 
 // MailDomain is the portal's sending domain, checked by the email check.
@@ -130,6 +140,16 @@ func Build(opts Options) (*Portal, error) {
 				opts.Hosts = append(opts.Hosts, h)
 			}
 		}
+	}
+	if err := checkReleaseToken(opts.ReleaseToken); err != nil {
+		return nil, err
+	}
+	if opts.Release == (monitor.Release{}) {
+		opts.Release = monitor.CurrentRelease()
+	}
+	faults := opts.Faults
+	if faults == nil {
+		faults = &Faults{}
 	}
 	now := opts.Now
 	if now == nil {
@@ -213,7 +233,11 @@ func Build(opts Options) (*Portal, error) {
 
 	// The glue between session and authz: session user ID -> store user
 	// -> authz principal.
+	release := releaseToken(opts.ReleaseToken)
 	authenticate := func(r *http.Request) (authz.Principal, error) {
+		if p, ok := release(r); ok {
+			return p, nil
+		}
 		id, _, ok := sess.User(r)
 		if !ok {
 			return authz.Principal{}, authz.ErrUnauthenticated
@@ -264,7 +288,7 @@ func Build(opts Options) (*Portal, error) {
 	}
 	g.public("POST /api/login", "sign-in form",
 		validate.Body[LoginInput](bodyLimits,
-			limits.Login(limits.Failures(withBody(api.Login), account), ratelimit.ByIP(), ratelimit.ByAccount(account))))
+			limits.Login(limits.Failures(fault(faults.Login.Load, withBody(api.Login)), account), ratelimit.ByIP(), ratelimit.ByAccount(account))))
 	g.handle("POST /api/logout", signed, nil, validate.NoBody(http.HandlerFunc(api.Logout)))
 	g.handle("GET /api/me", signed, nil, http.HandlerFunc(api.CurrentUserInfo))
 	g.public("POST /api/password-reset", "forgotten-password form; answers 202 for every address",
@@ -275,7 +299,7 @@ func Build(opts Options) (*Portal, error) {
 	g.handle("GET /api/clients", staff, nil, http.HandlerFunc(api.ListClients))
 	g.handle("GET /api/clients/{id}", signed, clientOf, clientPath(http.HandlerFunc(api.GetClient)))
 	g.handle("GET /api/clients/{id}/tickets", signed, clientOf, clientPath(http.HandlerFunc(api.ListTickets)))
-	g.handle("POST /api/clients/{id}/tickets", signed, clientOf, clientPath(validate.JSON(api.CreateTicket, bodyLimits)))
+	g.handle("POST /api/clients/{id}/tickets", signed, clientOf, clientPath(fault(faults.Tickets.Load, validate.JSON(api.CreateTicket, bodyLimits))))
 	g.handle("GET /api/tickets/{id}", signed, ticketOf, ticketPath(http.HandlerFunc(api.GetTicket)))
 	g.handle("PATCH /api/tickets/{id}", signed, ticketOf, ticketPath(validate.JSON(api.PatchTicket, bodyLimits)))
 	g.handle("GET /api/clients/{id}/invoices", signed, clientOf, clientPath(http.HandlerFunc(api.ListInvoices)))
@@ -283,6 +307,7 @@ func Build(opts Options) (*Portal, error) {
 	g.handle("POST /api/clients/{id}/uploads", signed, clientOf, clientPath(limits.Upload(uploadLimits(uploads(api.SaveUpload)), ratelimit.ByPrincipal(principalID))))
 	g.handle("GET /api/admin/audit", admin, nil, auditFile.Admin(200, logger))
 	g.handle("GET /admin/readiness", admin, nil, http.HandlerFunc(p.serveReadiness))
+	mux.Handle("GET "+VersionPath, authz.Role(RoleAdmin, RoleRelease), monitor.NewVersionHandler(opts.Release))
 	g.public("GET /healthz", "uptime monitor", health.Liveness())
 	g.public("GET /readyz", "load balancer readiness", health.Readiness())
 	pageHeaders, err := cors.NewHeaders(cors.HeadersConfig{Preset: cors.PresetPage, InsecureNoHSTS: !hsts})

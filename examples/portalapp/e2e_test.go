@@ -53,14 +53,21 @@ type harness struct {
 }
 
 // startPortal serves a development portal on a loopback port.
-func startPortal(t *testing.T) *harness {
+func startPortal(t *testing.T) *harness { t.Helper(); return startPortalWith(t, nil) }
+
+// startPortalWith serves a development portal whose options edit adjusts.
+func startPortalWith(t *testing.T, edit func(*portalapp.Options)) *harness {
 	t.Helper()
 	log := &syncBuffer{}
 	srv := httptest.NewUnstartedServer(nil)
-	p, err := portalapp.Build(portalapp.Options{
+	opts := portalapp.Options{
 		Env: readiness.Development, Addr: srv.Listener.Addr().String(),
 		Log: log, OutboxDir: t.TempDir(), AuditFile: filepath.Join(t.TempDir(), "audit.jsonl"),
-	})
+	}
+	if edit != nil {
+		edit(&opts)
+	}
+	p, err := portalapp.Build(opts)
 	require.NoError(t, err)
 	p.Health.SetBoot(nil)
 	srv.Config = p.Server

@@ -1,0 +1,149 @@
+package portalapp_test
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"net"
+	"net/http"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/launchready/launchready/examples/portalapp"
+	"github.com/launchready/launchready/flows"
+	"github.com/launchready/launchready/monitor"
+)
+
+// portalFlows loads the flows the portal ships (examples/portal/flows.yaml).
+func portalFlows(t *testing.T) *flows.File {
+	t.Helper()
+	_, self, _, _ := runtime.Caller(0)
+	f, err := flows.Load(filepath.Join(filepath.Dir(self), "..", "portal", "flows.yaml"))
+	require.NoError(t, err)
+	return f
+}
+
+// flowRunner runs flows from its own loopback address, with the default
+// (demo agent) account.
+func (h *harness) flowRunner(env map[string]string) *flows.Runner {
+	n := h.clients.Add(1)
+	local := &net.TCPAddr{IP: net.IPv4(127, 0, byte(n/250), byte(2+n%250))}
+	tr := &http.Transport{DialContext: (&net.Dialer{LocalAddr: local, Timeout: 5 * time.Second}).DialContext}
+	h.t.Cleanup(tr.CloseIdleConnections)
+	return &flows.Runner{BaseURL: h.srv.URL, Transport: tr, LookupEnv: func(k string) (string, bool) {
+		v, ok := env[k]
+		return v, ok
+	}}
+}
+
+func TestShippedFlowsCoverLoginAndAWorkflow(t *testing.T) {
+	f := portalFlows(t)
+	covered := false
+	for _, fl := range f.Flows {
+		covered = covered || fl.Covering(flows.CoverLogin) && fl.Covering(flows.CoverWorkflow)
+	}
+	assert.True(t, covered)
+}
+
+func TestShippedFlowsPassAgainstTheDevelopmentPortal(t *testing.T) {
+	h := startPortal(t)
+	before, err := h.portal.Store.Tickets(context.Background(), "client-a")
+	require.NoError(t, err)
+	for _, fl := range portalFlows(t).Flows {
+		res := h.flowRunner(nil).Run(context.Background(), fl)
+		require.NoError(t, res.Err)
+		for _, s := range res.Steps {
+			assert.True(t, s.OK(), s.Name)
+		}
+	}
+	after, err := h.portal.Store.Tickets(context.Background(), "client-a")
+	require.NoError(t, err)
+	require.Len(t, after, len(before)+1, "the flow opened one ticket")
+	assert.Equal(t, "closed", after[len(after)-1].Status, "and closed it again")
+}
+
+func TestShippedFlowsReadTheAccountFromTheEnvironment(t *testing.T) {
+	h := startPortal(t)
+	fl := portalFlows(t).Flows[0]
+	res := h.flowRunner(map[string]string{"LAUNCHREADY_FLOW_EMAIL": "admin@acme.test", "LAUNCHREADY_FLOW_PASSWORD": "not-" + portalapp.DemoPassword}).Run(context.Background(), fl)
+	assert.Equal(t, "login", res.FailedStep())
+	assert.ErrorIs(t, res.Err, flows.ErrStatus)
+	assert.NotContains(t, res.Err.Error(), "not-"+portalapp.DemoPassword)
+}
+
+func TestShippedFlowsNameTheBrokenStep(t *testing.T) {
+	for fault, step := range map[string]string{"login": "login", "tickets": "ticket creation"} {
+		t.Run(fault, func(t *testing.T) {
+			faults := &portalapp.Faults{}
+			require.NoError(t, faults.Set(fault))
+			h := startPortalWith(t, func(o *portalapp.Options) { o.Faults = faults })
+			res := h.flowRunner(nil).Run(context.Background(), portalFlows(t).Flows[0])
+			assert.Equal(t, step, res.FailedStep())
+			assert.Contains(t, res.Err.Error(), "got 500")
+
+			faults.Login.Store(false)
+			faults.Tickets.Store(false)
+			assert.NoError(t, h.flowRunner(nil).Run(context.Background(), portalFlows(t).Flows[0]).Err, "healed")
+		})
+	}
+	assert.Error(t, (&portalapp.Faults{}).Set("everything"))
+}
+
+func releaseTokenForTest(t *testing.T) string {
+	b := make([]byte, 24)
+	_, err := rand.Read(b)
+	require.NoError(t, err)
+	return hex.EncodeToString(b)
+}
+
+func TestVersionAnswersAdminsAndTheReleaseTokenOnly(t *testing.T) {
+	token := releaseTokenForTest(t)
+	rel := monitor.Release{Version: "(devel)", Revision: strings.Repeat("ab", 20)}
+	h := startPortalWith(t, func(o *portalapp.Options) { o.ReleaseToken = token; o.Release = rel })
+
+	anon := h.client()
+	res, body := anon.do("GET", portalapp.VersionPath, nil)
+	assert.Equal(t, http.StatusUnauthorized, res.StatusCode)
+	assert.NotContains(t, string(body), rel.Revision, "anonymous callers learn nothing")
+
+	res, body = anon.do("GET", portalapp.VersionPath, nil, "Authorization", "Bearer "+token)
+	require.Equal(t, http.StatusOK, res.StatusCode)
+	assert.Equal(t, rel, decode[monitor.Release](t, body))
+
+	for name, hdr := range map[string]string{
+		"wrong token":  "Bearer " + releaseTokenForTest(t),
+		"token prefix": "Bearer " + token[:portalapp.MinReleaseTokenLen/2],
+		"basic scheme": "Basic " + token,
+	} {
+		res, body = anon.do("GET", portalapp.VersionPath, nil, "Authorization", hdr)
+		assert.Equal(t, http.StatusUnauthorized, res.StatusCode, name)
+		assert.NotContains(t, string(body), rel.Revision, name)
+	}
+
+	// The token is a credential for /version only, never for the API.
+	res, _ = anon.do("GET", "/api/clients", nil, "Authorization", "Bearer "+token)
+	assert.Equal(t, http.StatusUnauthorized, res.StatusCode)
+	res, _ = anon.do("GET", "/api/me", nil, "Authorization", "Bearer "+token)
+	assert.Equal(t, http.StatusUnauthorized, res.StatusCode)
+
+	res, _ = h.signedIn("agent@acme.test").do("GET", portalapp.VersionPath, nil)
+	assert.Equal(t, http.StatusForbidden, res.StatusCode, "support agents are not admins")
+	res, body = h.signedIn("admin@acme.test").do("GET", portalapp.VersionPath, nil)
+	if res.StatusCode == http.StatusOK {
+		assert.Equal(t, rel, decode[monitor.Release](t, body))
+	} else {
+		t.Logf("admin sign-in needs a second factor here (status %d)", res.StatusCode)
+	}
+}
+
+func TestShortReleaseTokenIsRefused(t *testing.T) {
+	_, err := portalapp.Build(portalapp.Options{ReleaseToken: "short", OutboxDir: t.TempDir(), AuditFile: filepath.Join(t.TempDir(), "a.jsonl")})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "Options.ReleaseToken")
+}
