@@ -83,9 +83,9 @@ stop() {
 	rm -f "$shared/portal.pid"
 }
 
-start() { # start the release `current` points to
+start() { # start the release `current` points to; $1 is the release it would roll back to
 	# shellcheck disable=SC2086
-	nohup "$root/current/portal" -addr "$addr" -audit "$shared/audit.jsonl" -outbox "$shared/outbox" ${PORTAL_ARGS:-} \
+	LAUNCHREADY_PREVIOUS_RELEASE=${1:-} nohup "$root/current/portal" -addr "$addr" -audit "$shared/audit.jsonl" -outbox "$shared/outbox" ${PORTAL_ARGS:-} \
 		>>"$shared/portal.log" 2>&1 </dev/null &
 	echo $! > "$shared/portal.pid"
 }
@@ -109,7 +109,7 @@ fi
 
 stop
 switch_to "$rev"
-start
+start "$previous"
 log "started $rev (pid $(cat "$shared/portal.pid")); verifying http://$addr"
 if verify "$rev"; then
 	[ -n "$previous" ] && [ "$previous" != "$rev" ] && echo "$previous" > "$shared/previous"
@@ -125,7 +125,7 @@ if [ -z "$previous" ] || [ ! -x "$root/releases/$previous/portal" ]; then
 fi
 log "rolling back to $previous"
 switch_to "$previous"
-start
+start "$(cat "$shared/previous" 2>/dev/null || true)"
 if verify "$previous"; then
 	log "rolled back: $previous is live again"
 else

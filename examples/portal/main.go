@@ -12,6 +12,7 @@ package main
 
 import (
 	"bytes"
+	_ "embed"
 	"context"
 	"errors"
 	"flag"
@@ -23,8 +24,15 @@ import (
 	"time"
 
 	"github.com/launchready/launchready/examples/portalapp"
+	"github.com/launchready/launchready/flows"
 	"github.com/launchready/launchready/readiness"
 )
+
+// flowsYAML is the portal's synthetic flows, shipped next to it for
+// launchready verify and monitor.
+//
+//go:embed flows.yaml
+var flowsYAML []byte
 
 func main() {
 	os.Exit(run(os.Args[1:]))
@@ -58,8 +66,16 @@ func run(args []string) int {
 	}
 	// LAUNCHREADY_RELEASE_TOKEN lets the deploy pipeline read GET /version
 	// (launchready verify -expect-revision); without it only admins can.
+	// The deploy script (examples/deploy) exports the release it would roll
+	// back to; the shipped flows are what verify and monitor run.
+	shipped, err := flows.Parse(flowsYAML, "flows.yaml")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "portal:", err)
+		return 2
+	}
 	opts := portalapp.Options{Env: env, Addr: *addr, TLS: *useTLS, Log: os.Stderr, OutboxDir: *outbox, AuditFile: *auditFile,
-		Faults: faults, ReleaseToken: os.Getenv("LAUNCHREADY_RELEASE_TOKEN")}
+		Faults: faults, ReleaseToken: os.Getenv("LAUNCHREADY_RELEASE_TOKEN"),
+		Flows: shipped.Flows, PreviousRelease: os.Getenv("LAUNCHREADY_PREVIOUS_RELEASE")}
 	if env == readiness.Production {
 		opts.Resolver = net.DefaultResolver
 	}

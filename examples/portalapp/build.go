@@ -17,6 +17,7 @@ import (
 	"github.com/launchready/launchready/audit"
 	"github.com/launchready/launchready/authz"
 	"github.com/launchready/launchready/cors"
+	"github.com/launchready/launchready/flows"
 	"github.com/launchready/launchready/monitor"
 	"github.com/launchready/launchready/ratelimit"
 	"github.com/launchready/launchready/readiness"
@@ -76,6 +77,12 @@ type Options struct {
 	// Faults, when set, break login or ticket creation on purpose (tests of
 	// the monitor, verify and rollback). Nil breaks nothing.
 	Faults *Faults
+	// Flows are the portal's synthetic flows (examples/portal/flows.yaml),
+	// declared to readiness (DEPLOY009, MON005).
+	Flows []flows.Flow
+	// PreviousRelease is the release a failed deploy rolls back to, as the
+	// deploy script exports it (LAUNCHREADY_PREVIOUS_RELEASE); DEPLOY008.
+	PreviousRelease string
 }
 
 // MailDomain is the portal's sending domain, checked by the email check.
@@ -386,6 +393,7 @@ func Build(opts Options) (*Portal, error) {
 		AllowedHosts:    opts.Hosts,
 		ShutdownTimeout: ShutdownTimeout,
 		Checks:          checks,
+		Release:         readiness.ReleasePlan{Previous: opts.PreviousRelease, Flows: opts.Flows},
 	}
 	return p, nil
 }

@@ -42,6 +42,7 @@ func productionPortalLog(t *testing.T) (*portalapp.Portal, *probe.LogCapture) {
 		Env: readiness.Production, Addr: "portal.acme.test:443", TLS: true,
 		PublicURL: "https://portal.acme.test", Store: store,
 		Resolver: startMailDNS(t), Log: logs, OutboxDir: t.TempDir(), AuditFile: filepath.Join(t.TempDir(), "audit.jsonl"),
+		Flows: portalFlows(t).Flows, PreviousRelease: "v0.9.0",
 	})
 	require.NoError(t, err)
 	return p, logs
