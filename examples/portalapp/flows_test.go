@@ -18,6 +18,8 @@ import (
 	"github.com/launchready/launchready/examples/portalapp"
 	"github.com/launchready/launchready/flows"
 	"github.com/launchready/launchready/monitor"
+	"github.com/launchready/launchready/readiness"
+	"github.com/launchready/launchready/readiness/probe"
 )
 
 // portalFlows loads the flows the portal ships (examples/portal/flows.yaml).
@@ -146,4 +148,58 @@ func TestShortReleaseTokenIsRefused(t *testing.T) {
 	_, err := portalapp.Build(portalapp.Options{ReleaseToken: "short", OutboxDir: t.TempDir(), AuditFile: filepath.Join(t.TempDir(), "a.jsonl")})
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "Options.ReleaseToken")
+}
+
+// flowProbeReport runs the flow probe (and the built-in checks) against a
+// development portal with faults.
+func flowProbeReport(t *testing.T, faults *portalapp.Faults, client *probe.Client) (*readiness.Report, *portalapp.Portal) {
+	t.Helper()
+	p, err := portalapp.Build(portalapp.Options{Env: readiness.Development, OutboxDir: t.TempDir(),
+		AuditFile: filepath.Join(t.TempDir(), "audit.jsonl"), Faults: faults, Flows: portalFlows(t).Flows, PreviousRelease: "v0.9.0"})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = p.Close() })
+	target := p.Target
+	target.Checks = append(target.Checks, probe.FlowProbe{Client: client, Env: map[string]string{}})
+	rep, err := readiness.Run(context.Background(), target)
+	require.NoError(t, err)
+	return rep, p
+}
+
+func TestFlowProbePassesOnTheWorkingPortal(t *testing.T) {
+	rep, p := flowProbeReport(t, &portalapp.Faults{}, &probe.Client{})
+	assert.Empty(t, rep.ByID("MON006"))
+	assert.Empty(t, rep.ByID("MON005"))
+	assert.Empty(t, rep.ByID("PROBE001"))
+	tickets, err := p.Store.Tickets(context.Background(), "client-a")
+	require.NoError(t, err)
+	assert.Equal(t, "synthetic check (launchready flows)", tickets[len(tickets)-1].Subject, "the flow ran through the real handlers")
+	reached := 0
+	for _, r := range rep.Reach {
+		if r.Probe == "flow probe" {
+			reached += r.Reached
+		}
+	}
+	assert.GreaterOrEqual(t, reached, 7, "every step reached its handler")
+}
+
+func TestFlowProbeReportsTheBrokenStep(t *testing.T) {
+	faults := &portalapp.Faults{}
+	faults.Tickets.Store(true)
+	rep, _ := flowProbeReport(t, faults, &probe.Client{})
+	f := rep.ByID("MON006")
+	require.Len(t, f, 1)
+	assert.Equal(t, readiness.Blocker, f[0].Severity)
+	assert.Contains(t, f[0].Seen, `step "ticket creation"`)
+	assert.Contains(t, f[0].Seen, "got 500, want 201")
+}
+
+// A flow refused in front of the handler tested nothing: not exercised,
+// never a pass and never a MON006.
+func TestFlowProbeRefusedIsNotExercised(t *testing.T) {
+	rep, _ := flowProbeReport(t, &portalapp.Faults{}, &probe.Client{Host: "evil.test"})
+	assert.Empty(t, rep.ByID("MON006"))
+	f := rep.ByID("PROBE001")
+	require.NotEmpty(t, f)
+	assert.Contains(t, f[0].Seen, "flow probe")
+	assert.Contains(t, f[0].Seen, "Host allowlist")
 }

@@ -63,6 +63,7 @@ func TestReadiness(t *testing.T) {
 		readiness.DeclaredAPI{Routes: portalapp.ContractRoutes, Ignore: []string{"GET /app.js", "GET /app.css"}},
 		probe.SessionProbe{Client: c, Account: "agent",
 			Logout: probe.SessionRequest{Path: "/api/logout"}, Check: probe.SessionRequest{Path: "/api/me"}},
+		probe.FlowProbe{Client: c, Env: map[string]string{"LAUNCHREADY_FLOW_PASSWORD": probePassword}},
 	)
 	report := readiness.Require(t, target)
 	require.NotNil(t, report)
@@ -77,7 +78,7 @@ func TestReadiness(t *testing.T) {
 			}
 		}
 	}
-	for _, name := range []string{"auth probe", "input probe", "cors probe", "ratelimit login probe", "log canary probe", "session probe"} {
+	for _, name := range []string{"auth probe", "input probe", "cors probe", "ratelimit login probe", "log canary probe", "session probe", "flow probe"} {
 		assert.Positive(t, probes[name], "%s reached nothing it tests: %v", name, probes)
 	}
 	assert.Empty(t, report.ByID("AUTH011"), "the inventory is exactly the contract's routes")
