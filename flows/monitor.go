@@ -45,7 +45,8 @@ type Monitor struct {
 	// only logged.
 	Alert Alerter
 	// Runner is the template for each target's runner (Transport,
-	// LookupEnv, Redactor, DefaultTimeout, Header); its BaseURL is ignored.
+	// LookupEnv, Redactor, DefaultTimeout, Header, Now, which also stamps
+	// alerts); its BaseURL is ignored.
 	Runner Runner
 	// Logger receives one line per run and alert. Nil discards.
 	Logger *slog.Logger
@@ -184,17 +185,21 @@ func (m *Monitor) record(ctx context.Context, target string, res Result) {
 	}
 	st.last, st.ran = res, true
 	st.runs++
+	now := time.Now
+	if m.Runner.Now != nil {
+		now = m.Runner.Now
+	}
 	var notice *Alert
 	if res.OK() {
 		st.failures = 0
 		if st.alerting {
-			notice = &Alert{Target: target, Flow: res.Flow, Time: time.Now()}
+			notice = &Alert{Target: target, Flow: res.Flow, Time: now()}
 		}
 	} else {
 		st.fails++
 		st.failures++
 		if !st.alerting && st.failures >= m.failAfter() {
-			notice = &Alert{Firing: true, Target: target, Flow: res.Flow, Step: res.FailedStep(), Error: res.Err.Error(), Failures: st.failures, Time: time.Now()}
+			notice = &Alert{Firing: true, Target: target, Flow: res.Flow, Step: res.FailedStep(), Error: res.Err.Error(), Failures: st.failures, Time: now()}
 		}
 	}
 	m.mu.Unlock()

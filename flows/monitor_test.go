@@ -57,8 +57,9 @@ func TestMonitorAlertsOnceAndRecoversOnce(t *testing.T) {
 	t.Cleanup(hs.Close)
 	m := &flows.Monitor{
 		Targets: []string{srv.URL}, Flows: []flows.Flow{loadPortal(t)}, FailAfter: 2,
-		Alert:  &flows.Webhook{URL: hs.URL},
-		Runner: flows.Runner{LookupEnv: env(map[string]string{"FLOW_PASSWORD": pw})},
+		Alert: &flows.Webhook{URL: hs.URL},
+		Runner: flows.Runner{LookupEnv: env(map[string]string{"FLOW_PASSWORD": pw}),
+			Now: func() time.Time { return time.Date(2026, 12, 5, 10, 0, 0, 0, time.UTC) }},
 	}
 	ctx := context.Background()
 	m.RunOnce(ctx)
@@ -74,6 +75,7 @@ func TestMonitorAlertsOnceAndRecoversOnce(t *testing.T) {
 	assert.Equal(t, "firing", alert["status"])
 	assert.Equal(t, "create ticket", alert["step"])
 	assert.Contains(t, alert["error"], "got 500")
+	assert.Equal(t, "2026-12-05T10:00:00Z", alert["time"], "stamped by the injected clock")
 	for range 3 {
 		m.RunOnce(ctx)
 	}
