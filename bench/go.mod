@@ -7,7 +7,10 @@ require (
 	github.com/go-playground/validator/v10 v10.30.4
 	github.com/launchready/launchready v0.0.0
 	github.com/launchready/launchready/ratelimit/redisstore v0.0.0
+	github.com/pquerna/otp v1.5.0
 )
+
+require github.com/boombuler/barcode v1.0.1-0.20190219062509-6c824513bacc // indirect
 
 require (
 	github.com/cespare/xxhash/v2 v2.3.0 // indirect

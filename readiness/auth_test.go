@@ -18,10 +18,12 @@ import (
 	"github.com/launchready/launchready/readiness/probe"
 )
 
+// authIDs returns the AUTH findings' IDs, except the MFA checks (AUTH013,
+// AUTH014), which mfa_test.go covers: these fixtures are about the others.
 func authIDs(r *readiness.Report) []string {
 	var out []string
 	for _, id := range r.IDs() {
-		if strings.HasPrefix(id, "AUTH") || id == "PROBE001" {
+		if strings.HasPrefix(id, "AUTH") && id != "AUTH013" && id != "AUTH014" || id == "PROBE001" {
 			out = append(out, id)
 		}
 	}
@@ -59,11 +61,11 @@ func TestAuthStaticChecksGoodMux(t *testing.T) {
 	m.Handle("GET /healthz", authz.Public("uptime monitor"), noop)
 	m.Handle("GET /", authz.Public("browser page"), noop)
 	m.Handle("GET /api/me", authz.Authenticated(), noop)
-	m.Handle("GET /api/clients", authz.Role("admin", "support"), noop)
+	m.Handle("GET /api/clients", authz.Role("admin", "support").RequireMFA(), noop)
 	m.Handle("GET /api/clients/{clientID}/tickets", authz.Authenticated().Object(anyObject, authz.SameTenant), noop)
-	m.Handle("GET /api/admin/audit", authz.Role("admin"), noop)
-	m.Handle("POST /admin/reindex", authz.Permission("admin:reindex"), noop)
-	m.Handle("GET /debug/pprof/", authz.Role("admin"), noop)
+	m.Handle("GET /api/admin/audit", authz.Role("admin").RequireMFA(), noop)
+	m.Handle("POST /admin/reindex", authz.Permission("admin:reindex").RequireMFA(), noop)
+	m.Handle("GET /debug/pprof/", authz.Role("admin").RequireMFA(), noop)
 	assert.Empty(t, authIDs(runAuth(t, m)))
 }
 
@@ -74,7 +76,7 @@ func TestAuthStaticChecksBadMux(t *testing.T) {
 	m.Handle("GET /api/reports", authz.Public("reports page"), noop)                             // AUTH002 ("api")
 	m.Handle("GET /api/invoices/{invoiceID}", authz.Authenticated(), noop)                       // AUTH003
 	m.Handle("PATCH /api/tickets/{id}", authz.Role("client"), noop)                              // AUTH003
-	m.Handle("POST /admin/reindex", authz.Role("admin", "support"), noop)                        // AUTH004
+	m.Handle("POST /admin/reindex", authz.Role("admin", "support"), noop)                        // AUTH004 + AUTH013
 	m.Handle("GET /debug/pprof/", authz.Authenticated(), noop)                                   // AUTH008
 	m.Handle("GET /api/tickets/{id}", authz.Role("client").Object(anyObject, authz.Owner), noop) // fine
 	r := runAuth(t, m)
@@ -92,6 +94,7 @@ func TestAuthStaticChecksBadMux(t *testing.T) {
 	assert.ElementsMatch(t, []string{"GET /api/invoices/{invoiceID}", "PATCH /api/tickets/{id}"}, routes("AUTH003"))
 	assert.ElementsMatch(t, []string{"GET /api/admin/users", "POST /admin/reindex"}, routes("AUTH004"))
 	assert.ElementsMatch(t, []string{"GET /debug/pprof/"}, routes("AUTH008"))
+	assert.ElementsMatch(t, []string{"POST /admin/reindex"}, routes("AUTH013"))
 
 	// Accepting a public route with a reason keeps it visible and unblocking.
 	rep, err := readiness.Run(t.Context(), readiness.Target{Server: serverFor(m), Accepted: []readiness.Acceptance{

@@ -140,5 +140,6 @@ var ContractRoutes = []string{
 	"GET /api/clients/{id}/invoices", "GET /api/clients/{id}/export",
 	"POST /api/clients/{id}/uploads", "GET /api/admin/audit", "GET /admin/readiness",
 	"GET /healthz", "GET /readyz", "GET /{$}",
+	"POST /api/login/mfa", "POST /api/mfa/enroll", "POST /api/mfa/confirm", "POST /api/mfa/step-up",
 	"GET /version", // the running release, for admins and the deploy pipeline's release token
 }

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 	"sync/atomic"
+	"time"
 
 	"github.com/launchready/launchready/authz"
 )
@@ -26,8 +27,11 @@ const MinReleaseTokenLen = 32
 
 // releaseToken recognises "Authorization: Bearer <token>" on GET /version
 // only: the token is a credential for the release identity, never a
-// session for the rest of the API.
-func releaseToken(token string) func(r *http.Request) (authz.Principal, bool) {
+// session for the rest of the API. The route requires a second factor of
+// people (admins); the pipeline's token — a random secret of at least 32
+// characters, good for this one read-only route — is recorded as its own
+// factor, "release-token", so it meets that requirement without a password.
+func releaseToken(token string, now func() time.Time) func(r *http.Request) (authz.Principal, bool) {
 	if token == "" {
 		return func(*http.Request) (authz.Principal, bool) { return authz.Principal{}, false }
 	}
@@ -40,7 +44,8 @@ func releaseToken(token string) func(r *http.Request) (authz.Principal, bool) {
 		if !ok || subtle.ConstantTimeCompare([]byte(got), want) != 1 {
 			return authz.Principal{}, false
 		}
-		return authz.Principal{ID: releasePrincipal, Roles: []string{RoleRelease}}, true
+		return authz.Principal{ID: releasePrincipal, Roles: []string{RoleRelease},
+			Factors: []authz.Factor{{Method: "release-token", At: now()}}}, true
 	}
 }
 
