@@ -69,6 +69,28 @@ func TestAuthStaticChecksGoodMux(t *testing.T) {
 	assert.Empty(t, authIDs(runAuth(t, m)))
 }
 
+// An object route only admins may use crosses tenants by design: info, not
+// the AUTH003 blocker. The same route open to support staff is AUTH003.
+func TestAuthAdminOnlyObjectRouteIsInfo(t *testing.T) {
+	m := newMux(t)
+	m.Handle("GET /api/admin/users/{userID}", authz.Role("admin"), noop)
+	m.Handle("DELETE /api/tenants/{tenantID}", authz.Permission("admin:tenants"), noop)
+	r := runAuth(t, m)
+	assert.Empty(t, r.ByID("AUTH003"))
+	info := r.ByID("AUTH004")
+	require.Len(t, info, 2)
+	for _, f := range info {
+		assert.Equal(t, readiness.Info, f.Severity)
+		assert.Contains(t, f.Seen, "crosses tenants by design")
+	}
+
+	m = newMux(t)
+	m.Handle("GET /api/users/{userID}", authz.Role("admin", "support"), noop)
+	fs := runAuth(t, m).ByID("AUTH003")
+	require.Len(t, fs, 1)
+	assert.Equal(t, readiness.Blocker, fs[0].Severity)
+}
+
 func TestAuthStaticChecksBadMux(t *testing.T) {
 	m := newMux(t)
 	m.Handle("POST /api/login", authz.Public("login form"), noop)
