@@ -66,9 +66,9 @@ func (p monPortal) target(t *testing.T) readiness.Target {
 		h = monitor.NewCounters().Handler(h)
 	}
 	if !p.noRecovery {
-		h = monitor.Recover(nil).Handler(h)
+		h = monitor.Recover(trackerReporter{}).Handler(h)
 	}
-	return readiness.Target{Server: &http.Server{Handler: h}, Env: readiness.Production}
+	return readiness.Target{Server: &http.Server{Handler: h}, Env: readiness.Production, Release: declaredRelease()}
 }
 
 func monIDs(t *testing.T, target readiness.Target) []string {

@@ -8,11 +8,13 @@
 //	go run ./examples/portal -check               # print the scorecard; exit 0 ready, 1 blocked
 //	go run ./examples/portal -env production      # refuses to boot: demo accounts, unverified mail
 //	go run ./examples/portal -router chi          # the same routes and policies on go-chi/chi (chiauthz)
+//	go run ./examples/portal -fault tickets       # ticket creation answers 500: launchready verify fails
 package main
 
 import (
 	"bytes"
 	"context"
+	_ "embed"
 	"errors"
 	"flag"
 	"fmt"
@@ -23,8 +25,15 @@ import (
 	"time"
 
 	"github.com/launchready/launchready/examples/portalapp"
+	"github.com/launchready/launchready/flows"
 	"github.com/launchready/launchready/readiness"
 )
+
+// flowsYAML is the portal's synthetic flows, shipped next to it for
+// launchready verify and monitor.
+//
+//go:embed flows.yaml
+var flowsYAML []byte
 
 func main() {
 	os.Exit(run(os.Args[1:]))
@@ -39,6 +48,7 @@ func run(args []string) int {
 	outbox := fs.String("outbox", "", "development mail directory (default: launchready-outbox in the temp dir)")
 	auditFile := fs.String("audit", "", "audit trail file (default: launchready-audit.jsonl in the temp dir)")
 	routerName := fs.String("router", portalapp.RouterServeMux, "router: servemux (authz.Mux) or chi (go-chi/chi through chiauthz)")
+	fault := fs.String("fault", "", "development only: break \"login\" or \"tickets\" (they answer 500), to watch verify, monitor and a rollback catch it")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -47,7 +57,27 @@ func run(args []string) int {
 		fmt.Fprintln(os.Stderr, err)
 		return 2
 	}
-	opts := portalapp.Options{Env: env, Addr: *addr, TLS: *useTLS, Log: os.Stderr, OutboxDir: *outbox, AuditFile: *auditFile, Router: *routerName}
+	faults := &portalapp.Faults{}
+	if err := faults.Set(*fault); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 2
+	}
+	if *fault != "" && env == readiness.Production {
+		fmt.Fprintln(os.Stderr, "portal: -fault is for development; refusing to break a production portal")
+		return 2
+	}
+	// LAUNCHREADY_RELEASE_TOKEN lets the deploy pipeline read GET /version
+	// (launchready verify -expect-revision); without it only admins can.
+	// The deploy script (examples/deploy) exports the release it would roll
+	// back to; the shipped flows are what verify and monitor run.
+	shipped, err := flows.Parse(flowsYAML, "flows.yaml")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "portal:", err)
+		return 2
+	}
+	opts := portalapp.Options{Env: env, Addr: *addr, TLS: *useTLS, Log: os.Stderr, OutboxDir: *outbox, AuditFile: *auditFile,
+		Faults: faults, ReleaseToken: os.Getenv("LAUNCHREADY_RELEASE_TOKEN"),
+		Flows: shipped.Flows, PreviousRelease: os.Getenv("LAUNCHREADY_PREVIOUS_RELEASE"), Router: *routerName}
 	if env == readiness.Production {
 		opts.Resolver = net.DefaultResolver
 	}
