@@ -117,7 +117,7 @@ func TestMonitorChecksWithoutInventory(t *testing.T) {
 	plain := http.NewServeMux()
 	plain.HandleFunc("POST /api/notes", http.NotFound)
 	target = readiness.Target{Server: &http.Server{Handler: plain}}
-	assert.Equal(t, []string{"AUDIT001 blocker POST /api/notes", "MON001 blocker ", "MON001 blocker ", "MON002 blocker ", "MON003 warning "}, monIDs(t, target))
+	assert.Equal(t, []string{"AUDIT001 blocker POST /api/notes", "MON001 blocker ", "MON001 blocker ", "MON002 blocker ", "MON003 warning ", "MON005 blocker "}, monIDs(t, target))
 }
 
 func TestAuditSinkMixedIsDurable(t *testing.T) {
