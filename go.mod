@@ -9,6 +9,7 @@ require (
 	github.com/go-playground/validator/v10 v10.30.4
 	github.com/miekg/dns v1.1.73
 	github.com/rs/cors v1.11.1
+	github.com/sony/gobreaker/v2 v2.4.0
 	github.com/stretchr/testify v1.12.1
 	golang.org/x/time v0.15.0
 )
