@@ -37,6 +37,7 @@ func run(args []string) int {
 	check := fs.Bool("check", false, "print the readiness scorecard and exit 0 when ready, 1 when blocked")
 	outbox := fs.String("outbox", "", "development mail directory (default: launchready-outbox in the temp dir)")
 	auditFile := fs.String("audit", "", "audit trail file (default: launchready-audit.jsonl in the temp dir)")
+	enrichment := fs.String("enrichment-url", os.Getenv("LAUNCHREADY_ENRICHMENT_URL"), "base URL of the CRM that enriches client lookups (also LAUNCHREADY_ENRICHMENT_URL; default: none)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -45,7 +46,8 @@ func run(args []string) int {
 		fmt.Fprintln(os.Stderr, err)
 		return 2
 	}
-	opts := portalapp.Options{Env: env, Addr: *addr, TLS: *useTLS, Log: os.Stderr, OutboxDir: *outbox, AuditFile: *auditFile}
+	opts := portalapp.Options{Env: env, Addr: *addr, TLS: *useTLS, Log: os.Stderr, OutboxDir: *outbox, AuditFile: *auditFile,
+		EnrichmentURL: *enrichment}
 	if env == readiness.Production {
 		opts.Resolver = net.DefaultResolver
 	}

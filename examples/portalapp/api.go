@@ -60,6 +60,9 @@ type API struct {
 	Now       func() time.Time
 	// ResetTTL is how long a password-reset link works.
 	ResetTTL time.Duration
+	// Enrichment, when set, looks a client up in the external CRM. A
+	// failure is shown as "unavailable", never as an error page.
+	Enrichment func(ctx context.Context, clientID string) (Enrichment, error)
 
 	dummyHash []byte
 }
@@ -258,7 +261,17 @@ func (a *API) GetClient(w http.ResponseWriter, r *http.Request) {
 		notFound(w)
 		return
 	}
-	writeJSON(w, http.StatusOK, c)
+	if a.Enrichment == nil {
+		writeJSON(w, http.StatusOK, c)
+		return
+	}
+	// The CRM is optional: a slow or failing CRM costs at most its
+	// deadline and degrades the panel, never the page.
+	e, err := a.Enrichment(r.Context(), c.ID)
+	if err != nil {
+		a.logger().WarnContext(r.Context(), "client enrichment unavailable", "client", c.ID, "error", err)
+	}
+	writeJSON(w, http.StatusOK, ClientView{Client: c, Enrichment: &e})
 }
 
 // ListTickets answers GET /api/clients/{id}/tickets.

@@ -66,6 +66,13 @@ type Options struct {
 	Now func() time.Time
 	// LimitNow is the rate limits' clock. Nil: time.Now.
 	LimitNow func() time.Time
+	// EnrichmentURL is the base URL of the external CRM that enriches
+	// GET /api/clients/{id} (account health, account manager). Empty: no
+	// CRM, the embedded default. It is called through an
+	// egress.Dependency with an 800 ms deadline, a breaker and a degraded
+	// fallback; its host is allowed past the SSRF guard because the
+	// operator configured it.
+	EnrichmentURL string
 }
 
 // MailDomain is the portal's sending domain, checked by the email check.
@@ -183,19 +190,29 @@ func Build(opts Options) (*Portal, error) {
 	if err != nil {
 		return nil, fmt.Errorf("portal: audit trail: %w", err)
 	}
+	enrich, err := newEnricher(opts.EnrichmentURL)
+	if err != nil {
+		return nil, err
+	}
+	healthDeps := []monitor.Dependency{
+		{Name: "store", Timeout: time.Second, Ping: func(ctx context.Context) error {
+			_, err := store.Clients(ctx)
+			return err
+		}},
+		{Name: "audit trail", Timeout: time.Second, Ping: func(context.Context) error {
+			if !auditor.Healthy() {
+				return errors.New("the audit trail's last write failed")
+			}
+			return nil
+		}},
+	}
+	if enrich != nil {
+		// An open breaker shows as "degraded" to admins; the portal stays
+		// ready because it serves clients without the CRM.
+		healthDeps = append(healthDeps, monitor.Dependency{Name: "crm", Timeout: time.Second, Optional: true, Ping: enrich.dep.Ping})
+	}
 	health, err := monitor.NewHealth(monitor.HealthConfig{
-		Dependencies: []monitor.Dependency{
-			{Name: "store", Timeout: time.Second, Ping: func(ctx context.Context) error {
-				_, err := store.Clients(ctx)
-				return err
-			}},
-			{Name: "audit trail", Timeout: time.Second, Ping: func(context.Context) error {
-				if !auditor.Healthy() {
-					return errors.New("the audit trail's last write failed")
-				}
-				return nil
-			}},
-		},
+		Dependencies: healthDeps,
 		// Admins see which dependency failed; everyone else only
 		// ready/unavailable (MON004).
 		Detail: func(r *http.Request) bool {
@@ -232,6 +249,9 @@ func Build(opts Options) (*Portal, error) {
 	api := &API{
 		Store: store, Sessions: sess, Mailer: mailer, Events: &events{logger: logger, audit: auditor},
 		Logger: logger, CurrentUser: principal, PublicURL: opts.PublicURL, Now: now,
+	}
+	if enrich != nil {
+		api.Enrichment = enrich.lookup
 	}
 	api.Init()
 
@@ -361,6 +381,9 @@ func Build(opts Options) (*Portal, error) {
 		AllowedHosts:    opts.Hosts,
 		ShutdownTimeout: ShutdownTimeout,
 		Checks:          checks,
+	}
+	if enrich != nil {
+		p.Target.Clients = map[string]*http.Client{"crm": enrich.dep.Client()}
 	}
 	return p, nil
 }

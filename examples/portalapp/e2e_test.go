@@ -52,15 +52,20 @@ type harness struct {
 	clients atomic.Int32
 }
 
-// startPortal serves a development portal on a loopback port.
-func startPortal(t *testing.T) *harness {
+// startPortal serves a development portal on a loopback port; options
+// adjust its Options before Build.
+func startPortal(t *testing.T, options ...func(*portalapp.Options)) *harness {
 	t.Helper()
 	log := &syncBuffer{}
 	srv := httptest.NewUnstartedServer(nil)
-	p, err := portalapp.Build(portalapp.Options{
+	opts := portalapp.Options{
 		Env: readiness.Development, Addr: srv.Listener.Addr().String(),
 		Log: log, OutboxDir: t.TempDir(), AuditFile: filepath.Join(t.TempDir(), "audit.jsonl"),
-	})
+	}
+	for _, o := range options {
+		o(&opts)
+	}
+	p, err := portalapp.Build(opts)
 	require.NoError(t, err)
 	p.Health.SetBoot(nil)
 	srv.Config = p.Server

@@ -1,0 +1,122 @@
+package portalapp_test
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/launchready/launchready/examples/portalapp"
+	"github.com/launchready/launchready/readiness"
+)
+
+// crm is a stand-in for the external CRM on loopback whose behaviour the
+// test switches: healthy, slow (10 s), failing (500 with an internal error
+// text) or down.
+type crm struct {
+	srv   *httptest.Server
+	mode  atomic.Value // "ok", "slow", "fail"
+	calls atomic.Int32
+}
+
+func startCRM(t *testing.T) *crm {
+	c := &crm{}
+	c.mode.Store("ok")
+	c.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c.calls.Add(1)
+		switch c.mode.Load().(string) {
+		case "slow":
+			select {
+			case <-r.Context().Done():
+			case <-time.After(10 * time.Second):
+			}
+		case "fail":
+			http.Error(w, "pq: relation crm_accounts does not exist at 10.1.2.3", http.StatusInternalServerError)
+		default:
+			w.Header().Set("Content-Type", "application/json")
+			json.NewEncoder(w).Encode(map[string]string{"health": "green", "account_manager": "Dana"})
+		}
+	}))
+	t.Cleanup(c.srv.Close)
+	return c
+}
+
+type clientWithEnrichment struct {
+	ID         string                `json:"id"`
+	Enrichment *portalapp.Enrichment `json:"enrichment"`
+}
+
+func TestClientLookupDegradesWhenTheCRMIsSlowOrDown(t *testing.T) {
+	crm := startCRM(t)
+	h := startPortal(t, func(o *portalapp.Options) { o.EnrichmentURL = crm.srv.URL })
+	agent := h.signedIn("agent@acme.test")
+
+	res, raw := agent.do("GET", "/api/clients/client-a", nil)
+	require.Equal(t, http.StatusOK, res.StatusCode, string(raw))
+	got := decode[clientWithEnrichment](t, raw)
+	require.NotNil(t, got.Enrichment)
+	assert.Equal(t, "ok", got.Enrichment.Status)
+	assert.Equal(t, "green", got.Enrichment.Health)
+
+	// A CRM that hangs for 10 s costs the agent at most the 800 ms
+	// deadline (one retry included), and the page still loads.
+	crm.mode.Store("slow")
+	start := time.Now()
+	res, raw = agent.do("GET", "/api/clients/client-a", nil)
+	elapsed := time.Since(start)
+	require.Equal(t, http.StatusOK, res.StatusCode, string(raw))
+	assert.Equal(t, "unavailable", decode[clientWithEnrichment](t, raw).Enrichment.Status)
+	assert.Less(t, elapsed, time.Second, "a slow CRM must not hold the client lookup past its budget")
+
+	// A failing CRM: its internal error never reaches the client.
+	crm.mode.Store("fail")
+	for i := 0; i < 4; i++ {
+		res, raw = agent.do("GET", "/api/clients/client-a", nil)
+		require.Equal(t, http.StatusOK, res.StatusCode)
+		assert.NotContains(t, string(raw), "crm_accounts")
+		assert.NotContains(t, string(raw), "10.1.2.3")
+	}
+	// Five consecutive failed calls (the slow one included) opened the
+	// breaker: the CRM is not called again while it is open.
+	before := crm.calls.Load()
+	res, raw = agent.do("GET", "/api/clients/client-a", nil)
+	require.Equal(t, http.StatusOK, res.StatusCode)
+	assert.Equal(t, "unavailable", decode[clientWithEnrichment](t, raw).Enrichment.Status)
+	assert.Equal(t, before, crm.calls.Load(), "an open breaker must not call the CRM")
+
+	// The replica stays ready (the CRM is optional); admins see it degraded.
+	res, raw = h.client().do("GET", "/readyz", nil)
+	assert.Equal(t, http.StatusOK, res.StatusCode, string(raw))
+	assert.JSONEq(t, `{"status":"ready"}`, string(raw))
+	rec := httptest.NewRecorder()
+	h.portal.Health.DetailHandler().ServeHTTP(rec, httptest.NewRequest("GET", "/readyz", nil))
+	assert.Equal(t, http.StatusOK, rec.Code)
+	assert.Contains(t, rec.Body.String(), `"status":"degraded"`)
+	assert.Contains(t, rec.Body.String(), "circuit breaker is open")
+}
+
+func TestEnrichmentIsABudgetedDependencyForReadiness(t *testing.T) {
+	crm := startCRM(t)
+	p, err := portalapp.Build(portalapp.Options{Env: readiness.Development, EnrichmentURL: crm.srv.URL,
+		OutboxDir: t.TempDir(), AuditFile: t.TempDir() + "/audit.jsonl"})
+	require.NoError(t, err)
+	defer p.Close()
+	require.Contains(t, p.Target.Clients, "crm")
+	r, err := readiness.Run(t.Context(), p.Target)
+	require.NoError(t, err)
+	for _, id := range []string{"DEPLOY006", "DEPLOY007", "DEPLOY010", "DEPLOY011"} {
+		assert.Empty(t, r.ByID(id), "%s", r)
+	}
+}
+
+func TestEnrichmentURLIsValidated(t *testing.T) {
+	_, err := portalapp.Build(portalapp.Options{Env: readiness.Development, EnrichmentURL: "ftp://crm", AuditFile: t.TempDir() + "/a.jsonl"})
+	require.Error(t, err)
+	assert.True(t, strings.Contains(err.Error(), "EnrichmentURL"), err.Error())
+}
