@@ -49,10 +49,11 @@ func TestInsecureTwinIsCaught(t *testing.T) {
 		blockers = append(blockers, f.ID)
 	}
 	for flaw, id := range map[string]string{
-		"demo accounts in production":   "AUTH010",
-		"session cookie without Secure": "SESS001",
-		"session without idle timeout":  "SESS005",
-		"server without timeouts":       "DEPLOY003",
+		"demo accounts in production":    "AUTH010",
+		"session cookie without Secure":  "SESS001",
+		"session without idle timeout":   "SESS005",
+		"server without timeouts":        "DEPLOY003",
+		"CRM without budget or fallback": "DEPLOY010",
 	} {
 		assert.True(t, slices.Contains(blockers, id), "%s: want blocker %s, got %v", flaw, id, blockers)
 	}
