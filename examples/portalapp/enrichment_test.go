@@ -14,6 +14,7 @@ import (
 
 	"github.com/launchready/launchready/examples/portalapp"
 	"github.com/launchready/launchready/readiness"
+	"github.com/launchready/launchready/readiness/probe"
 )
 
 // crm is a stand-in for the external CRM on loopback whose behaviour the
@@ -119,4 +120,34 @@ func TestEnrichmentURLIsValidated(t *testing.T) {
 	_, err := portalapp.Build(portalapp.Options{Env: readiness.Development, EnrichmentURL: "ftp://crm", AuditFile: t.TempDir() + "/a.jsonl"})
 	require.Error(t, err)
 	assert.True(t, strings.Contains(err.Error(), "EnrichmentURL"), err.Error())
+}
+
+// The dependency probe makes the CRM slow, unreachable, failing and
+// garbled in turn and replays every GET route as the support agent: the
+// client lookup degrades within its budget under each fault.
+func TestDependencyProbeOnThePortal(t *testing.T) {
+	// The probe injects its faults beneath the dependency, so the CRM's
+	// address is never dialled.
+	p, err := portalapp.Build(portalapp.Options{Env: readiness.Development, EnrichmentURL: "http://crm.invalid",
+		OutboxDir: t.TempDir(), AuditFile: t.TempDir() + "/audit.jsonl"})
+	require.NoError(t, err)
+	defer p.Close()
+	p.Health.SetBoot(nil)
+	target := p.Target
+	target.Checks = append(target.Checks, probe.DependencyProbe{
+		Client: probeClient(t, p, portalapp.DemoPassword), Account: "agent", Slow: 3 * time.Second,
+	})
+	r, err := readiness.Run(t.Context(), target)
+	require.NoError(t, err)
+	assert.Empty(t, r.ByID("MON007"), "%s", r)
+	for _, f := range r.ByID("PROBE001") {
+		assert.NotEqual(t, readiness.ItemMonitoring, f.Item, "the CRM was called by no replayed route: %s", f.Seen)
+	}
+	var reached int
+	for _, rc := range r.Reach {
+		if rc.Probe == "dependency probe" && rc.Route == "GET /api/clients/{id}" {
+			reached = rc.Reached
+		}
+	}
+	assert.Positive(t, reached, "the client lookup reached its handler under the faults")
 }

@@ -172,7 +172,8 @@ type DependencySettings struct {
 // circuit breaker. Its Client is what the app calls the dependency with.
 type Dependency struct {
 	settings DependencySettings
-	breaker  *gobreaker.TwoStepCircuitBreaker[struct{}]
+	breaker  atomic.Pointer[gobreaker.TwoStepCircuitBreaker[struct{}]]
+	newBreak func() *gobreaker.TwoStepCircuitBreaker[struct{}]
 	client   *http.Client
 	base     atomic.Pointer[roundTripperBox]
 	openedAt atomic.Int64 // unix nanoseconds of the last transition to open
@@ -233,21 +234,24 @@ func NewDependency(cfg DependencyConfig) (*Dependency, error) {
 	}
 	d := &Dependency{settings: s}
 	d.base.Store(&roundTripperBox{inner.Transport})
-	d.breaker = gobreaker.NewTwoStepCircuitBreaker[struct{}](gobreaker.Settings{
-		Name:    s.Name,
-		Timeout: s.OpenFor,
-		ReadyToTrip: func(c gobreaker.Counts) bool {
-			return c.ConsecutiveFailures >= s.Failures
-		},
-		OnStateChange: func(name string, from, to gobreaker.State) {
-			if to == gobreaker.StateOpen {
-				d.openedAt.Store(time.Now().UnixNano())
-			}
-			if cfg.OnStateChange != nil {
-				cfg.OnStateChange(name, fromGobreaker(from), fromGobreaker(to))
-			}
-		},
-	})
+	d.newBreak = func() *gobreaker.TwoStepCircuitBreaker[struct{}] {
+		return gobreaker.NewTwoStepCircuitBreaker[struct{}](gobreaker.Settings{
+			Name:    s.Name,
+			Timeout: s.OpenFor,
+			ReadyToTrip: func(c gobreaker.Counts) bool {
+				return c.ConsecutiveFailures >= s.Failures
+			},
+			OnStateChange: func(name string, from, to gobreaker.State) {
+				if to == gobreaker.StateOpen {
+					d.openedAt.Store(time.Now().UnixNano())
+				}
+				if cfg.OnStateChange != nil {
+					cfg.OnStateChange(name, fromGobreaker(from), fromGobreaker(to))
+				}
+			},
+		})
+	}
+	d.breaker.Store(d.newBreak())
 	d.client = &http.Client{
 		// The deadline is applied per call by the transport, through the
 		// request's context; Timeout is a backstop a little above it.
@@ -266,7 +270,15 @@ func (d *Dependency) Client() *http.Client { return d.client }
 func (d *Dependency) Settings() DependencySettings { return d.settings }
 
 // State returns the breaker's state.
-func (d *Dependency) State() BreakerState { return fromGobreaker(d.breaker.State()) }
+func (d *Dependency) State() BreakerState { return fromGobreaker(d.breaker.Load().State()) }
+
+// ResetBreaker closes the breaker and forgets its counts. It is for tests
+// and the dependency probe, which trip it on purpose and must leave the
+// app as they found it.
+func (d *Dependency) ResetBreaker() {
+	d.breaker.Store(d.newBreak())
+	d.openedAt.Store(0)
+}
 
 // Calls returns how many requests the app has made through the client,
 // including those refused by an open breaker.
@@ -347,7 +359,7 @@ func retryableStatus(code int) bool {
 func (t *dependencyTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	d := t.d
 	d.calls.Add(1)
-	done, err := d.breaker.Allow()
+	done, err := d.breaker.Load().Allow()
 	if err != nil {
 		closeBody(req)
 		return nil, &OpenError{Name: d.settings.Name, RetryAfter: d.retryAfter()}

@@ -241,3 +241,17 @@ func TestDependencyKeepsTheSSRFGuard(t *testing.T) {
 	require.Error(t, err)
 	assert.ErrorIs(t, err, egress.ErrDenied)
 }
+
+func TestDependencyResetBreaker(t *testing.T) {
+	d := loopbackDependency(t, egress.DependencyConfig{Failures: 1})
+	restore := d.InjectFault(roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		return nil, errors.New("connection refused")
+	}))
+	_, err := d.Client().Get("http://crm.invalid/")
+	require.Error(t, err)
+	require.Equal(t, egress.Open, d.State())
+	restore()
+	d.ResetBreaker()
+	assert.Equal(t, egress.Closed, d.State())
+	assert.NoError(t, d.Ping(context.Background()))
+}
