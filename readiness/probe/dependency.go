@@ -258,7 +258,7 @@ func (p DependencyProbe) Run(ctx context.Context, in *readiness.Inspection) []re
 			out = append(out, readiness.Finding{
 				ID: "MON007", Severity: readiness.Blocker, Item: readiness.ItemMonitoring, Route: route,
 				Seen: fmt.Sprintf("while dependency %q misbehaved, this route did not degrade cleanly: %s", name, strings.Join(problems[route], "; ")),
-				Fix: fmt.Sprintf("build %q with egress.NewDependency (a Deadline under %s, a breaker) and serve the fallback: queue the work, answer without the dependency's part, or a 503 problem+json with Retry-After; never pass the upstream's error text on", name, budget),
+				Fix:  fmt.Sprintf("build %q with egress.NewDependency (a Deadline under %s, a breaker) and serve the fallback: queue the work, answer without the dependency's part, or a 503 problem+json with Retry-After; never pass the upstream's error text on", name, budget),
 			})
 		}
 		if !exercised {
