@@ -32,6 +32,9 @@ type Record struct {
 	Outcome string `json:"outcome"`
 	// RequestID correlates the record with logs and error reports.
 	RequestID string `json:"request_id,omitempty"`
+	// ClientIP is the client's address (Config.ClientIP), so anonymous
+	// events (failed logins, lockouts, refusals) say where they came from.
+	ClientIP string `json:"client_ip,omitempty"`
 }
 
 // Outcomes.

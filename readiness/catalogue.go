@@ -27,6 +27,9 @@ func init() {
 		{"AUTH009", ItemAuth, "path tricks change the authorization outcome"},
 		{"AUTH010", ItemAuth, "default or demo credentials active in production"},
 		{"AUTH011", ItemAuth, "route inventory differs from the declared API"},
+		{"AUTH012", ItemAuth, "subtree route dispatches to handlers outside the inventory"},
+		{"AUTH013", ItemAuth, "admin route without MFA (blocker in production); staff or export route without MFA (warning)"},
+		{"AUTH014", ItemAuth, "second factor not enforced: password-only session reached an MFA route, the factor did not let the user in, or a replayed code was accepted (probe)"},
 
 		{"SESS001", ItemSession, "session cookie not Secure"},
 		{"SESS002", ItemSession, "session cookie not HttpOnly"},
@@ -38,6 +41,8 @@ func init() {
 		{"SESS008", ItemSession, "logout does not invalidate the session server-side"},
 		{"SESS009", ItemSession, "session tokens stored unhashed"},
 		{"SESS010", ItemSession, "in-memory session store with more than one replica"},
+		{"SESS011", ItemSession, "a password reset does not end the account's other sessions"},
+		{"SESS012", ItemSession, "an older password-reset token still works after a newer one was issued or used"},
 
 		{"SECRET001", ItemSecrets, "required secret missing"},
 		{"SECRET002", ItemSecrets, "secret is a placeholder, published example, or too weak"},
@@ -61,6 +66,10 @@ func init() {
 		{"RATE006", ItemRateLimit, "in-memory limiter with more than one replica"},
 		{"RATE007", ItemRateLimit, "repeated login attempts never answered 429"},
 		{"RATE008", ItemRateLimit, "limit store failure fails open on auth routes"},
+		{"RATE009", ItemRateLimit, "login route lacks an IP-keyed or an account-keyed limit"},
+		{"RATE010", ItemRateLimit, "one limit bucket shared by routes of different purposes"},
+		{"RATE011", ItemRateLimit, "a case- or Unicode-folding variant of a locked account is not locked"},
+		{"RATE012", ItemRateLimit, "login lockout device cookies signed with a per-process key across replicas"},
 
 		{"CORS001", ItemCORS, "wildcard origin with credentials"},
 		{"CORS002", ItemCORS, "any-origin reflection or over-broad origin pattern"},
@@ -70,6 +79,8 @@ func init() {
 		{"CORS006", ItemCORS, "cookie-authenticated mutating routes without cross-origin (CSRF) protection"},
 		{"CORS007", ItemCORS, "missing security headers"},
 		{"CORS008", ItemCORS, "untrusted origin received a CORS grant"},
+		{"CORS009", ItemCORS, "export or download route runs for a cross-site navigation"},
+		{"CORS010", ItemCORS, "a cross-site navigation to an export route was served (probe)"},
 
 		{"LOG001", ItemLogging, "app logger not redacting"},
 		{"LOG002", ItemLogging, "canary secret reached the logs"},
@@ -89,7 +100,7 @@ func init() {
 		{"DEPLOY002", ItemDeploy, "binary built from a modified tree"},
 		{"DEPLOY003", ItemDeploy, "http.Server without hardened timeouts or header limit"},
 		{"DEPLOY004", ItemDeploy, "no graceful shutdown"},
-		{"DEPLOY005", ItemDeploy, "TLS below 1.2"},
+		{"DEPLOY005", ItemDeploy, "TLS below 1.2, or TLS 1.2 suites outside ECDHE with AES-GCM/ChaCha20 (CBC)"},
 		{"DEPLOY006", ItemDeploy, "outbound http.Client without timeout, or http.DefaultClient"},
 		{"DEPLOY007", ItemDeploy, "no Host allowlist, or outbound client without an SSRF guard"},
 
@@ -100,6 +111,25 @@ func init() {
 
 		{"AUDIT001", ItemMonitoring, "mutating routes not covered by the audit trail"},
 		{"AUDIT002", ItemMonitoring, "audit sink is only the app log"},
+		{"AUDIT005", ItemMonitoring, "audit trail sits inside the CORS layer: refusals go unrecorded"},
+		{"AUDIT006", ItemMonitoring, "audit records carry no client address"},
+
+		// EDGE: what the launchready command sees of a deployed portal from
+		// outside (cmd/launchready/edge); where the rule is the same as an
+		// in-process check (DEPLOY005, CORS007, CORS008, SESS001–004,
+		// AUTH008, MON001, MON004, EMAIL*), that check's ID is used instead.
+		{"EDGE001", ItemDeploy, "TLS certificate chain not valid for the host"},
+		{"EDGE002", ItemDeploy, "TLS certificate expired or expiring within 14 days"},
+		{"EDGE003", ItemDeploy, "TLS details: protocol, suite, OCSP stapling"},
+		{"EDGE004", ItemDeploy, "plain HTTP does not redirect to HTTPS on the same host before content"},
+		{"EDGE005", ItemCORS, "mixed content: http:// subresources in an HTTPS page"},
+		{"EDGE006", ItemSecrets, "secrets or source exposed (.env, .git, backup files)"},
+		{"EDGE007", ItemDeploy, "server internals exposed (metrics, server-status, directory listing)"},
+		{"EDGE008", ItemMonitoring, "health endpoint slow or failing"},
+		{"EDGE009", ItemDeploy, "security.txt missing, invalid or expired"},
+		{"EDGE010", ItemDeploy, "DNS: host does not resolve, or no CAA record"},
+		{"EDGE011", ItemDeploy, "latency: p95 over 500 ms"},
+		{"EDGE012", ItemDeploy, "an outside check could not run"},
 
 		// PROBE001 is a blocker in every environment: a probe that reached
 		// nothing has verified nothing. Its findings carry the item of the

@@ -39,7 +39,7 @@ func (p monPortal) target(t *testing.T) readiness.Target {
 	if p.logSinkOnly {
 		sink = audit.Tee{audit.LogSink{}, audit.LogSink{}}
 	}
-	auditor, err := audit.New(audit.Config{Sink: sink})
+	auditor, err := audit.New(audit.Config{Sink: sink, ClientIP: clientIPForAudit})
 	require.NoError(t, err)
 
 	ok := http.HandlerFunc(func(http.ResponseWriter, *http.Request) {})
@@ -116,7 +116,7 @@ func TestMonitorChecksWithoutInventory(t *testing.T) {
 }
 
 func TestAuditSinkMixedIsDurable(t *testing.T) {
-	a, err := audit.New(audit.Config{Sink: audit.Tee{audit.LogSink{}, &audit.MemorySink{}}})
+	a, err := audit.New(audit.Config{Sink: audit.Tee{audit.LogSink{}, &audit.MemorySink{}}, ClientIP: clientIPForAudit})
 	require.NoError(t, err)
 	p := monPortal{noAudit: true}
 	target := p.target(t)
@@ -144,3 +144,6 @@ func TestRecoveryPerRoute(t *testing.T) {
 	require.NoError(t, err)
 	assert.Contains(t, rep.ByID("MON002")[0].Seen, "covers only some routes")
 }
+
+// clientIPForAudit stands in for the app's trusted-proxy client address.
+func clientIPForAudit(r *http.Request) string { return r.RemoteAddr }

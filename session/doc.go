@@ -25,7 +25,23 @@
 // cookie, so a copied token stops working at once. LogoutEverywhere removes
 // every session of a user (after a password change) when the store can list
 // its sessions (scs.IterableStore or IterableCtxStore, as memstore does;
-// Settings().CanLogoutEverywhere tells).
+// Settings().CanLogoutEverywhere tells). PasswordChanged is the call to
+// make after a password change or reset: it ends every other session of the
+// user (keeping the changing one, under a new token).
+//
+// ResetTokens issues password-reset tokens that are stored hashed, work
+// once, expire within 30 minutes and revoke each other: issuing a new one
+// or consuming one ends every other outstanding token of the account.
+//
+// # Second factor
+//
+// The session records how its user authenticated, like OIDC's amr:
+// MethodPassword at Login, MethodOTP once a second factor was verified,
+// each with when it was last verified (Auth). A sign-in that needs a second
+// factor is two steps: BeginLogin after the password (new token, nobody
+// signed in yet, PendingTimeout to finish), CompleteLogin after the code
+// (new token, both factors). StepUp adds or refreshes a factor for a user
+// already signed in, and renews the token, as every privilege change must.
 //
 // User(r) is what an authorization layer needs: the signed-in user ID and
 // when they authenticated. The app turns it into its own principal in two

@@ -41,6 +41,11 @@ func (m *Manager) Login(ctx context.Context, userID string) error {
 	}
 	m.sm.Put(ctx, keyUser, userID)
 	m.sm.Put(ctx, keyAuthTime, time.Now().UnixNano())
+	// A password sign-in starts from the password alone: no second factor
+	// of an earlier sign-in on this browser carries over.
+	m.sm.Remove(ctx, keyOTPTime)
+	m.sm.Remove(ctx, keyPending)
+	m.sm.Remove(ctx, keyPendingTime)
 	return nil
 }
 
@@ -142,4 +147,33 @@ func (m *Manager) UserContext(ctx context.Context) (id string, authTime time.Tim
 	}
 	ns, _ := m.sm.Get(ctx, keyAuthTime).(int64)
 	return id, time.Unix(0, ns), true
+}
+
+// PasswordChanged is the call to make right after a user's password was
+// changed or reset (or their account recovered): every other session of
+// userID ends at once, wherever its cookie was copied to, so whoever knew
+// the old password, or stole a session, is out. When the request itself is
+// signed in as userID (a change from the settings page), that session
+// stays, under a new token (a privilege change); a reset from the
+// signed-out form ends them all. It returns how many sessions ended.
+//
+// Like LogoutEverywhere it needs a store that can list its sessions and
+// returns ErrNotIterable otherwise: then the password changed but the
+// sessions live on, and the app must not report success silently.
+func (m *Manager) PasswordChanged(ctx context.Context, userID string) (int, error) {
+	if userID == "" {
+		return 0, ErrNoUserID
+	}
+	if !iterable(m.store()) {
+		return 0, ErrNotIterable
+	}
+	if id, _, ok := m.UserContext(ctx); ok && id == userID {
+		// The new token is stored when the response is written, after the
+		// sweep below: the current session survives it, the old token
+		// does not.
+		if err := m.RenewToken(ctx); err != nil {
+			return 0, err
+		}
+	}
+	return m.LogoutEverywhere(ctx, userID)
 }

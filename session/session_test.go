@@ -49,6 +49,25 @@ func portal(mgr *session.Manager) http.Handler {
 		}
 		w.WriteHeader(http.StatusNoContent)
 	})
+	// A password change by the signed-in user, and a reset completed from
+	// the signed-out form (the emailed token named the user).
+	mux.HandleFunc("POST /password", func(w http.ResponseWriter, r *http.Request) {
+		id, _, _ := mgr.User(r)
+		n, err := mgr.PasswordChanged(r.Context(), id)
+		if err != nil {
+			http.Error(w, "change failed", http.StatusInternalServerError)
+			return
+		}
+		fmt.Fprint(w, n)
+	})
+	mux.HandleFunc("POST /reset", func(w http.ResponseWriter, r *http.Request) {
+		n, err := mgr.PasswordChanged(r.Context(), r.FormValue("user"))
+		if err != nil {
+			http.Error(w, "reset failed", http.StatusInternalServerError)
+			return
+		}
+		fmt.Fprint(w, n)
+	})
 	mux.HandleFunc("POST /note", func(w http.ResponseWriter, r *http.Request) {
 		mgr.Engine().Put(r.Context(), "note", r.FormValue("note"))
 		w.WriteHeader(http.StatusNoContent)
@@ -60,6 +79,40 @@ func portal(mgr *session.Manager) http.Handler {
 			return
 		}
 		fmt.Fprintf(w, "%s %d", id, authTime.Unix())
+	})
+	// Second factor: /begin after the password, /complete after the code,
+	// /stepup for a signed-in user, /auth reports the factors.
+	mux.HandleFunc("POST /begin", func(w http.ResponseWriter, r *http.Request) {
+		if err := mgr.BeginLogin(r.Context(), r.FormValue("user")); err != nil {
+			http.Error(w, "bad login", http.StatusBadRequest)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	})
+	mux.HandleFunc("POST /complete", func(w http.ResponseWriter, r *http.Request) {
+		if _, err := mgr.CompleteLogin(r.Context(), session.MethodOTP); err != nil {
+			http.Error(w, err.Error(), http.StatusUnauthorized)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	})
+	mux.HandleFunc("POST /stepup", func(w http.ResponseWriter, r *http.Request) {
+		if err := mgr.StepUp(r.Context(), r.FormValue("method")); err != nil {
+			http.Error(w, err.Error(), http.StatusUnauthorized)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	})
+	mux.HandleFunc("GET /auth", func(w http.ResponseWriter, r *http.Request) {
+		a, ok := mgr.Auth(r)
+		if !ok {
+			http.Error(w, "who are you?", http.StatusUnauthorized)
+			return
+		}
+		fmt.Fprint(w, a.User)
+		for _, f := range a.Factors {
+			fmt.Fprintf(w, " %s@%d", f.Method, f.At.Unix())
+		}
 	})
 	return mgr.Handler(mux)
 }

@@ -4,11 +4,16 @@ go 1.25.0
 
 require (
 	github.com/launchready/launchready v0.0.0
+	github.com/launchready/launchready/examples v0.0.0
+	github.com/miekg/dns v1.1.73
 	github.com/stretchr/testify v1.12.1
+	golang.org/x/net v0.58.0
 )
 
 require (
+	blitiri.com.ar/go/spf v1.6.0 // indirect
 	github.com/alexedwards/scs/v2 v2.9.0 // indirect
+	github.com/emersion/go-msgauth v0.7.0 // indirect
 	github.com/gabriel-vasile/mimetype v1.4.16 // indirect
 	github.com/go-playground/locales v0.14.2 // indirect
 	github.com/go-playground/universal-translator v0.18.1 // indirect
@@ -23,3 +28,7 @@ require (
 )
 
 replace github.com/launchready/launchready => ../..
+
+replace github.com/launchready/launchready/examples => ../../examples
+
+replace github.com/launchready/launchready/e2e => ../../e2e

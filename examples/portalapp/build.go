@@ -2,6 +2,7 @@ package portalapp
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"io"
@@ -17,6 +18,7 @@ import (
 	"github.com/launchready/launchready/audit"
 	"github.com/launchready/launchready/authz"
 	"github.com/launchready/launchready/cors"
+	"github.com/launchready/launchready/mfa"
 	"github.com/launchready/launchready/monitor"
 	"github.com/launchready/launchready/ratelimit"
 	"github.com/launchready/launchready/readiness"
@@ -73,6 +75,15 @@ type Options struct {
 	// fallback; its host is allowed past the SSRF guard because the
 	// operator configured it.
 	EnrichmentURL string
+	// MFAKey seals the staff's TOTP secrets (32 random bytes). Nil: read
+	// from PORTAL_MFA_KEY in production (the gate blocks while it is
+	// missing or weak, SECRET001/SECRET002); a key made at start in
+	// development, as the memory store's enrolments do not outlive the
+	// process anyway.
+	MFAKey []byte
+	// MailBackoff is the wait before mail delivery attempt n+1. Nil: 1 s,
+	// doubling, at most 1 min.
+	MailBackoff func(attempt int) time.Duration
 }
 
 // MailDomain is the portal's sending domain, checked by the email check.
@@ -105,10 +116,27 @@ type Portal struct {
 	Audit *audit.Auditor
 	// AuditFile is the audit trail on disk.
 	AuditFile *audit.FileSink
+	// MFA enrols and verifies the staff's second factors.
+	MFA *mfa.Authenticator
+	// DemoRecoveryCodes are the demo admin's recovery codes (development
+	// only; nil otherwise).
+	DemoRecoveryCodes []string
+	// Mail runs the mail work after the response (Wait in tests).
+	Mail *MailQueue
+	// Resets issues the password-reset tokens.
+	Resets *session.ResetTokens
 }
 
-// Close closes the audit trail. Call it after the server stopped.
-func (p *Portal) Close() error { return p.AuditFile.Close() }
+// Close runs the queued mail and closes the audit trail. Call it after the
+// server stopped.
+func (p *Portal) Close() error {
+	if p.Mail != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), ShutdownTimeout)
+		defer cancel()
+		_ = p.Mail.Close(ctx)
+	}
+	return p.AuditFile.Close()
+}
 
 // ShutdownTimeout is how long the portal drains requests on SIGTERM.
 const ShutdownTimeout = 15 * time.Second
@@ -186,7 +214,19 @@ func Build(opts Options) (*Portal, error) {
 	if err != nil {
 		return nil, fmt.Errorf("portal: audit trail: %w", err)
 	}
-	auditor, err := audit.New(audit.Config{Sink: auditFile, Logger: logger, Now: now})
+	// The audit trail says where anonymous events came from: the client
+	// address as the limits resolve it (trusted proxies only).
+	var limits *ratelimit.Limiter
+	auditor, err := audit.New(audit.Config{Sink: auditFile, Logger: logger, Now: now,
+		ClientIP: func(r *http.Request) string {
+			ip, err := limits.IPResolver().ClientIP(r)
+			if err != nil {
+				return ""
+			}
+			return ip.String()
+		},
+		RequestID: func(r *http.Request) string { return r.Header.Get("X-Request-Id") },
+	})
 	if err != nil {
 		return nil, fmt.Errorf("portal: audit trail: %w", err)
 	}
@@ -225,30 +265,68 @@ func Build(opts Options) (*Portal, error) {
 	}
 	counters := monitor.NewCounters()
 
+	// Mail goes out after the response, with retries (see MailQueue).
+	mailQueue, err := NewMailQueue(MailQueueConfig{Mailer: mailer, Logger: logger, Backoff: opts.MailBackoff})
+	if err != nil {
+		return nil, err
+	}
+	resets, err := session.NewResetTokens(session.ResetConfig{Now: now})
+	if err != nil {
+		return nil, fmt.Errorf("portal: reset tokens: %w", err)
+	}
 	p := &Portal{Store: store, Logger: logger, Sessions: sess, PublicURL: opts.PublicURL, Outbox: outbox,
-		Health: health, Counters: counters, Audit: auditor, AuditFile: auditFile}
+		Health: health, Counters: counters, Audit: auditor, AuditFile: auditFile, Mail: mailQueue, Resets: resets}
 
-	// The glue between session and authz: session user ID -> store user
-	// -> authz principal.
+	// Staff second factor: TOTP secrets sealed under a key from the
+	// environment; the demo admin is enrolled in development only.
+	mfaKey := opts.MFAKey
+	if mfaKey == nil {
+		if opts.Env == readiness.Production {
+			mfaKey, _ = mfa.KeyFromEnv(MFAKeyEnv) // missing or weak: the Secrets check blocks the boot
+		}
+		if mfaKey == nil {
+			mfaKey = make([]byte, mfa.KeySize)
+			_, _ = rand.Read(mfaKey)
+		}
+	}
+	p.MFA, err = mfa.New(mfa.Config{Issuer: "Acme Support Portal", Key: mfaKey, Now: now})
+	if err != nil {
+		return nil, fmt.Errorf("portal: second factor: %w", err)
+	}
+	if opts.Env == readiness.Development && opts.Store == nil {
+		p.DemoRecoveryCodes, err = p.MFA.Import(context.Background(), demoAdminID, DemoTOTPSecret)
+		if err != nil {
+			return nil, fmt.Errorf("portal: enrolling the demo admin: %w", err)
+		}
+	}
+
+	// The glue between session and authz: session user ID and factors ->
+	// store user -> authz principal.
 	authenticate := func(r *http.Request) (authz.Principal, error) {
-		id, _, ok := sess.User(r)
+		a, ok := sess.Auth(r)
 		if !ok {
 			return authz.Principal{}, authz.ErrUnauthenticated
 		}
-		u, err := store.UserByID(r.Context(), id)
+		u, err := store.UserByID(r.Context(), a.User)
 		if err != nil {
 			return authz.Principal{}, authz.ErrUnauthenticated // user deleted since login
 		}
-		return authz.Principal{ID: u.ID, Roles: []string{u.Role}, Tenant: u.Tenant}, nil
+		factors := make([]authz.Factor, len(a.Factors))
+		for i, f := range a.Factors {
+			factors[i] = authz.Factor{Method: f.Method, At: f.At}
+		}
+		return authz.Principal{ID: u.ID, Roles: []string{u.Role}, Tenant: u.Tenant, Factors: factors}, nil
 	}
-	mux, err := authz.NewMux(authz.Config{Authenticate: authenticate, Logger: logger})
+	mux, err := authz.NewMux(authz.Config{Authenticate: authenticate, Logger: logger, Now: now})
 	if err != nil {
 		return nil, fmt.Errorf("portal: authz: %w", err)
 	}
 
+	ev := &events{logger: logger, audit: auditor, store: store}
 	api := &API{
-		Store: store, Sessions: sess, Mailer: mailer, Events: &events{logger: logger, audit: auditor},
+		Store: store, Sessions: sess, Mailer: mailQueue.Mailer(), Events: ev, MFA: p.MFA,
 		Logger: logger, CurrentUser: principal, PublicURL: opts.PublicURL, Now: now,
+		Resets: resets, Defer: mailQueue.Defer,
 	}
 	if enrich != nil {
 		api.Enrichment = enrich.lookup
@@ -259,39 +337,76 @@ func Build(opts Options) (*Portal, error) {
 	hsts := opts.TLS || opts.Env == readiness.Production
 	g := &routes{mux: mux}
 	clientOf, ticketOf := clientOwner(store), ticketOwner(store)
-	// Limits: login per IP and per account up front, plus failure-based
-	// lockout per account and per IP (same 429 for unknown accounts);
+	// Limits: login per IP up front, plus failure-based lockout per
+	// account and per IP (same 429 for unknown accounts). No per-account
+	// limit charges before the credentials are checked: anybody could
+	// spend it and lock the owner out; the failure lockout spares the
+	// owner's known browsers (device cookies) instead;
 	// reset per IP and per address; upload and export per principal.
-	limits, err := ratelimit.New(ratelimit.Config{Logger: logger, Now: opts.LimitNow})
+	// A browser that signed in before keeps getting in while strangers'
+	// failures lock the account for everyone else (device cookies).
+	limits, err = ratelimit.New(ratelimit.Config{Logger: logger, Now: opts.LimitNow,
+		InsecureDeviceCookieHTTP: !opts.TLS && opts.Env == readiness.Development})
 	if err != nil {
 		return nil, fmt.Errorf("portal: rate limits: %w", err)
 	}
+	// ByAccount keys by ratelimit.AccountKey, the form the store's lookup
+	// matches by: every spelling of an account shares its buckets.
 	account := func(r *http.Request) string {
 		if in := validate.Value[LoginInput](r); in != nil {
-			return strings.ToLower(in.Email)
+			return in.Email
 		}
 		return ""
 	}
 	resetAccount := func(r *http.Request) string {
 		if in := validate.Value[ResetInput](r); in != nil {
-			return strings.ToLower(in.Email)
+			return in.Email
 		}
 		return ""
 	}
+	// One trusted-origin list for CORS grants, cross-origin (CSRF)
+	// protection and the cross-site refusal of exports: the portal's own
+	// origin. No other site is trusted.
+	policy, err := cors.New(cors.Config{
+		AllowedOrigins:    []string{opts.PublicURL},
+		AllowCredentials:  true,
+		AllowedMethods:    []string{"GET", "HEAD", "POST", "PATCH"},
+		PublicOrigin:      opts.PublicURL,
+		InsecureAllowHTTP: !opts.TLS,
+		DenyHandler:       counters.CrossOriginDenied(nil),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("portal: cors: %w", err)
+	}
+	loginFailures := limits.Failures(withBody(api.Login), account)
+	ev.failures = loginFailures
 	principalID := func(r *http.Request) string {
 		me, _ := principal(r)
 		return me.ID
 	}
+	// Second-factor codes are limited by the account they are checked
+	// against: the pending sign-in's, or the signed-in user's.
+	pendingAccount := func(r *http.Request) string {
+		id, _ := sess.PendingLogin(r.Context())
+		return id
+	}
 	g.public("POST /api/login", "sign-in form",
 		validate.Body[LoginInput](bodyLimits,
-			limits.Login(limits.Failures(withBody(api.Login), account), ratelimit.ByIP(), ratelimit.ByAccount(account))))
+			limits.Login(loginFailures, ratelimit.ByIP())))
+	g.public("POST /api/login/mfa", "second sign-in step; the session's pending sign-in is the credential",
+		validate.Body[CodeInput](bodyLimits, limits.SecondFactor(withBody(api.LoginMFA), pendingAccount)))
+	g.handle("POST /api/mfa/enroll", signed, nil, validate.NoBody(http.HandlerFunc(api.EnrollMFA)))
+	g.handle("POST /api/mfa/confirm", signed, nil,
+		validate.Body[CodeInput](bodyLimits, limits.SecondFactor(withBody(api.ConfirmMFA), principalID)))
+	g.handle("POST /api/mfa/step-up", signed, nil,
+		validate.Body[CodeInput](bodyLimits, limits.SecondFactor(withBody(api.StepUpMFA), principalID)))
 	g.handle("POST /api/logout", signed, nil, validate.NoBody(http.HandlerFunc(api.Logout)))
 	g.handle("GET /api/me", signed, nil, http.HandlerFunc(api.CurrentUserInfo))
 	g.public("POST /api/password-reset", "forgotten-password form; answers 202 for every address",
 		validate.Body[ResetInput](bodyLimits,
 			limits.PasswordReset(withBody(api.PasswordReset), ratelimit.ByIP(), ratelimit.ByAccount(resetAccount))))
 	g.public("POST /api/password-reset/confirm", "the emailed single-use token is the credential",
-		limits.PasswordReset(validate.JSON(api.PasswordResetConfirm, bodyLimits), ratelimit.ByIP()))
+		limits.PasswordResetConfirm(validate.JSON(api.PasswordResetConfirm, bodyLimits), ratelimit.ByIP()))
 	g.handle("GET /api/clients", staff, nil, http.HandlerFunc(api.ListClients))
 	g.handle("GET /api/clients/{id}", signed, clientOf, clientPath(http.HandlerFunc(api.GetClient)))
 	g.handle("GET /api/clients/{id}/tickets", signed, clientOf, clientPath(http.HandlerFunc(api.ListTickets)))
@@ -299,7 +414,7 @@ func Build(opts Options) (*Portal, error) {
 	g.handle("GET /api/tickets/{id}", signed, ticketOf, ticketPath(http.HandlerFunc(api.GetTicket)))
 	g.handle("PATCH /api/tickets/{id}", signed, ticketOf, ticketPath(validate.JSON(api.PatchTicket, bodyLimits)))
 	g.handle("GET /api/clients/{id}/invoices", signed, clientOf, clientPath(http.HandlerFunc(api.ListInvoices)))
-	g.handle("GET /api/clients/{id}/export", staff, clientOf, clientPath(limits.Export(http.HandlerFunc(api.Export), ratelimit.ByPrincipal(principalID))))
+	g.handle("GET /api/clients/{id}/export", staff, clientOf, clientPath(policy.SensitiveRead(limits.Export(http.HandlerFunc(api.Export), ratelimit.ByPrincipal(principalID)))))
 	g.handle("POST /api/clients/{id}/uploads", signed, clientOf, clientPath(limits.Upload(uploadLimits(uploads(api.SaveUpload)), ratelimit.ByPrincipal(principalID))))
 	g.handle("GET /api/admin/audit", admin, nil, auditFile.Admin(200, logger))
 	g.handle("GET /admin/readiness", admin, nil, http.HandlerFunc(p.serveReadiness))
@@ -314,28 +429,17 @@ func Build(opts Options) (*Portal, error) {
 	g.public("GET /app.js", "page script", page)
 	g.public("GET /app.css", "page style", page)
 
-	// One trusted-origin list for CORS grants and cross-origin (CSRF)
-	// protection: the portal's own origin. No other site is trusted.
-	policy, err := cors.New(cors.Config{
-		AllowedOrigins:    []string{opts.PublicURL},
-		AllowCredentials:  true,
-		AllowedMethods:    []string{"GET", "HEAD", "POST", "PATCH"},
-		PublicOrigin:      opts.PublicURL,
-		InsecureAllowHTTP: !opts.TLS,
-		DenyHandler:       counters.CrossOriginDenied(nil),
-	})
-	if err != nil {
-		return nil, fmt.Errorf("portal: cors: %w", err)
-	}
 	apiHeaders, err := cors.NewHeaders(cors.HeadersConfig{InsecureNoHSTS: !hsts})
 	if err != nil {
 		return nil, fmt.Errorf("portal: security headers: %w", err)
 	}
 
+	// The auditor wraps the CORS layer, so cross-origin refusals are
+	// recorded too (AUDIT005).
 	var h http.Handler = mux
-	h = auditor.Handler(h)
 	h = sess.Handler(h)
 	h = policy.Handler(h)
+	h = auditor.Handler(h)
 	h = apiHeaders.Handler(h)
 	accessLog, err := redact.NewAccessLogWriter(h, logOut, redacting.Redactor(), redact.AccessLogConfig{ClientIP: func(r *http.Request) string {
 		ip, err := limits.IPResolver().ClientIP(r)
@@ -364,10 +468,14 @@ func Build(opts Options) (*Portal, error) {
 	}
 
 	web, _ := fs.Sub(webFS, "web")
+	secrets := readiness.Secrets{Build: web}
+	if opts.Env == readiness.Production && opts.MFAKey == nil {
+		secrets.Required = []string{MFAKeyEnv}
+	}
 	checks := []readiness.Check{
 		demoAccountsCheck(store),
 		readiness.Logging{Logger: logger},
-		readiness.Secrets{Build: web},
+		secrets,
 	}
 	mailCheck, err := emailCheck(opts)
 	if err != nil {
@@ -392,8 +500,10 @@ func Build(opts Options) (*Portal, error) {
 // them (the login itself is a mutating request, recorded by the middleware
 // with its outcome; the event adds who signed in).
 type events struct {
-	logger *slog.Logger
-	audit  *audit.Auditor
+	logger   *slog.Logger
+	audit    *audit.Auditor
+	store    Store
+	failures *ratelimit.Handler // the login lockout, lifted by a password reset
 }
 
 func (e *events) record(r *http.Request, ev audit.Event) {
@@ -417,7 +527,48 @@ func (e *events) LoginSucceeded(r *http.Request, account, userID string) {
 
 func (e *events) PasswordChanged(r *http.Request, userID string) {
 	e.logger.InfoContext(r.Context(), "password changed", "user", userID)
+	// The owner proved control of the account: strangers' failed guesses
+	// no longer lock it.
+	if e.failures != nil && e.store != nil {
+		if u, err := e.store.UserByID(r.Context(), userID); err == nil {
+			if err := e.failures.ResetAccount(r.Context(), u.Email); err != nil {
+				e.logger.ErrorContext(r.Context(), "lifting the lockout failed", "user", userID, "error", err)
+			}
+		}
+	}
 	e.record(r, audit.Event{Action: "password_change", PrincipalID: userID})
+}
+
+func (e *events) LoginNeedsSecondFactor(r *http.Request, userID string) {
+	e.logger.InfoContext(r.Context(), "password verified, second factor awaited", "user", userID)
+	e.record(r, audit.Event{Action: "login_password_verified", PrincipalID: userID})
+}
+
+func (e *events) MFAEnrollStarted(r *http.Request, userID string) {
+	e.logger.InfoContext(r.Context(), "second factor enrolment started", "user", userID)
+	e.record(r, audit.Event{Action: "mfa_enroll_started", PrincipalID: userID})
+}
+
+func (e *events) MFAEnrolled(r *http.Request, userID string) {
+	e.logger.InfoContext(r.Context(), "second factor enrolled", "user", userID)
+	e.record(r, audit.Event{Action: "mfa_enrolled", PrincipalID: userID})
+}
+
+func (e *events) MFAVerified(r *http.Request, userID, method string, stepUp bool) {
+	action := "mfa_login"
+	if stepUp {
+		action = "mfa_step_up"
+	}
+	e.logger.InfoContext(r.Context(), "second factor verified", "user", userID, "method", method, "step_up", stepUp)
+	e.record(r, audit.Event{Action: action, PrincipalID: userID, Objects: map[string]string{"method": method}})
+	if method == string(mfa.MethodRecovery) {
+		e.record(r, audit.Event{Action: "mfa_recovery_used", PrincipalID: userID})
+	}
+}
+
+func (e *events) MFAFailed(r *http.Request, userID, reason string) {
+	e.logger.InfoContext(r.Context(), "second factor refused", "user", userID, "reason", reason)
+	e.record(r, audit.Event{Action: "mfa_failed", PrincipalID: userID, Outcome: audit.OutcomeDenied, Objects: map[string]string{"reason": reason}})
 }
 
 func (e *events) Exported(r *http.Request, clientID string, rows int) {
