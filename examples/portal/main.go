@@ -38,6 +38,7 @@ func run(args []string) int {
 	outbox := fs.String("outbox", "", "development mail directory (default: launchready-outbox in the temp dir)")
 	auditFile := fs.String("audit", "", "audit trail file (default: launchready-audit.jsonl in the temp dir)")
 	enrichment := fs.String("enrichment-url", os.Getenv("LAUNCHREADY_ENRICHMENT_URL"), "base URL of the CRM that enriches client lookups (also LAUNCHREADY_ENRICHMENT_URL; default: none)")
+	mailAPI := fs.String("mail-api-url", os.Getenv("LAUNCHREADY_MAIL_API_URL"), "base URL of the mail provider's HTTP API (also LAUNCHREADY_MAIL_API_URL; default: the development outbox)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -47,7 +48,7 @@ func run(args []string) int {
 		return 2
 	}
 	opts := portalapp.Options{Env: env, Addr: *addr, TLS: *useTLS, Log: os.Stderr, OutboxDir: *outbox, AuditFile: *auditFile,
-		EnrichmentURL: *enrichment}
+		EnrichmentURL: *enrichment, MailAPIURL: *mailAPI}
 	if env == readiness.Production {
 		opts.Resolver = net.DefaultResolver
 	}

@@ -75,6 +75,12 @@ type Options struct {
 	// fallback; its host is allowed past the SSRF guard because the
 	// operator configured it.
 	EnrichmentURL string
+	// MailAPIURL is the base URL of the mail provider's HTTP API. Set, the
+	// portal sends its mail there (through the mail queue and a budgeted
+	// dependency) instead of the outbox, and also notifies a client's
+	// contact of each new ticket. Empty: the development outbox, reset mail
+	// only. Ignored when Mailer is set.
+	MailAPIURL string
 	// MFAKey seals the staff's TOTP secrets (32 random bytes). Nil: read
 	// from PORTAL_MFA_KEY in production (the gate blocks while it is
 	// missing or weak, SECRET001/SECRET002); a key made at start in
@@ -190,6 +196,14 @@ func Build(opts Options) (*Portal, error) {
 	}
 
 	mailer, outbox := opts.Mailer, ""
+	var mailAPI *APIMailer
+	if mailer == nil && opts.MailAPIURL != "" {
+		var err error
+		if mailAPI, err = NewAPIMailer(opts.MailAPIURL, "Acme Support <portal@"+MailDomain+">"); err != nil {
+			return nil, err
+		}
+		mailer = mailAPI
+	}
 	if mailer == nil {
 		outbox = opts.OutboxDir
 		if outbox == "" {
@@ -250,6 +264,10 @@ func Build(opts Options) (*Portal, error) {
 		// An open breaker shows as "degraded" to admins; the portal stays
 		// ready because it serves clients without the CRM.
 		healthDeps = append(healthDeps, monitor.Dependency{Name: "crm", Timeout: time.Second, Optional: true, Ping: enrich.dep.Ping})
+	}
+	if mailAPI != nil {
+		// Mail waits on the queue while the provider is down.
+		healthDeps = append(healthDeps, monitor.Dependency{Name: "mail", Timeout: time.Second, Optional: true, Ping: mailAPI.Dependency().Ping})
 	}
 	health, err := monitor.NewHealth(monitor.HealthConfig{
 		Dependencies: healthDeps,
@@ -331,6 +349,7 @@ func Build(opts Options) (*Portal, error) {
 	if enrich != nil {
 		api.Enrichment = enrich.lookup
 	}
+	api.NotifyTickets = mailAPI != nil
 	api.Init()
 
 	// HSTS only where the browser reached the portal over HTTPS.
@@ -490,8 +509,12 @@ func Build(opts Options) (*Portal, error) {
 		ShutdownTimeout: ShutdownTimeout,
 		Checks:          checks,
 	}
+	p.Target.Clients = map[string]*http.Client{}
 	if enrich != nil {
-		p.Target.Clients = map[string]*http.Client{"crm": enrich.dep.Client()}
+		p.Target.Clients["crm"] = enrich.dep.Client()
+	}
+	if mailAPI != nil {
+		p.Target.Clients["mail"] = mailAPI.Dependency().Client()
 	}
 	return p, nil
 }

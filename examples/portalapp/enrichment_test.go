@@ -2,9 +2,11 @@ package portalapp_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -150,4 +152,108 @@ func TestDependencyProbeOnThePortal(t *testing.T) {
 		}
 	}
 	assert.Positive(t, reached, "the client lookup reached its handler under the faults")
+}
+
+// mailAPI is a stand-in for the mail provider's HTTP API on loopback.
+type mailAPI struct {
+	srv  *httptest.Server
+	slow atomic.Bool
+	mu   sync.Mutex
+	sent []map[string]string
+	keys map[string]bool
+}
+
+func startMailAPI(t *testing.T) *mailAPI {
+	m := &mailAPI{keys: map[string]bool{}}
+	m.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if m.slow.Load() {
+			select {
+			case <-r.Context().Done():
+				return
+			case <-time.After(10 * time.Second):
+			}
+		}
+		var msg map[string]string
+		if r.URL.Path != "/send" || json.NewDecoder(r.Body).Decode(&msg) != nil || r.Header.Get("Idempotency-Key") == "" {
+			http.Error(w, "bad request", http.StatusBadRequest)
+			return
+		}
+		m.mu.Lock()
+		if !m.keys[r.Header.Get("Idempotency-Key")] {
+			m.keys[r.Header.Get("Idempotency-Key")] = true
+			m.sent = append(m.sent, msg)
+		}
+		m.mu.Unlock()
+		w.WriteHeader(http.StatusAccepted)
+	}))
+	t.Cleanup(m.srv.Close)
+	return m
+}
+
+func (m *mailAPI) subjects() []string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var out []string
+	for _, msg := range m.sent {
+		out = append(out, msg["subject"])
+	}
+	return out
+}
+
+// Ticket creation notifies the client's contact through the mail API, on
+// the queue: with a mail API that takes 10 s per call, creating a ticket
+// still answers at once, and the mail goes out once the API recovers.
+func TestTicketCreationDoesNotWaitForASlowMailAPI(t *testing.T) {
+	mail := startMailAPI(t)
+	mail.slow.Store(true)
+	h := startPortal(t, func(o *portalapp.Options) {
+		o.MailAPIURL = mail.srv.URL
+		o.MailBackoff = func(int) time.Duration { return 50 * time.Millisecond }
+	})
+	agent := h.signedIn("agent@acme.test")
+	for i := 0; i < 3; i++ {
+		start := time.Now()
+		res, raw := agent.do("POST", "/api/clients/client-b/tickets", map[string]string{"subject": fmt.Sprintf("Printer on fire %d", i)})
+		elapsed := time.Since(start)
+		require.Equal(t, http.StatusCreated, res.StatusCode, string(raw))
+		assert.Less(t, elapsed, time.Second, "ticket creation must not wait for the mail API")
+	}
+	assert.Empty(t, mail.subjects(), "nothing delivered while the API hangs")
+
+	mail.slow.Store(false)
+	require.Eventually(t, func() bool { return len(mail.subjects()) >= 3 }, 60*time.Second, 50*time.Millisecond,
+		"the queued notifications are delivered once the mail API answers")
+	assert.Contains(t, mail.subjects(), "Ticket #"+ticketIDPrefix(mail.subjects()[0])+" opened: Printer on fire 0")
+}
+
+func ticketIDPrefix(subject string) string {
+	s := strings.TrimPrefix(subject, "Ticket #")
+	return s[:strings.Index(s, " ")]
+}
+
+// The dependency probe replays ticket creation with the mail API slow,
+// refused, failing and garbled: the ticket is created within budget every
+// time, and the mail API counts as exercised by the queued work.
+func TestDependencyProbeOnTicketMail(t *testing.T) {
+	p, err := portalapp.Build(portalapp.Options{Env: readiness.Development, MailAPIURL: "http://mail.invalid",
+		MailBackoff: func(int) time.Duration { return 10 * time.Millisecond },
+		OutboxDir:   t.TempDir(), AuditFile: t.TempDir() + "/audit.jsonl"})
+	require.NoError(t, err)
+	defer p.Close()
+	p.Health.SetBoot(nil)
+	target := p.Target
+	target.Checks = append(target.Checks, probe.DependencyProbe{
+		Client: probeClient(t, p, portalapp.DemoPassword), Account: "agent", Slow: 3 * time.Second,
+		Requests: []probe.Request{{Method: http.MethodPost, Target: "/api/clients/client-b/tickets",
+			Body: `{"subject":"dependency probe ticket"}`, Route: "POST /api/clients/{id}/tickets"}},
+	})
+	r, err := readiness.Run(t.Context(), target)
+	require.NoError(t, err)
+	assert.Empty(t, r.ByID("MON007"), "%s", r)
+	for _, f := range r.ByID("PROBE001") {
+		assert.NotEqual(t, readiness.ItemMonitoring, f.Item, "%s", f.Seen)
+	}
+	for _, id := range []string{"DEPLOY010", "DEPLOY011"} {
+		assert.Empty(t, r.ByID(id), "%s", r)
+	}
 }
