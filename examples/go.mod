@@ -14,6 +14,7 @@ require (
 require (
 	github.com/chromedp/cdproto v0.159.0 // indirect
 	github.com/chromedp/chromedp v0.23.0 // indirect
+	github.com/go-chi/chi/v5 v5.2.3 // indirect
 	github.com/go-json-experiment/json v0.0.0-20260213210345-44df1a37e875 // indirect
 	golang.org/x/net v0.58.0 // indirect
 	golang.org/x/time v0.15.0 // indirect
@@ -41,3 +42,7 @@ require (
 )
 
 replace github.com/launchready/launchready/e2e => ../e2e
+
+require github.com/launchready/launchready/authz/chiauthz v0.0.0
+
+replace github.com/launchready/launchready/authz/chiauthz => ../authz/chiauthz

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"testing"
@@ -480,4 +481,26 @@ func TestHealthOptionalDependencyDegradesWithoutFailingReadiness(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "db down")
 	assert.NotContains(t, err.Error(), "crm", "optional dependencies do not make the replica unready")
+}
+
+func TestReleaseFromBuildInfo(t *testing.T) {
+	bi := &debug.BuildInfo{GoVersion: "go1.26.0", Main: debug.Module{Version: "v1.2.3"}, Settings: []debug.BuildSetting{
+		{Key: "vcs.revision", Value: "0123456789abcdef0123456789abcdef01234567"},
+		{Key: "vcs.time", Value: "2026-12-01T10:00:00Z"},
+		{Key: "vcs.modified", Value: "true"},
+	}}
+	rel := monitor.ReleaseFrom(bi)
+	assert.Equal(t, "0123456789abcdef0123456789abcdef01234567", rel.Revision)
+	assert.True(t, rel.Modified)
+	assert.Equal(t, 2026, rel.Time.Year())
+	assert.Equal(t, "0123456789abcdef0123456789abcdef01234567+modified (v1.2.3)", rel.String())
+	assert.Equal(t, monitor.Release{}, monitor.ReleaseFrom(nil))
+
+	rec := httptest.NewRecorder()
+	monitor.NewVersionHandler(rel).ServeHTTP(rec, httptest.NewRequest("GET", "/version", nil))
+	assert.Equal(t, "application/json", rec.Header().Get("Content-Type"))
+	assert.Equal(t, "no-store", rec.Header().Get("Cache-Control"))
+	var got monitor.Release
+	require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &got))
+	assert.Equal(t, rel, got)
 }

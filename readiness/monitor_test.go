@@ -66,9 +66,9 @@ func (p monPortal) target(t *testing.T) readiness.Target {
 		h = monitor.NewCounters().Handler(h)
 	}
 	if !p.noRecovery {
-		h = monitor.Recover(nil).Handler(h)
+		h = monitor.Recover(trackerReporter{}).Handler(h)
 	}
-	return readiness.Target{Server: &http.Server{Handler: h}, Env: readiness.Production}
+	return readiness.Target{Server: &http.Server{Handler: h}, Env: readiness.Production, Release: declaredRelease()}
 }
 
 func monIDs(t *testing.T, target readiness.Target) []string {
@@ -109,10 +109,15 @@ func TestMonitorAndAuditChecks(t *testing.T) {
 }
 
 // Without a route inventory AUTH001 blocks and nothing route-level can be
-// verified: the MON and AUDIT checks stay silent instead of guessing.
+// verified: the MON and AUDIT checks stay silent instead of guessing. A
+// plain ServeMux is listed for the assessment, so they judge its routes.
 func TestMonitorChecksWithoutInventory(t *testing.T) {
-	target := readiness.Target{Server: &http.Server{Handler: http.NewServeMux()}}
+	target := readiness.Target{Server: &http.Server{Handler: http.HandlerFunc(http.NotFound)}}
 	assert.Nil(t, monIDs(t, target))
+	plain := http.NewServeMux()
+	plain.HandleFunc("POST /api/notes", http.NotFound)
+	target = readiness.Target{Server: &http.Server{Handler: plain}}
+	assert.Equal(t, []string{"AUDIT001 blocker POST /api/notes", "MON001 blocker ", "MON001 blocker ", "MON002 blocker ", "MON003 warning "}, monIDs(t, target))
 }
 
 func TestAuditSinkMixedIsDurable(t *testing.T) {

@@ -18,6 +18,7 @@ import (
 	"github.com/launchready/launchready/audit"
 	"github.com/launchready/launchready/authz"
 	"github.com/launchready/launchready/cors"
+	"github.com/launchready/launchready/flows"
 	"github.com/launchready/launchready/mfa"
 	"github.com/launchready/launchready/monitor"
 	"github.com/launchready/launchready/ratelimit"
@@ -81,6 +82,10 @@ type Options struct {
 	// contact of each new ticket. Empty: the development outbox, reset mail
 	// only. Ignored when Mailer is set.
 	MailAPIURL string
+	// Router is the router the routes are registered on: RouterServeMux
+	// (authz.Mux, the default) or RouterChi (go-chi/chi through
+	// chiauthz). The routes, policies and middleware are the same.
+	Router string
 	// MFAKey seals the staff's TOTP secrets (32 random bytes). Nil: read
 	// from PORTAL_MFA_KEY in production (the gate blocks while it is
 	// missing or weak, SECRET001/SECRET002); a key made at start in
@@ -90,6 +95,22 @@ type Options struct {
 	// MailBackoff is the wait before mail delivery attempt n+1. Nil: 1 s,
 	// doubling, at most 1 min.
 	MailBackoff func(attempt int) time.Duration
+	// Release is what GET /version answers. Zero: the running binary's
+	// build information (monitor.CurrentRelease).
+	Release monitor.Release
+	// ReleaseToken, when set, lets a deploy pipeline read GET /version with
+	// "Authorization: Bearer <token>" (launchready verify
+	// -expect-revision); at least 32 characters. Empty: admins only.
+	ReleaseToken string
+	// Faults, when set, break login or ticket creation on purpose (tests of
+	// the monitor, verify and rollback). Nil breaks nothing.
+	Faults *Faults
+	// Flows are the portal's synthetic flows (examples/portal/flows.yaml),
+	// declared to readiness (DEPLOY009, MON005).
+	Flows []flows.Flow
+	// PreviousRelease is the release a failed deploy rolls back to, as the
+	// deploy script exports it (LAUNCHREADY_PREVIOUS_RELEASE); DEPLOY008.
+	PreviousRelease string
 }
 
 // MailDomain is the portal's sending domain, checked by the email check.
@@ -171,6 +192,16 @@ func Build(opts Options) (*Portal, error) {
 				opts.Hosts = append(opts.Hosts, h)
 			}
 		}
+	}
+	if err := checkReleaseToken(opts.ReleaseToken); err != nil {
+		return nil, err
+	}
+	if opts.Release == (monitor.Release{}) {
+		opts.Release = monitor.CurrentRelease()
+	}
+	faults := opts.Faults
+	if faults == nil {
+		faults = &Faults{}
 	}
 	now := opts.Now
 	if now == nil {
@@ -320,7 +351,11 @@ func Build(opts Options) (*Portal, error) {
 
 	// The glue between session and authz: session user ID and factors ->
 	// store user -> authz principal.
+	release := releaseToken(opts.ReleaseToken, now)
 	authenticate := func(r *http.Request) (authz.Principal, error) {
+		if p, ok := release(r); ok {
+			return p, nil
+		}
 		a, ok := sess.Auth(r)
 		if !ok {
 			return authz.Principal{}, authz.ErrUnauthenticated
@@ -335,7 +370,7 @@ func Build(opts Options) (*Portal, error) {
 		}
 		return authz.Principal{ID: u.ID, Roles: []string{u.Role}, Tenant: u.Tenant, Factors: factors}, nil
 	}
-	mux, err := authz.NewMux(authz.Config{Authenticate: authenticate, Logger: logger, Now: now})
+	mux, err := newRouter(opts.Router, authz.Config{Authenticate: authenticate, Logger: logger, Now: now})
 	if err != nil {
 		return nil, fmt.Errorf("portal: authz: %w", err)
 	}
@@ -397,7 +432,7 @@ func Build(opts Options) (*Portal, error) {
 	if err != nil {
 		return nil, fmt.Errorf("portal: cors: %w", err)
 	}
-	loginFailures := limits.Failures(withBody(api.Login), account)
+	loginFailures := limits.Failures(fault(faults.Login.Load, withBody(api.Login)), account)
 	ev.failures = loginFailures
 	principalID := func(r *http.Request) string {
 		me, _ := principal(r)
@@ -429,7 +464,7 @@ func Build(opts Options) (*Portal, error) {
 	g.handle("GET /api/clients", staff, nil, http.HandlerFunc(api.ListClients))
 	g.handle("GET /api/clients/{id}", signed, clientOf, clientPath(http.HandlerFunc(api.GetClient)))
 	g.handle("GET /api/clients/{id}/tickets", signed, clientOf, clientPath(http.HandlerFunc(api.ListTickets)))
-	g.handle("POST /api/clients/{id}/tickets", signed, clientOf, clientPath(validate.JSON(api.CreateTicket, bodyLimits)))
+	g.handle("POST /api/clients/{id}/tickets", signed, clientOf, clientPath(fault(faults.Tickets.Load, validate.JSON(api.CreateTicket, bodyLimits))))
 	g.handle("GET /api/tickets/{id}", signed, ticketOf, ticketPath(http.HandlerFunc(api.GetTicket)))
 	g.handle("PATCH /api/tickets/{id}", signed, ticketOf, ticketPath(validate.JSON(api.PatchTicket, bodyLimits)))
 	g.handle("GET /api/clients/{id}/invoices", signed, clientOf, clientPath(http.HandlerFunc(api.ListInvoices)))
@@ -437,6 +472,8 @@ func Build(opts Options) (*Portal, error) {
 	g.handle("POST /api/clients/{id}/uploads", signed, clientOf, clientPath(limits.Upload(uploadLimits(uploads(api.SaveUpload)), ratelimit.ByPrincipal(principalID))))
 	g.handle("GET /api/admin/audit", admin, nil, auditFile.Admin(200, logger))
 	g.handle("GET /admin/readiness", admin, nil, http.HandlerFunc(p.serveReadiness))
+	// Admins with their second factor, or the deploy pipeline's release token.
+	mux.Handle("GET "+VersionPath, authz.Role(RoleAdmin, RoleRelease).RequireMFA(), monitor.NewVersionHandler(opts.Release))
 	g.public("GET /healthz", "uptime monitor", health.Liveness())
 	g.public("GET /readyz", "load balancer readiness", health.Readiness())
 	pageHeaders, err := cors.NewHeaders(cors.HeadersConfig{Preset: cors.PresetPage, InsecureNoHSTS: !hsts})
@@ -508,6 +545,7 @@ func Build(opts Options) (*Portal, error) {
 		AllowedHosts:    opts.Hosts,
 		ShutdownTimeout: ShutdownTimeout,
 		Checks:          checks,
+		Release:         readiness.ReleasePlan{Previous: opts.PreviousRelease, Flows: opts.Flows},
 	}
 	p.Target.Clients = map[string]*http.Client{}
 	if enrich != nil {

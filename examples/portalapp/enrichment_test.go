@@ -57,7 +57,7 @@ type clientWithEnrichment struct {
 
 func TestClientLookupDegradesWhenTheCRMIsSlowOrDown(t *testing.T) {
 	crm := startCRM(t)
-	h := startPortal(t, func(o *portalapp.Options) { o.EnrichmentURL = crm.srv.URL })
+	h := startPortalWith(t, func(o *portalapp.Options) { o.EnrichmentURL = crm.srv.URL })
 	agent := h.signedIn("agent@acme.test")
 
 	res, raw := agent.do("GET", "/api/clients/client-a", nil)
@@ -206,7 +206,7 @@ func (m *mailAPI) subjects() []string {
 func TestTicketCreationDoesNotWaitForASlowMailAPI(t *testing.T) {
 	mail := startMailAPI(t)
 	mail.slow.Store(true)
-	h := startPortal(t, func(o *portalapp.Options) {
+	h := startPortalWith(t, func(o *portalapp.Options) {
 		o.MailAPIURL = mail.srv.URL
 		o.MailBackoff = func(int) time.Duration { return 50 * time.Millisecond }
 	})

@@ -24,11 +24,11 @@ import (
 const probePassword = "probe-password-for-tests-only-7"
 
 func productionPortal(t *testing.T) *portalapp.Portal {
-	p, _ := productionPortalLog(t)
+	p, _ := productionPortalLog(t, portalapp.RouterServeMux)
 	return p
 }
 
-func productionPortalLog(t *testing.T) (*portalapp.Portal, *probe.LogCapture) {
+func productionPortalLog(t *testing.T, router string) (*portalapp.Portal, *probe.LogCapture) {
 	t.Helper()
 	logs := &probe.LogCapture{}
 	store := portalapp.NewMemoryStore()
@@ -43,15 +43,24 @@ func productionPortalLog(t *testing.T) (*portalapp.Portal, *probe.LogCapture) {
 		Env: readiness.Production, Addr: "portal.acme.test:443", TLS: true,
 		PublicURL: "https://portal.acme.test", Store: store, MFAKey: testMFAKey(t),
 		Resolver: startMailDNS(t), Log: logs, OutboxDir: t.TempDir(), AuditFile: filepath.Join(t.TempDir(), "audit.jsonl"),
+		Router: router,
+		Flows:  portalFlows(t).Flows, PreviousRelease: "v0.9.0",
 	})
 	require.NoError(t, err)
 	return p, logs
 }
 
 // TestReadiness is the portal's launch gate in go test: every static check
-// and every probe the kit provides, in production mode.
+// and every probe the kit provides, in production mode, on each router. The
+// test holds no router-specific code.
 func TestReadiness(t *testing.T) {
-	p, logs := productionPortalLog(t)
+	for _, router := range routers {
+		t.Run(router, func(t *testing.T) { testReadiness(t, router) })
+	}
+}
+
+func testReadiness(t *testing.T, router string) {
+	p, logs := productionPortalLog(t, router)
 	target := p.Target
 	c := probeClient(t, p, probePassword)
 	// The admin is enrolled with a secret made for this run; the MFA probe
@@ -75,6 +84,7 @@ func TestReadiness(t *testing.T) {
 		resetProbe(t, p, c),
 		probe.AccountFoldingProbe{Client: c, Account: "agent@acme.test"},
 		probe.CrossSiteReadProbe{Client: c, Account: "agent"},
+		probe.FlowProbe{Client: c, Env: map[string]string{"LAUNCHREADY_FLOW_PASSWORD": probePassword}},
 	)
 	report := readiness.Require(t, target)
 	require.NotNil(t, report)
@@ -90,7 +100,7 @@ func TestReadiness(t *testing.T) {
 		}
 	}
 	for _, name := range []string{"auth probe", "input probe", "cors probe", "ratelimit login probe", "log canary probe", "session probe", "mfa probe",
-		"password reset probe", "account folding probe", "cross-site read probe"} {
+		"password reset probe", "account folding probe", "cross-site read probe", "flow probe"} {
 		assert.Positive(t, probes[name], "%s reached nothing it tests: %v", name, probes)
 	}
 	assert.Empty(t, report.ByID("AUTH011"), "the inventory is exactly the contract's routes")
