@@ -427,6 +427,62 @@ func TestCountersWithRecoveryInEitherOrder(t *testing.T) {
 	})
 }
 
+// An optional dependency (one with a fallback, such as a breaker-guarded
+// enrichment API) that fails shows as degraded to admins, but the replica
+// stays ready: every replica shares the dependency, and taking them all out
+// of the load balancer would turn a degraded page into an outage.
+func TestHealthOptionalDependencyDegradesWithoutFailingReadiness(t *testing.T) {
+	crmErr := errors.New("egress: crm is failing; its circuit breaker is open")
+	dbErr := error(nil)
+	var mu sync.Mutex
+	h, err := monitor.NewHealth(monitor.HealthConfig{
+		Dependencies: []monitor.Dependency{
+			{Name: "db", Timeout: time.Second, Ping: func(context.Context) error { mu.Lock(); defer mu.Unlock(); return dbErr }},
+			{Name: "crm", Timeout: time.Second, Optional: true, Ping: func(context.Context) error { return crmErr }},
+		},
+		Detail:   func(r *http.Request) bool { return r.Header.Get("X-Admin") == "yes" },
+		CacheFor: -1,
+	})
+	require.NoError(t, err)
+	h.SetBoot(nil)
+	get := func(admin bool) (int, string) {
+		r := httptest.NewRequest("GET", "/readyz", nil)
+		if admin {
+			r.Header.Set("X-Admin", "yes")
+		}
+		rec := httptest.NewRecorder()
+		h.Readiness().ServeHTTP(rec, r)
+		return rec.Code, rec.Body.String()
+	}
+	code, body := get(false)
+	assert.Equal(t, http.StatusOK, code)
+	assert.JSONEq(t, `{"status":"ready"}`, body)
+	code, body = get(true)
+	assert.Equal(t, http.StatusOK, code)
+	var detail struct {
+		Status       string
+		Dependencies []monitor.DependencyState
+	}
+	require.NoError(t, json.Unmarshal([]byte(body), &detail))
+	assert.Equal(t, "degraded", detail.Status)
+	require.Len(t, detail.Dependencies, 2)
+	assert.False(t, detail.Dependencies[1].OK)
+	assert.True(t, detail.Dependencies[1].Optional)
+	assert.Contains(t, detail.Dependencies[1].Error, "circuit breaker is open")
+	assert.NoError(t, h.Check(context.Background()))
+
+	// A required dependency still fails readiness.
+	mu.Lock()
+	dbErr = errors.New("db down")
+	mu.Unlock()
+	code, _ = get(false)
+	assert.Equal(t, http.StatusServiceUnavailable, code)
+	err = h.Check(context.Background())
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "db down")
+	assert.NotContains(t, err.Error(), "crm", "optional dependencies do not make the replica unready")
+}
+
 func TestReleaseFromBuildInfo(t *testing.T) {
 	bi := &debug.BuildInfo{GoVersion: "go1.26.0", Main: debug.Module{Version: "v1.2.3"}, Settings: []debug.BuildSetting{
 		{Key: "vcs.revision", Value: "0123456789abcdef0123456789abcdef01234567"},

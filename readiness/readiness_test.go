@@ -45,8 +45,9 @@ func hardenedServer() *http.Server {
 }
 
 func goodTarget(t *testing.T, env readiness.Env) readiness.Target {
-	client, err := egress.NewClient(egress.Config{Timeout: 5 * time.Second})
+	mail, err := egress.NewDependency(egress.DependencyConfig{Name: "mail", Deadline: 5 * time.Second, Fallback: egress.Queue})
 	require.NoError(t, err)
+	client := mail.Client()
 	return readiness.Target{
 		Server:          hardenedServer(),
 		Env:             env,
@@ -89,6 +90,7 @@ func TestDeployChecksBadServer(t *testing.T) {
 		"DEPLOY004",              // no graceful shutdown
 		"DEPLOY006", "DEPLOY006", // DefaultClient, and a client without timeout
 		"DEPLOY007", "DEPLOY007", // no host allowlist; unguarded "webhooks" client
+		"DEPLOY010", "DEPLOY010", // neither client declares a budget, breaker and fallback
 	}, deployIDs(r))
 	assert.True(t, r.Blocked())
 	for _, f := range r.ByID("DEPLOY001") {

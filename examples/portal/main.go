@@ -47,6 +47,8 @@ func run(args []string) int {
 	check := fs.Bool("check", false, "print the readiness scorecard and exit 0 when ready, 1 when blocked")
 	outbox := fs.String("outbox", "", "development mail directory (default: launchready-outbox in the temp dir)")
 	auditFile := fs.String("audit", "", "audit trail file (default: launchready-audit.jsonl in the temp dir)")
+	enrichment := fs.String("enrichment-url", os.Getenv("LAUNCHREADY_ENRICHMENT_URL"), "base URL of the CRM that enriches client lookups (also LAUNCHREADY_ENRICHMENT_URL; default: none)")
+	mailAPI := fs.String("mail-api-url", os.Getenv("LAUNCHREADY_MAIL_API_URL"), "base URL of the mail provider's HTTP API (also LAUNCHREADY_MAIL_API_URL; default: the development outbox)")
 	routerName := fs.String("router", portalapp.RouterServeMux, "router: servemux (authz.Mux) or chi (go-chi/chi through chiauthz)")
 	fault := fs.String("fault", "", "development only: break \"login\" or \"tickets\" (they answer 500), to watch verify, monitor and a rollback catch it")
 	if err := fs.Parse(args); err != nil {
@@ -77,7 +79,8 @@ func run(args []string) int {
 	}
 	opts := portalapp.Options{Env: env, Addr: *addr, TLS: *useTLS, Log: os.Stderr, OutboxDir: *outbox, AuditFile: *auditFile,
 		Faults: faults, ReleaseToken: os.Getenv("LAUNCHREADY_RELEASE_TOKEN"),
-		Flows: shipped.Flows, PreviousRelease: os.Getenv("LAUNCHREADY_PREVIOUS_RELEASE"), Router: *routerName}
+		Flows: shipped.Flows, PreviousRelease: os.Getenv("LAUNCHREADY_PREVIOUS_RELEASE"), Router: *routerName,
+		EnrichmentURL: *enrichment, MailAPIURL: *mailAPI}
 	if env == readiness.Production {
 		opts.Resolver = net.DefaultResolver
 	}

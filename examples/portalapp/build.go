@@ -69,6 +69,19 @@ type Options struct {
 	Now func() time.Time
 	// LimitNow is the rate limits' clock. Nil: time.Now.
 	LimitNow func() time.Time
+	// EnrichmentURL is the base URL of the external CRM that enriches
+	// GET /api/clients/{id} (account health, account manager). Empty: no
+	// CRM, the embedded default. It is called through an
+	// egress.Dependency with an 800 ms deadline, a breaker and a degraded
+	// fallback; its host is allowed past the SSRF guard because the
+	// operator configured it.
+	EnrichmentURL string
+	// MailAPIURL is the base URL of the mail provider's HTTP API. Set, the
+	// portal sends its mail there (through the mail queue and a budgeted
+	// dependency) instead of the outbox, and also notifies a client's
+	// contact of each new ticket. Empty: the development outbox, reset mail
+	// only. Ignored when Mailer is set.
+	MailAPIURL string
 	// Router is the router the routes are registered on: RouterServeMux
 	// (authz.Mux, the default) or RouterChi (go-chi/chi through
 	// chiauthz). The routes, policies and middleware are the same.
@@ -214,6 +227,14 @@ func Build(opts Options) (*Portal, error) {
 	}
 
 	mailer, outbox := opts.Mailer, ""
+	var mailAPI *APIMailer
+	if mailer == nil && opts.MailAPIURL != "" {
+		var err error
+		if mailAPI, err = NewAPIMailer(opts.MailAPIURL, "Acme Support <portal@"+MailDomain+">"); err != nil {
+			return nil, err
+		}
+		mailer = mailAPI
+	}
 	if mailer == nil {
 		outbox = opts.OutboxDir
 		if outbox == "" {
@@ -254,19 +275,33 @@ func Build(opts Options) (*Portal, error) {
 	if err != nil {
 		return nil, fmt.Errorf("portal: audit trail: %w", err)
 	}
+	enrich, err := newEnricher(opts.EnrichmentURL)
+	if err != nil {
+		return nil, err
+	}
+	healthDeps := []monitor.Dependency{
+		{Name: "store", Timeout: time.Second, Ping: func(ctx context.Context) error {
+			_, err := store.Clients(ctx)
+			return err
+		}},
+		{Name: "audit trail", Timeout: time.Second, Ping: func(context.Context) error {
+			if !auditor.Healthy() {
+				return errors.New("the audit trail's last write failed")
+			}
+			return nil
+		}},
+	}
+	if enrich != nil {
+		// An open breaker shows as "degraded" to admins; the portal stays
+		// ready because it serves clients without the CRM.
+		healthDeps = append(healthDeps, monitor.Dependency{Name: "crm", Timeout: time.Second, Optional: true, Ping: enrich.dep.Ping})
+	}
+	if mailAPI != nil {
+		// Mail waits on the queue while the provider is down.
+		healthDeps = append(healthDeps, monitor.Dependency{Name: "mail", Timeout: time.Second, Optional: true, Ping: mailAPI.Dependency().Ping})
+	}
 	health, err := monitor.NewHealth(monitor.HealthConfig{
-		Dependencies: []monitor.Dependency{
-			{Name: "store", Timeout: time.Second, Ping: func(ctx context.Context) error {
-				_, err := store.Clients(ctx)
-				return err
-			}},
-			{Name: "audit trail", Timeout: time.Second, Ping: func(context.Context) error {
-				if !auditor.Healthy() {
-					return errors.New("the audit trail's last write failed")
-				}
-				return nil
-			}},
-		},
+		Dependencies: healthDeps,
 		// Admins see which dependency failed; everyone else only
 		// ready/unavailable (MON004).
 		Detail: func(r *http.Request) bool {
@@ -346,6 +381,10 @@ func Build(opts Options) (*Portal, error) {
 		Logger: logger, CurrentUser: principal, PublicURL: opts.PublicURL, Now: now,
 		Resets: resets, Defer: mailQueue.Defer,
 	}
+	if enrich != nil {
+		api.Enrichment = enrich.lookup
+	}
+	api.NotifyTickets = mailAPI != nil
 	api.Init()
 
 	// HSTS only where the browser reached the portal over HTTPS.
@@ -507,6 +546,13 @@ func Build(opts Options) (*Portal, error) {
 		ShutdownTimeout: ShutdownTimeout,
 		Checks:          checks,
 		Release:         readiness.ReleasePlan{Previous: opts.PreviousRelease, Flows: opts.Flows},
+	}
+	p.Target.Clients = map[string]*http.Client{}
+	if enrich != nil {
+		p.Target.Clients["crm"] = enrich.dep.Client()
+	}
+	if mailAPI != nil {
+		p.Target.Clients["mail"] = mailAPI.Dependency().Client()
 	}
 	return p, nil
 }

@@ -6,7 +6,9 @@
 // (InputProbe), that untrusted origins get no CORS grant and cross-site
 // posts are refused (CORSProbe), that failed logins meet a 429
 // (LoginRateProbe), that secrets never reach the logs (LogCanary) and that
-// the synthetic flows verify and monitor run pass (FlowProbe, MON006).
+// the synthetic flows verify and monitor run pass (FlowProbe, MON006), and
+// that a slow or failing outbound dependency degrades the app instead of
+// freezing it (DependencyProbe).
 //
 // It defends against the checker's own failure mode: a probe that passes
 // without testing anything. Every probe sends through one shared Client,
