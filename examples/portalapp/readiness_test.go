@@ -81,10 +81,12 @@ func testReadiness(t *testing.T, router string) {
 		readiness.DeclaredAPI{Routes: portalapp.ContractRoutes, Ignore: []string{"GET /app.js", "GET /app.css"}},
 		probe.SessionProbe{Client: c, Account: "agent",
 			Logout: probe.SessionRequest{Path: "/api/logout"}, Check: probe.SessionRequest{Path: "/api/me"}},
+		// The flows sign the agent in from a new device: before the folding
+		// probe locks the agent's account on purpose.
+		probe.FlowProbe{Client: c, Env: map[string]string{"LAUNCHREADY_FLOW_PASSWORD": probePassword}},
 		resetProbe(t, p, c),
 		probe.AccountFoldingProbe{Client: c, Account: "agent@acme.test"},
 		probe.CrossSiteReadProbe{Client: c, Account: "agent"},
-		probe.FlowProbe{Client: c, Env: map[string]string{"LAUNCHREADY_FLOW_PASSWORD": probePassword}},
 	)
 	report := readiness.Require(t, target)
 	require.NotNil(t, report)
