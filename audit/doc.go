@@ -5,7 +5,7 @@
 // tenant, method, route pattern, object identifiers from the path, time,
 // outcome and request ID — never bodies, query strings, headers or secrets.
 // It serves scorecard item 10, Monitoring coverage (readiness checks
-// AUDIT001–AUDIT002).
+// AUDIT001–AUDIT004).
 //
 // Use it in three lines:
 //
@@ -34,6 +34,18 @@
 // still returns every record before (and after) it. SyncNone leaves
 // flushing to the operating system: faster, and a power loss may drop the
 // records of the last few seconds.
+//
+// # The hash chain
+//
+// FileSink (and the PostgreSQL sink in audit/postgres) chain their records:
+// each carries its sequence number, the previous record's hash and its own
+// SHA-256 over a canonical encoding (Chain, Canonical). Verify, VerifyFile
+// and `launchready audit verify` detect an edited, deleted, inserted or
+// reordered record and name the first bad one (*ChainError). A chain cannot
+// show that its newest records were cut off, nor that it was rewritten from
+// the start with fresh hashes: keep the last Link (FileSink.Last, the
+// verify command prints it) somewhere the server cannot write, and pass it
+// as the anchor next time. Readiness verifies the trail at boot (AUDIT004).
 //
 // # When the sink fails
 //
