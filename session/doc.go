@@ -23,9 +23,19 @@
 // called again at every privilege change (role granted, password or MFA
 // changed). Logout destroys the session in the store and expires the
 // cookie, so a copied token stops working at once. LogoutEverywhere removes
-// every session of a user (after a password change) when the store can list
-// its sessions (scs.IterableStore or IterableCtxStore, as memstore does;
-// Settings().CanLogoutEverywhere tells).
+// every session of a user (after a password change): through the store's
+// per-user index with a UserStore (session/redisstore, shared by every
+// replica), else by listing every session of an iterable store (memstore);
+// Settings().CanLogoutEverywhere tells.
+//
+// # When the store is down
+//
+// A store that cannot be reached wraps ErrStoreUnavailable in its errors;
+// a request carrying a session cookie is then answered 503 problem+json
+// with Retry-After, before the handler runs: never served as anonymous,
+// never a 500. Requests without a cookie (the login page, health checks)
+// are served; a login cannot save its session and also gets 503. Service
+// resumes on the next request once the store answers again.
 //
 // User(r) is what an authorization layer needs: the signed-in user ID and
 // when they authenticated. The app turns it into its own principal in two
