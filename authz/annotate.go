@@ -9,6 +9,10 @@ type routeSetter interface{ SetRoute(pattern string) }
 
 type principalSetter interface{ SetPrincipal(id, tenant string) }
 
+type decisionSetter interface {
+	SetDecision(pattern string, d Decision)
+}
+
 type writerUnwrapper interface{ Unwrap() http.ResponseWriter }
 
 // annotateRoute tells every writer of the chain that wants to know (access
@@ -32,6 +36,22 @@ func annotatePrincipal(w http.ResponseWriter, id, tenant string) {
 	for i := 0; w != nil && i < maxWriterDepth; i++ {
 		if s, ok := w.(principalSetter); ok {
 			s.SetPrincipal(id, tenant)
+		}
+		u, ok := w.(writerUnwrapper)
+		if !ok {
+			return
+		}
+		w = u.Unwrap()
+	}
+}
+
+// annotateDecision tells every writer of the chain that wants to know (the
+// readiness probes) how the route's policy decided: Allow means the request
+// goes on to the route's handler, anything else is the denial's status.
+func annotateDecision(w http.ResponseWriter, pattern string, d Decision) {
+	for i := 0; w != nil && i < maxWriterDepth; i++ {
+		if s, ok := w.(decisionSetter); ok {
+			s.SetDecision(pattern, d)
 		}
 		u, ok := w.(writerUnwrapper)
 		if !ok {

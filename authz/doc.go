@@ -28,5 +28,7 @@
 // the principal through its response writer: after matching, the Mux calls
 // SetRoute(pattern) and, after authenticating, SetPrincipal(id, tenant) on
 // every writer of the chain (followed through Unwrap() http.ResponseWriter)
-// that has those methods.
+// that has those methods. After the policy decided, it calls
+// SetDecision(pattern, d): the readiness probes use it to tell a request that
+// reached the route's handler from one the policy refused.
 package authz

@@ -154,6 +154,7 @@ func (rt *route) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	st := &sc.st
 	r = r.WithContext(sc)
 	d, err := rt.policy.Decide(r, pr)
+	annotateDecision(w, rt.pattern, d)
 	if d != Allow {
 		level := slog.LevelInfo
 		if err != nil {

@@ -268,6 +268,11 @@ func TestRoutesInventory(t *testing.T) {
 type annotator struct {
 	http.ResponseWriter
 	route, id, tenant string
+	decisions         []string
+}
+
+func (a *annotator) SetDecision(p string, d authz.Decision) {
+	a.decisions = append(a.decisions, fmt.Sprintf("%s=%d", p, int(d)))
 }
 
 func (a *annotator) SetRoute(p string)                   { a.route = p }
@@ -307,6 +312,22 @@ func TestAnnotationsTravelUpTheWriterChain(t *testing.T) {
 	w = serve(h2, "GET", "/api/admin/audit", "")
 	assert.Equal(t, 401, w.Code)
 	assert.Equal(t, "GET /api/admin/audit||", outer2.String())
+
+	// The decision travels too: Allow (0) for the served request, the
+	// denial's status for the refused one, once each.
+	assert.Equal(t, []string{"GET /api/clients/{id}=0"}, outer.decisions)
+	assert.Equal(t, outer.decisions, inner.decisions)
+	assert.Equal(t, []string{"GET /api/admin/audit=401"}, outer2.decisions)
+
+	// A request the firewall refuses reaches no policy: no decision.
+	outer3 := &annotator{}
+	h3 := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		outer3.ResponseWriter = w
+		m.ServeHTTP(outer3, r)
+	})
+	w = serve(h3, "GET", "/api/clients/..%2Fadmin", "bob")
+	assert.Equal(t, 400, w.Code)
+	assert.Empty(t, outer3.decisions)
 }
 
 func TestGuardFailsWithoutDecision(t *testing.T) {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/launchready/launchready/authz"
 	"github.com/launchready/launchready/readiness"
+	"github.com/launchready/launchready/readiness/probe"
 )
 
 // readinessBenchMux is an authz.Mux with n routes in the proportions of a
@@ -74,9 +75,9 @@ func BenchmarkReadinessProbe(b *testing.B) {
 	for _, n := range []int{100, 1000} {
 		b.Run(fmt.Sprintf("routes=%d", n), func(b *testing.B) {
 			target := readinessBenchTarget(b, n)
-			target.Checks = []readiness.Check{&readiness.AuthProbe{
-				Values: map[string]string{"id": "client-a"},
-				Identities: []readiness.Identity{{
+			target.Checks = []readiness.Check{&probe.AuthProbe{
+				Client: &probe.Client{Values: map[string]string{"id": "client-a"}},
+				Identities: []probe.Identity{{
 					Name:         "client user of client-a",
 					Principal:    authz.Principal{ID: "u-alice", Roles: []string{"client"}, Tenant: "client-a"},
 					Authenticate: func(r *http.Request) { r.Header.Set("Authorization", "Bearer alice") },
@@ -90,7 +91,7 @@ func BenchmarkReadinessProbe(b *testing.B) {
 					b.Fatal(err)
 				}
 				for _, id := range rep.IDs() {
-					if strings.HasPrefix(id, "AUTH") {
+					if strings.HasPrefix(id, "AUTH") || id == "PROBE001" {
 						b.Fatalf("probe found %v on a correct inventory", rep.IDs())
 					}
 				}

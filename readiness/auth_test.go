@@ -15,12 +15,13 @@ import (
 
 	"github.com/launchready/launchready/authz"
 	"github.com/launchready/launchready/readiness"
+	"github.com/launchready/launchready/readiness/probe"
 )
 
 func authIDs(r *readiness.Report) []string {
 	var out []string
 	for _, id := range r.IDs() {
-		if strings.HasPrefix(id, "AUTH") {
+		if strings.HasPrefix(id, "AUTH") || id == "PROBE001" {
 			out = append(out, id)
 		}
 	}
@@ -259,10 +260,10 @@ func testPortal(t *testing.T, v portalVariant) http.Handler {
 	return h
 }
 
-func authProbe() *readiness.AuthProbe {
-	return &readiness.AuthProbe{
-		Values: map[string]string{"id": "client-a", "/api/tickets/{id}": "t1"},
-		Identities: []readiness.Identity{
+func authProbe() *probe.AuthProbe {
+	return &probe.AuthProbe{
+		Client: &probe.Client{Values: map[string]string{"id": "client-a", "/api/tickets/{id}": "t1"}},
+		Identities: []probe.Identity{
 			{Name: "alice (client-a)", Principal: probeUsers["alice"], Authenticate: signIn("alice"),
 				Foreign: map[string]string{"id": "client-b", "/api/tickets/{id}": "t2"}},
 			{Name: "bob (client-b)", Principal: probeUsers["bob"], Authenticate: signIn("bob"),
@@ -280,7 +281,7 @@ func runProbe(t *testing.T, v portalVariant) *readiness.Report {
 	p := authProbe()
 	inventory := h
 	if v.frontCache {
-		p.Handler = h
+		p.Client.Handler = h
 		inventory = testPortal(t, portalVariant{}) // same routes, reachable by the walk
 	}
 	return runAuth(t, inventory, p)
@@ -369,7 +370,7 @@ func TestGateRefusesAuthProbe(t *testing.T) {
 // A probe without an inventory says so instead of passing vacuously.
 func TestAuthProbeWithoutMux(t *testing.T) {
 	r := runAuth(t, http.NotFoundHandler(), authProbe())
-	assert.ElementsMatch(t, []string{"AUTH001", "AUTH005"}, authIDs(r))
+	assert.ElementsMatch(t, []string{"AUTH001", "PROBE001"}, authIDs(r))
 }
 
 // A probe whose requests are all refused in front of the Mux (here a Host
@@ -384,12 +385,18 @@ func TestAuthProbeNeverReachingTheMux(t *testing.T) {
 		m.ServeHTTP(w, r)
 	})}
 	p := authProbe()
-	p.Handler = hostCheck
+	p.Client.Handler = hostCheck
 	r := runAuth(t, m, p) // AllowedHosts is portal.example.com: refused
-	assert.Equal(t, []string{"AUTH005"}, authIDs(r))
-	assert.Contains(t, r.ByID("AUTH005")[0].Seen, "reached the authz.Mux")
+	require.NotEmpty(t, r.ByID("PROBE001"))
+	assert.Len(t, r.ByID("PROBE001"), len(authIDs(r)), "only PROBE001: %s", r)
+	for _, f := range r.ByID("PROBE001") {
+		assert.Contains(t, f.Seen, "Host allowlist (421)")
+		assert.Equal(t, readiness.Blocker, f.Severity)
+	}
 
-	p.Host = "portal.internal"
+	p = authProbe()
+	p.Client.Handler = hostCheck
+	p.Client.Host = "portal.internal"
 	assert.Empty(t, authIDs(runAuth(t, m, p)))
 }
 

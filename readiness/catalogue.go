@@ -101,6 +101,12 @@ func init() {
 		{"AUDIT001", ItemMonitoring, "mutating routes not covered by the audit trail"},
 		{"AUDIT002", ItemMonitoring, "audit sink is only the app log"},
 
+		// PROBE001 is a blocker in every environment: a probe that reached
+		// nothing has verified nothing. Its findings carry the item of the
+		// claim that went unverified; the fix is in the probe's setup
+		// (probe.Client: Host, Values, Login, Accounts).
+		{"PROBE001", ItemDeploy, "a probe check was never exercised: its requests never reached what it tests"},
+
 		{"CHECK000", ItemDeploy, "a check failed to run (panicked); its item is unverified"},
 	} {
 		catalogue[c.ID] = c

@@ -80,7 +80,9 @@ func Run(ctx context.Context, t Target) (*Report, error) {
 		}
 		findings = append(findings, runOne(ctx, c, in)...)
 	}
-	return newReport(t, findings), nil
+	r := newReport(t, findings)
+	r.Reach = in.reach.snapshot()
+	return r, nil
 }
 
 func runOne(ctx context.Context, c Check, in *Inspection) (out []Finding) {

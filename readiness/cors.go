@@ -88,7 +88,7 @@ func checkCORSPolicy(_ context.Context, in *Inspection) []Finding {
 		if p.HasOriginFunc() {
 			out = append(out, Finding{ID: "CORS002", Severity: Warning,
 				Seen: "origins are decided by cors.Config.AllowOriginFunc, which cannot be verified statically",
-				Fix:  "prefer an explicit AllowedOrigins list; keep readiness.CORSProbe in the app's tests to catch reflection"})
+				Fix:  "prefer an explicit AllowedOrigins list; keep probe.CORSProbe (readiness/probe) in the app's tests to catch reflection"})
 		}
 	}
 	return out

@@ -14,6 +14,7 @@ import (
 
 	"github.com/launchready/launchready/cors"
 	"github.com/launchready/launchready/readiness"
+	"github.com/launchready/launchready/readiness/probe"
 )
 
 // corsMux is a minimal route inventory standing in for authz.Mux.
@@ -188,7 +189,7 @@ func TestCORSProbe(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r, err := readiness.Run(t.Context(), corsTarget(t, readiness.Production, tt.setup, readiness.CORSProbe{}))
+			r, err := readiness.Run(t.Context(), corsTarget(t, readiness.Production, tt.setup, probe.CORSProbe{}))
 			require.NoError(t, err)
 			got := corsIDs(r)
 			// CORS008 is reported once per origin and request kind; compare the set.
@@ -218,7 +219,7 @@ func dedupe(s []string) []string {
 }
 
 func TestCORSProbeRefusedByGate(t *testing.T) {
-	target := corsTarget(t, readiness.Production, corsSetup{cfg: cors.Config{}, headers: &cors.HeadersConfig{}}, readiness.CORSProbe{})
+	target := corsTarget(t, readiness.Production, corsSetup{cfg: cors.Config{}, headers: &cors.HeadersConfig{}}, probe.CORSProbe{})
 	err := readiness.Gate(t.Context(), target, nil)
 	require.Error(t, err)
 }

@@ -16,5 +16,7 @@
 //	readiness.Require(t, target)                                        // fail the app's go test
 //
 // Static checks run at boot and in tests. Probes — checks that send requests
-// through the app's real handlers — run only in tests: Gate refuses them.
+// through the app's real handlers, in package readiness/probe — run only in
+// tests: Gate refuses them. They record what they reached with
+// Inspection.RecordReach, and the report lists it (Report.Reach).
 package readiness

@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/launchready/launchready/readiness"
+	"github.com/launchready/launchready/readiness/probe"
 	"github.com/launchready/launchready/validate"
 )
 
@@ -103,7 +104,7 @@ func goodInputMux() *inputMux {
 
 func TestInputChecksGoodConfig(t *testing.T) {
 	m := goodInputMux()
-	assert.Empty(t, inputIDs(t, readiness.Target{Server: inputServer(m), Checks: []readiness.Check{readiness.InputProbe{}}}))
+	assert.Empty(t, inputIDs(t, readiness.Target{Server: inputServer(m), Checks: []readiness.Check{probe.InputProbe{}}}))
 }
 
 func TestInputChecksBadConfig(t *testing.T) {
@@ -143,7 +144,7 @@ func TestInputProbe(t *testing.T) {
 	m.Handle("POST /api/clients/{id}/tickets", validate.Path(validate.Rules{"id": validate.UUID}, validate.JSON(ticketFn, nil)))
 	m.Handle("GET /api/notes", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
 
-	r, err := readiness.Run(t.Context(), readiness.Target{Server: inputServer(m), Checks: []readiness.Check{readiness.InputProbe{}},
+	r, err := readiness.Run(t.Context(), readiness.Target{Server: inputServer(m), Checks: []readiness.Check{probe.InputProbe{}},
 		ShutdownTimeout: time.Second, AllowedHosts: []string{"portal.example.com"}})
 	require.NoError(t, err)
 	seen := map[string]string{}
@@ -157,18 +158,22 @@ func TestInputProbe(t *testing.T) {
 	assert.Equal(t, "unknown field answered 200", seen["PUT /api/settings"])
 	assert.Contains(t, seen["PATCH /api/panics"], "malformed JSON answered 500")
 
-	// Through the server handler, with Prepare adding what the app's auth needs.
+	// A correct mux: every case reached every body-taking route and was refused.
 	good := goodInputMux()
-	var prepared int
-	via := readiness.InputProbe{Via: good, Prepare: func(r *http.Request) { prepared++ },
-		PathValues: map[string]string{"id": "00000000-0000-4000-8000-0000000000aa"}}
+	client := &probe.Client{Values: map[string]string{"id": "00000000-0000-4000-8000-0000000000aa"}}
+	via := probe.InputProbe{Client: client}
 	var _ readiness.ProbeOnly = via
 	r, err = readiness.Run(t.Context(), readiness.Target{Server: inputServer(good), Checks: []readiness.Check{via}})
 	require.NoError(t, err)
 	assert.Empty(t, r.ByID("INPUT005"))
-	assert.Equal(t, 5*4, prepared, "four cases on each of the five body-taking routes")
+	assert.Empty(t, r.ByID("PROBE001"), "%s", r)
+	reached := 0
+	for _, rr := range r.Reach {
+		reached += rr.Reached
+	}
+	assert.Equal(t, 5*4, reached, "four cases on each of the five body-taking routes")
 
 	// The gate refuses the probe at boot.
-	err = readiness.Gate(t.Context(), readiness.Target{Server: inputServer(good), Checks: []readiness.Check{readiness.InputProbe{}}}, io.Discard)
+	err = readiness.Gate(t.Context(), readiness.Target{Server: inputServer(good), Checks: []readiness.Check{probe.InputProbe{}}}, io.Discard)
 	assert.ErrorContains(t, err, `check "input probe" is a probe`)
 }

@@ -12,6 +12,7 @@ type jsonReport struct {
 	Summary   string       `json:"summary"`
 	Scorecard []ItemResult `json:"scorecard"`
 	Findings  []Finding    `json:"findings"`
+	Reach     []ProbeReach `json:"probe_reach,omitempty"`
 }
 
 // MarshalJSON writes the report with its verdict and scorecard.
@@ -22,7 +23,7 @@ func (r *Report) MarshalJSON() ([]byte, error) {
 	}
 	return json.Marshal(jsonReport{
 		Env: r.Env, Ready: !r.Blocked(), Summary: r.Summary(),
-		Scorecard: r.Scorecard(), Findings: findings,
+		Scorecard: r.Scorecard(), Findings: findings, Reach: r.Reach,
 	})
 }
 

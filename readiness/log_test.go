@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/launchready/launchready/readiness"
+	"github.com/launchready/launchready/readiness/probe"
 	"github.com/launchready/launchready/redact"
 )
 
@@ -96,22 +97,22 @@ func TestLogCanaryProbe(t *testing.T) {
 		})
 	}
 	t.Run("leaky app", func(t *testing.T) {
-		capture := &readiness.LogCapture{}
+		capture := &probe.LogCapture{}
 		logger := slog.New(slog.NewJSONHandler(capture, nil))
-		probe := readiness.LogCanary{Capture: capture}
+		probe := probe.LogCanary{Capture: capture}
 		rep, ids := runIDs(t, readiness.Target{Server: serverWith(build(logger)), Checks: []readiness.Check{probe}}, "LOG002")
 		require.NotEmpty(t, ids)
 		assert.Len(t, ids, 6, "%v", rep.ByID("LOG002"))
 	})
 	t.Run("redacting app", func(t *testing.T) {
-		capture := &readiness.LogCapture{}
+		capture := &probe.LogCapture{}
 		logger := slog.New(redact.NewHandler(slog.NewJSONHandler(capture, nil), nil))
-		probe := readiness.LogCanary{Capture: capture}
+		probe := probe.LogCanary{Capture: capture}
 		_, ids := runIDs(t, readiness.Target{Server: serverWith(build(logger)), Checks: []readiness.Check{probe}}, "LOG002")
 		assert.Empty(t, ids)
 		assert.Contains(t, capture.String(), "login attempt", "the probe reached the handlers")
 	})
 	t.Run("gate refuses the probe", func(t *testing.T) {
-		var _ readiness.ProbeOnly = readiness.LogCanary{}
+		var _ readiness.ProbeOnly = probe.LogCanary{}
 	})
 }

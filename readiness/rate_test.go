@@ -14,6 +14,7 @@ import (
 
 	"github.com/launchready/launchready/ratelimit"
 	"github.com/launchready/launchready/readiness"
+	"github.com/launchready/launchready/readiness/probe"
 )
 
 // rateInventory is a minimal route inventory standing in for authz.Mux.
@@ -79,7 +80,7 @@ func TestRateChecksGoodConfig(t *testing.T) {
 	inv.Handle("GET /login", denyLogin) // the login page itself is not an attempt
 
 	target := rateTarget(inv, 1)
-	target.Checks = []readiness.Check{readiness.LoginRateProbe{Body: []byte(`{"email":"a@example.com","password":"x"}`)}}
+	target.Checks = []readiness.Check{probe.LoginRateProbe{Body: []byte(`{"email":"a@example.com","password":"x"}`)}}
 	assert.Empty(t, rateIDs(t, target))
 }
 
@@ -97,7 +98,7 @@ func TestRateChecksBadConfig(t *testing.T) {
 		ratelimit.Policy{Name: "signin", Rate: rate.Every(time.Second), Burst: 100}, denyLogin, ratelimit.ByIP()))
 
 	target := rateTarget(inv, 3)
-	target.Checks = []readiness.Check{readiness.LoginRateProbe{}}
+	target.Checks = []readiness.Check{probe.LoginRateProbe{}}
 	assert.Equal(t, []string{
 		"RATE001 POST /api/login",
 		"RATE001 POST /oauth/token",
@@ -123,7 +124,7 @@ func TestRateGlobalLimitCountsForEveryRoute(t *testing.T) {
 }
 
 func TestLoginRateProbeIsProbeOnly(t *testing.T) {
-	var c readiness.Check = readiness.LoginRateProbe{}
+	var c readiness.Check = probe.LoginRateProbe{}
 	_, ok := c.(readiness.ProbeOnly)
 	assert.True(t, ok)
 }

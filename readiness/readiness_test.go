@@ -247,11 +247,11 @@ func TestCancelledRun(t *testing.T) {
 	require.ErrorIs(t, err, context.Canceled)
 }
 
-type probe struct{}
+type fakeProbe struct{}
 
-func (probe) Name() string { return "fake probe" }
-func (probe) ProbeOnly()   {}
-func (probe) Run(context.Context, *readiness.Inspection) []readiness.Finding {
+func (fakeProbe) Name() string { return "fake probe" }
+func (fakeProbe) ProbeOnly()   {}
+func (fakeProbe) Run(context.Context, *readiness.Inspection) []readiness.Finding {
 	return nil
 }
 
@@ -272,7 +272,7 @@ func TestGate(t *testing.T) {
 	assert.Contains(t, out.String(), "READY")
 
 	withProbe := goodTarget(t, readiness.Production)
-	withProbe.Checks = []readiness.Check{probe{}}
+	withProbe.Checks = []readiness.Check{fakeProbe{}}
 	err = readiness.Gate(t.Context(), withProbe, nil)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "probes run only in tests")

@@ -4,6 +4,9 @@ package readiness
 type Report struct {
 	Env      Env       `json:"env"`
 	Findings []Finding `json:"findings"`
+	// Reach lists, per probe and route, the requests sent and how many
+	// reached the route's handler.
+	Reach []ProbeReach `json:"probe_reach,omitempty"`
 }
 
 // Status is an item's verdict on the scorecard.

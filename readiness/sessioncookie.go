@@ -22,3 +22,17 @@ func sessionSettingsFromCookie(c *http.Cookie) session.Settings {
 		HashedTokens: true,
 	}
 }
+
+// CookieFindings judges a session cookie as a browser received it (a
+// Set-Cookie read by a probe) and returns the cookie-attribute findings
+// SESS001–SESS004 for route. Probes use it when the session layer is not
+// one readiness can walk.
+func CookieFindings(c *http.Cookie, route string) []Finding {
+	var out []Finding
+	for _, f := range sessionSettingFindings(sessionSettingsFromCookie(c), route, 1) {
+		if f.ID <= "SESS004" {
+			out = append(out, f)
+		}
+	}
+	return out
+}

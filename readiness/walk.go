@@ -137,6 +137,8 @@ type Inspection struct {
 	Inventory Inventory
 	// Routes lists the inventory's routes in registration order.
 	Routes []Route
+
+	reach *reachLog
 }
 
 // Env is the target's environment.
@@ -146,7 +148,7 @@ func (in *Inspection) Env() Env { return in.Target.Env }
 func (in *Inspection) Replicas() int { return in.Target.replicas() }
 
 func inspect(t Target) *Inspection {
-	in := &Inspection{Target: t}
+	in := &Inspection{Target: t, reach: &reachLog{}}
 	if t.Server != nil {
 		in.Chain = Walk(t.Server.Handler)
 	}

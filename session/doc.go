@@ -65,7 +65,7 @@
 // (goroutines blocked on real sockets are not durably blocked, so the clock
 // would not move), and build the Manager outside the bubble: scs.New starts
 // a memstore cleanup goroutine that would outlive it. See expiry_test.go
-// (an HTTPS httptest server on a net.Pipe listener) and readiness.SessionProbe.
+// (an HTTPS httptest server on a net.Pipe listener) and probe.SessionProbe (readiness/probe).
 //
 // # Concurrent requests: last write wins
 //

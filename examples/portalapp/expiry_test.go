@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/launchready/launchready/readiness"
+	"github.com/launchready/launchready/readiness/probe"
 )
 
 // TestSessionExpiry runs the session probe with a fake clock
@@ -19,10 +20,11 @@ func TestSessionExpiry(t *testing.T) {
 	p := productionPortal(t)
 	synctest.Test(t, func(t *testing.T) {
 		target := p.Target
-		target.Checks = []readiness.Check{readiness.SessionProbe{
-			Login:   login("alice@client-a.test"),
-			Logout:  readiness.SessionRequest{Path: "/api/logout"},
-			Check:   readiness.SessionRequest{Path: "/api/me"},
+		target.Checks = []readiness.Check{probe.SessionProbe{
+			Client:  probeClient(t, p, probePassword),
+			Account: "alice",
+			Logout:  probe.SessionRequest{Path: "/api/logout"},
+			Check:   probe.SessionRequest{Path: "/api/me"},
 			Advance: time.Sleep,
 		}}
 		report, err := readiness.Run(t.Context(), target)

@@ -9,32 +9,33 @@ import (
 
 	"github.com/launchready/launchready/examples/portalapp"
 	"github.com/launchready/launchready/readiness"
+	"github.com/launchready/launchready/readiness/probe"
 )
 
 // insecureReport runs every check and probe against the insecure twin.
 func insecureReport(t *testing.T) *readiness.Report {
 	t.Helper()
 	t.Setenv("PORTAL_SESSION_KEY", "") // unset: the twin falls back to its placeholder
-	logs := &readiness.LogCapture{}
+	logs := &probe.LogCapture{}
 	p, err := portalapp.BuildInsecure(portalapp.Options{Env: readiness.Production, OutboxDir: t.TempDir(), Log: logs})
 	require.NoError(t, err)
 	target := p.Target
-	target.Checks = append(target.Checks, insecureProbes(logs)...)
-	target.Checks = append(target.Checks, authProbe(t, p, portalapp.DemoPassword))
+	c := probeClient(t, p, portalapp.DemoPassword)
+	target.Checks = append(target.Checks, insecureProbes(c, logs)...)
+	target.Checks = append(target.Checks, authProbe(t, p, c))
 	report, err := readiness.Run(t.Context(), target)
 	require.NoError(t, err)
 	return report
 }
 
-func insecureProbes(logs *readiness.LogCapture) []readiness.Check {
+func insecureProbes(c *probe.Client, logs *probe.LogCapture) []readiness.Check {
 	return []readiness.Check{
-		readiness.CORSProbe{},
-		readiness.LoginRateProbe{Body: []byte(`{"email":"mallory@acme.test","password":"not-the-password"}`)},
-		readiness.LogCanary{Capture: logs},
-		readiness.SessionProbe{
-			Login:  readiness.SessionRequest{Path: "/api/login", Body: `{"email":"agent@acme.test","password":"` + portalapp.DemoPassword + `"}`, Header: map[string][]string{"Content-Type": {"application/json"}}},
-			Logout: readiness.SessionRequest{Path: "/api/logout"},
-			Check:  readiness.SessionRequest{Path: "/api/me"},
+		probe.CORSProbe{Client: c},
+		probe.LoginRateProbe{Client: c, Body: []byte(`{"email":"mallory@acme.test","password":"not-the-password"}`)},
+		probe.LogCanary{Client: c, Capture: logs},
+		probe.SessionProbe{Client: c, Account: "agent",
+			Logout: probe.SessionRequest{Path: "/api/logout"},
+			Check:  probe.SessionRequest{Path: "/api/me"},
 		},
 	}
 }

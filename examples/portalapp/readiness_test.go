@@ -2,9 +2,9 @@ package portalapp_test
 
 import (
 	"context"
-	"net/http"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -14,6 +14,7 @@ import (
 
 	"github.com/launchready/launchready/examples/portalapp"
 	"github.com/launchready/launchready/readiness"
+	"github.com/launchready/launchready/readiness/probe"
 )
 
 // productionPortal builds the portal as production would run it: HTTPS,
@@ -26,9 +27,9 @@ func productionPortal(t *testing.T) *portalapp.Portal {
 	return p
 }
 
-func productionPortalLog(t *testing.T) (*portalapp.Portal, *readiness.LogCapture) {
+func productionPortalLog(t *testing.T) (*portalapp.Portal, *probe.LogCapture) {
 	t.Helper()
-	logs := &readiness.LogCapture{}
+	logs := &probe.LogCapture{}
 	store := portalapp.NewMemoryStore()
 	require.NoError(t, portalapp.Seed(store, time.Now()))
 	hash, err := bcrypt.GenerateFromPassword([]byte(probePassword), bcrypt.MinCost)
@@ -46,33 +47,38 @@ func productionPortalLog(t *testing.T) (*portalapp.Portal, *readiness.LogCapture
 	return p, logs
 }
 
-func login(email string) readiness.SessionRequest {
-	return readiness.SessionRequest{Path: "/api/login", Body: `{"email":"` + email + `","password":"` + probePassword + `"}`,
-		Header: map[string][]string{"Content-Type": {"application/json"}}}
-}
-
 // TestReadiness is the portal's launch gate in go test: every static check
 // and every probe the kit provides, in production mode.
 func TestReadiness(t *testing.T) {
 	p, logs := productionPortalLog(t)
 	target := p.Target
-	staff := newSigner(t, p, probePassword)
+	c := probeClient(t, p, probePassword)
 	target.Checks = append(target.Checks,
-		authProbe(t, p, probePassword),
-		readiness.InputProbe{Via: p.Server.Handler, Prepare: staff.as("agent@acme.test"), Host: p.Target.AllowedHosts[0]},
-		readiness.CORSProbe{},
-		readiness.LoginRateProbe{Body: []byte(`{"email":"mallory@acme.test","password":"not-the-password"}`)},
-		behindHostAllowlist(p, readiness.LogCanary{Capture: logs}),
+		authProbe(t, p, c),
+		probe.InputProbe{Client: c, Account: "agent"},
+		probe.CORSProbe{Client: c},
+		probe.LoginRateProbe{Client: c, Body: []byte(`{"email":"mallory@acme.test","password":"not-the-password"}`)},
+		probe.LogCanary{Client: c, Capture: logs},
 		readiness.DeclaredAPI{Routes: portalapp.ContractRoutes, Ignore: []string{"GET /app.js", "GET /app.css"}},
-		readiness.SessionProbe{
-			Login:  login("agent@acme.test"),
-			Logout: readiness.SessionRequest{Path: "/api/logout"},
-			Check:  readiness.SessionRequest{Path: "/api/me"},
-		},
+		probe.SessionProbe{Client: c, Account: "agent",
+			Logout: probe.SessionRequest{Path: "/api/logout"}, Check: probe.SessionRequest{Path: "/api/me"}},
 	)
 	report := readiness.Require(t, target)
 	require.NotNil(t, report)
 	assert.False(t, report.Blocked())
+	assert.Empty(t, report.ByID("PROBE001"), "every probe reached what it tests")
+	probes := map[string]int{}
+	for _, r := range report.Reach {
+		probes[r.Probe] += r.Reached
+		for layer, n := range r.Refused {
+			if r.Probe == "auth probe" && strings.HasPrefix(layer, "authorization") {
+				probes[r.Probe] += n // what the auth probe tests is the route's policy
+			}
+		}
+	}
+	for _, name := range []string{"auth probe", "input probe", "cors probe", "ratelimit login probe", "log canary probe", "session probe"} {
+		assert.Positive(t, probes[name], "%s reached nothing it tests: %v", name, probes)
+	}
 	assert.Empty(t, report.ByID("AUTH011"), "the inventory is exactly the contract's routes")
 	assert.Contains(t, logs.String(), `@example.test`, "the log canaries reached the login handler (the address is logged masked)")
 	for _, f := range report.Findings {
@@ -120,19 +126,4 @@ func TestContractRoutes(t *testing.T) {
 	shadow := run(slices.DeleteFunc(slices.Clone(portalapp.ContractRoutes), func(r string) bool { return r == "GET /api/admin/audit" }))
 	require.Len(t, shadow, 1)
 	assert.Equal(t, "GET /api/admin/audit", shadow[0].Route)
-}
-
-// behindHostAllowlist runs a probe against the handler chain inside the
-// portal's Host allowlist. LogCanary sends its requests with httptest's
-// default Host (example.com) and has no Host setting, so through the whole
-// chain every canary would be refused with 421 before reaching a handler
-// and the probe would pass without testing anything.
-func behindHostAllowlist(p *portalapp.Portal, probe readiness.Check) readiness.Check {
-	inner := p.Server.Handler.(interface{ Unwrap() http.Handler }).Unwrap()
-	srv := &http.Server{Handler: inner, ReadHeaderTimeout: p.Server.ReadHeaderTimeout}
-	return readiness.CheckFunc(probe.Name()+" (behind the Host allowlist)", func(ctx context.Context, in *readiness.Inspection) []readiness.Finding {
-		shadow := *in
-		shadow.Target.Server = srv
-		return probe.Run(ctx, &shadow)
-	})
 }

@@ -1,4 +1,4 @@
-package readiness_test
+package probe_test
 
 import (
 	"context"
@@ -10,6 +10,7 @@ import (
 
 	"github.com/launchready/launchready/authz"
 	"github.com/launchready/launchready/readiness"
+	"github.com/launchready/launchready/readiness/probe"
 )
 
 // The auth probe in an app's test: an anonymous client, a client user of
@@ -46,9 +47,9 @@ func ExampleAuthProbe() {
 	as := func(name string) func(*http.Request) {
 		return func(r *http.Request) { r.Header.Set("Authorization", "Bearer "+name) }
 	}
-	probe := &readiness.AuthProbe{
-		Values: map[string]string{"id": "client-a"},
-		Identities: []readiness.Identity{
+	authProbe := &probe.AuthProbe{
+		Client: &probe.Client{Values: map[string]string{"id": "client-a"}},
+		Identities: []probe.Identity{
 			{Name: "alice", Principal: users["alice"], Authenticate: as("alice"), Foreign: map[string]string{"id": "client-b"}},
 			{Name: "bob", Principal: users["bob"], Authenticate: as("bob"), Foreign: map[string]string{"id": "client-a"}},
 			{Name: "agent", Principal: users["agent"], Authenticate: as("agent")},
@@ -56,7 +57,7 @@ func ExampleAuthProbe() {
 	}
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: time.Second, ReadTimeout: time.Second,
 		WriteTimeout: time.Second, IdleTimeout: time.Second, MaxHeaderBytes: 1 << 16}
-	report, err := readiness.Run(context.Background(), readiness.Target{Server: srv, Checks: []readiness.Check{probe}})
+	report, err := readiness.Run(context.Background(), readiness.Target{Server: srv, Checks: []readiness.Check{authProbe}})
 	if err != nil {
 		panic(err)
 	}

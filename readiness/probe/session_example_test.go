@@ -1,4 +1,4 @@
-package readiness_test
+package probe_test
 
 import (
 	"context"
@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/launchready/launchready/readiness"
+	"github.com/launchready/launchready/readiness/probe"
 	"github.com/launchready/launchready/session"
 )
 
@@ -33,10 +34,10 @@ func ExampleSessionProbe() {
 
 	report, err := readiness.Run(context.Background(), readiness.Target{
 		Server: srv,
-		Checks: []readiness.Check{readiness.SessionProbe{
-			Login:  readiness.SessionRequest{Path: "/api/login", Body: `{"email":"agent@acme.test","password":"…"}`},
-			Logout: readiness.SessionRequest{Path: "/api/logout"},
-			Check:  readiness.SessionRequest{Path: "/api/me"},
+		Checks: []readiness.Check{probe.SessionProbe{
+			Login:  probe.SessionRequest{Path: "/api/login", Body: `{"email":"agent@acme.test","password":"…"}`},
+			Logout: probe.SessionRequest{Path: "/api/logout"},
+			Check:  probe.SessionRequest{Path: "/api/me"},
 		}},
 	})
 	if err != nil {

@@ -1,11 +1,12 @@
-package readiness
+package probe
 
 import (
 	"context"
 	"fmt"
+	"github.com/launchready/launchready/readiness"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
+	"sort"
 	"strings"
 
 	"github.com/launchready/launchready/authz"
@@ -31,78 +32,64 @@ import (
 // (through SetRoute on the probe's response writer) the route under test,
 // so a variant answered by another, public route ("GET /") is not a bypass.
 //
+// A route whose policy never decided one of the probe's requests (all
+// refused in front of the Mux, or the identity could not sign in) is
+// reported as not exercised (PROBE001), never passed.
+//
 // The probe executes real handlers, mutating ones included, against whatever
 // data the app has: it runs only in tests (readiness.Require), never at boot
-// — it implements ProbeOnly and Gate refuses it. Point the app at test data.
+// — it implements readiness.ProbeOnly and Gate refuses it. Point the app at test data.
 //
+//	c := &probe.Client{Login: probe.Login{Path: "/api/login"},
+//		Accounts: map[string]probe.Account{"bob": {Username: "bob@client-b.test", Password: pw}},
+//		Values:   map[string]string{"id": "client-b", "/api/tickets/{id}": "t-b1"}}
 //	readiness.Require(t, readiness.Target{Server: srv, Checks: []readiness.Check{
-//		&readiness.AuthProbe{
-//			Values: map[string]string{"id": "client-b", "/api/tickets/{id}": "t-b1"},
-//			Identities: []readiness.Identity{
-//				{Name: "client user of client-b", Principal: bob, Authenticate: bobCookie,
-//					Foreign: map[string]string{"id": "client-a", "/api/tickets/{id}": "t-a1"}},
-//				{Name: "support agent", Principal: agent, Authenticate: agentCookie},
-//			},
-//		}}})
+//		&probe.AuthProbe{Client: c, Identities: []probe.Identity{
+//			{Name: "client user of client-b", Principal: bob, Account: "bob",
+//				Foreign: map[string]string{"id": "client-a", "/api/tickets/{id}": "t-a1"}},
+//		}}}})
 type AuthProbe struct {
-	// Handler receives the requests. Nil means Target.Server.Handler, so
-	// the app's whole middleware stack runs.
-	Handler http.Handler
+	// Client sends the requests and signs the identities in. Nil: a zero
+	// Client (the server's handler, the walked Host, no sign-in).
+	Client *Client
 
 	// Identities are the principals to probe as, besides the anonymous
 	// client that is always probed: a low-privilege user, a user of another
 	// tenant, staff without admin rights.
 	Identities []Identity
 
-	// Values are sample values for path wildcards, naming objects that
-	// exist. A key is a wildcard name ("id") or the route path up to and
-	// including the wildcard ("/api/tickets/{id}"), which wins. A wildcard
-	// without a value gets "probe-1".
-	Values map[string]string
-
 	// Bodies are request bodies by route pattern, for mutating routes whose
 	// handlers validate the body before they load the object. Default "{}"
 	// as application/json.
 	Bodies map[string]string
-
-	// Host is the Host header of every request. Default: the first of
-	// Target.AllowedHosts, else "localhost".
-	Host string
 }
 
 // Identity is a principal the probe signs in as.
 type Identity struct {
 	// Name appears in findings ("client user of client-b").
 	Name string
-	// Principal is who Authenticate signs in as. The probe compares its
+	// Principal is who the identity signs in as. The probe compares its
 	// roles and permissions with each route's policy to know which routes
 	// it must not reach.
 	Principal authz.Principal
-	// Authenticate adds the identity's credentials to a request: a session
-	// cookie, a bearer token. Nil probes as anonymous.
+	// Account names the Client.Accounts entry to sign in with, through the
+	// app's login route. Empty: Authenticate, else anonymous.
+	Account string
+	// Authenticate adds credentials to a request for apps that do not sign
+	// in with cookies: a bearer token, an API key.
 	Authenticate func(r *http.Request)
-	// Foreign are wildcard values (keys as AuthProbe.Values) naming objects
+	// Foreign are wildcard values (keys as Client.Values) naming objects
 	// this identity must not reach: another tenant's client ID, another
 	// user's ticket. A route allowed by role is requested with them and
 	// must not answer 2xx (AUTH007).
 	Foreign map[string]string
 }
 
-// Name implements Check.
-func (*AuthProbe) Name() string { return "auth/probe" }
+// Name implements readiness.Check.
+func (*AuthProbe) Name() string { return "auth probe" }
 
 // ProbeOnly marks the probe as test-only: it executes real handlers.
 func (*AuthProbe) ProbeOnly() {}
-
-// probeWriter records the response and the annotations of the Mux.
-type probeWriter struct {
-	*httptest.ResponseRecorder
-	route string
-}
-
-func (w *probeWriter) SetRoute(p string)           { w.route = p }
-func (w *probeWriter) SetPrincipal(string, string) {}
-func (w *probeWriter) Unwrap() http.ResponseWriter { return w.ResponseRecorder }
 
 type probeRequest struct {
 	method, target string
@@ -110,28 +97,9 @@ type probeRequest struct {
 }
 
 type probeResult struct {
-	status int
-	route  string
-}
-
-func (p *AuthProbe) handler(in *Inspection) http.Handler {
-	if p.Handler != nil {
-		return p.Handler
-	}
-	if in.Target.Server != nil {
-		return in.Target.Server.Handler
-	}
-	return nil
-}
-
-func (p *AuthProbe) host(in *Inspection) string {
-	if p.Host != "" {
-		return p.Host
-	}
-	if len(in.Target.AllowedHosts) > 0 {
-		return in.Target.AllowedHosts[0]
-	}
-	return "localhost"
+	status  int
+	route   string
+	decided bool
 }
 
 // fill builds the request path of r with values, or false when a wildcard
@@ -166,38 +134,6 @@ func lookup(m map[string]string, prefix, name string) (string, bool) {
 	}
 	v, ok := m[name]
 	return v, ok
-}
-
-func (p *AuthProbe) do(h http.Handler, host string, rt authz.Route, req probeRequest, id *Identity) probeResult {
-	body := ""
-	method := req.method
-	if method != http.MethodGet && method != http.MethodHead {
-		body = "{}"
-		if b, ok := p.Bodies[rt.Pattern]; ok {
-			body = b
-		}
-	}
-	r := httptest.NewRequest(method, "/", strings.NewReader(body))
-	if u, err := url.ParseRequestURI(req.target); err == nil {
-		r.URL = u
-	}
-	r.RequestURI = req.target
-	r.Host = host
-	if body != "" {
-		r.Header.Set("Content-Type", "application/json")
-	}
-	for k, vs := range req.header {
-		r.Header[k] = vs
-	}
-	if id != nil && id.Authenticate != nil {
-		id.Authenticate(r)
-	}
-	w := &probeWriter{ResponseRecorder: httptest.NewRecorder()}
-	func() {
-		defer func() { _ = recover() }() // a panicking handler is not a served request
-		h.ServeHTTP(w, r)
-	}()
-	return probeResult{status: w.Code, route: w.route}
 }
 
 // served reports whether res is a 2xx answer of the route under test. A
@@ -276,24 +212,42 @@ func variants(method, target string) []variant {
 type probeState struct {
 	p    *AuthProbe
 	m    *authz.Mux
-	h    http.Handler
-	host string
+	b    *bound
+	ctx  context.Context
 	seen map[string]bool
-	out  []Finding
-	// sent and reached count requests, and those the Mux annotated.
-	sent, reached int
+	out  []readiness.Finding
+	// exercised marks the routes whose policy decided a plain request.
+	exercised map[string]bool
+	// signIn holds the sign-in error of each identity's account.
+	signIn map[string]error
 }
 
 func (s *probeState) do(rt authz.Route, req probeRequest, id *Identity) probeResult {
-	res := s.p.do(s.h, s.host, rt, req, id)
-	s.sent++
-	if res.route != "" {
-		s.reached++
+	body := ""
+	method := req.method
+	if method != http.MethodGet && method != http.MethodHead {
+		body = "{}"
+		if bd, ok := s.p.Bodies[rt.Pattern]; ok {
+			body = bd
+		}
 	}
-	return res
+	rq := Request{Method: method, Target: req.target, Header: req.header, Body: body, Route: rt.Pattern}
+	var sess *Session
+	if id != nil {
+		rq.Prepare = id.Authenticate
+		if id.Account != "" {
+			var err error
+			if sess, err = s.b.c.signIn(s.ctx, s.b, id.Account); err != nil {
+				s.signIn[id.Name] = err
+				return probeResult{}
+			}
+		}
+	}
+	res := s.b.do(s.ctx, rq, sess)
+	return probeResult{status: res.Status, route: res.Route, decided: res.Decided}
 }
 
-func (s *probeState) report(id, routePattern, key string, f Finding) {
+func (s *probeState) report(id, routePattern, key string, f readiness.Finding) {
 	k := id + "\x00" + routePattern + "\x00" + key
 	if s.seen[k] {
 		return
@@ -301,7 +255,7 @@ func (s *probeState) report(id, routePattern, key string, f Finding) {
 	s.seen[k] = true
 	f.ID, f.Route = id, routePattern
 	if f.Severity == 0 {
-		f.Severity = Blocker
+		f.Severity = readiness.Blocker
 	}
 	s.out = append(s.out, f)
 }
@@ -310,8 +264,11 @@ func (s *probeState) report(id, routePattern, key string, f Finding) {
 // variants.
 func (s *probeState) denied(rt authz.Route, method, target string, id *Identity, who, checkID, fix string) {
 	res := s.do(rt, probeRequest{method: method, target: target}, id)
+	if res.decided && res.route == rt.Pattern {
+		s.exercised[rt.Pattern] = true
+	}
 	if res.served(s.m, rt.Pattern, false) {
-		s.report(checkID, rt.Pattern, who, Finding{
+		s.report(checkID, rt.Pattern, who, readiness.Finding{
 			Seen: fmt.Sprintf("%s got %d from %s %s", who, res.status, method, target),
 			Fix:  fix,
 		})
@@ -320,7 +277,7 @@ func (s *probeState) denied(rt authz.Route, method, target string, id *Identity,
 	for _, v := range variants(method, target) {
 		vr := s.do(rt, v.req, id)
 		if vr.served(s.m, rt.Pattern, true) {
-			s.report("AUTH009", rt.Pattern, v.name, Finding{
+			s.report("AUTH009", rt.Pattern, v.name, readiness.Finding{
 				Seen: fmt.Sprintf("%s was denied %s %s (%d) but got %d with a path trick (%s: %s %s)",
 					who, method, target, res.status, vr.status, v.name, v.req.method, v.req.target) + answeredBy(vr.route, rt.Pattern),
 				Fix: "serve through authz.Mux (its firewall refuses encoded separators and method overrides, and it decides on the matched pattern), and do not rewrite paths or honour method-override headers in front of it",
@@ -329,19 +286,22 @@ func (s *probeState) denied(rt authz.Route, method, target string, id *Identity,
 	}
 }
 
-// Run implements Check.
-func (p *AuthProbe) Run(ctx context.Context, in *Inspection) []Finding {
+// Run implements readiness.Check.
+func (p *AuthProbe) Run(ctx context.Context, in *readiness.Inspection) []readiness.Finding {
 	m, ok := authMux(in)
-	h := p.handler(in)
-	if !ok || h == nil {
-		return []Finding{{
-			ID: "AUTH005", Severity: Blocker,
-			Seen: "the auth probe found no authz.Mux behind the server handler, so no route could be probed",
-			Fix:  "serve an authz.Mux (see AUTH001), or pass the handler in AuthProbe.Handler",
+	b := p.Client.bind(in, p.Name())
+	if !ok || b.h == nil {
+		return []readiness.Finding{{
+			ID: "PROBE001", Severity: readiness.Blocker, Item: readiness.ItemAuth,
+			Seen: "the auth probe found no authz.Mux behind the server handler, so no route could be probed (AUTH005–AUTH007, AUTH009 unverified)",
+			Fix:  "serve an authz.Mux (see AUTH001)",
 		}}
 	}
-	s := &probeState{p: p, m: m, h: h, host: p.host(in), seen: map[string]bool{}}
+	defer b.record()
+	s := &probeState{p: p, m: m, b: b, ctx: ctx, seen: map[string]bool{}, signIn: map[string]error{}, exercised: map[string]bool{}}
 	anon := &Identity{Name: "anonymous client"}
+	host := b.host
+	var probed []authz.Route
 	for _, rt := range m.Routes() {
 		if ctx.Err() != nil {
 			break
@@ -350,13 +310,14 @@ func (p *AuthProbe) Run(ctx context.Context, in *Inspection) []Finding {
 		if method == "" {
 			method = http.MethodGet
 		}
+		b.host = host
 		if rt.Host != "" {
-			s.host = rt.Host
-		} else {
-			s.host = p.host(in)
+			b.host = rt.Host
 		}
-		target, _ := fill(rt.Path, nil, p.Values)
+		target, _ := fill(rt.Path, nil, b.c.Values)
+		claims := false
 		if !rt.Policy.IsPublic() {
+			claims = true
 			s.denied(rt, method, target, anon, anon.Name, "AUTH005",
 				"give the route a policy that requires authentication (authz.Authenticated, Role, Permission) and make sure nothing in front of the Mux answers for it")
 		}
@@ -374,23 +335,39 @@ func (p *AuthProbe) Run(ctx context.Context, in *Inspection) []Finding {
 				if len(id.Foreign) == 0 {
 					continue
 				}
-				foreign, used := fill(rt.Path, id.Foreign, p.Values)
+				foreign, used := fill(rt.Path, id.Foreign, b.c.Values)
 				if !used {
 					continue
 				}
+				claims = true
 				s.denied(rt, method, foreign, id, id.Name, "AUTH007",
 					"check the object against the principal on the server: add .Object(loader, authz.SameTenant) (or authz.Owner) to the route's policy, and scope the handler's queries by tenant")
 			default:
+				claims = true
 				s.denied(rt, method, target, id, fmt.Sprintf("%s (roles %v)", id.Name, id.Principal.Roles), "AUTH006",
 					"restrict the route with the role or permission it needs (authz.Role, authz.Permission), and make sure the handler does not serve requests the policy should refuse")
 			}
 		}
+		if claims {
+			probed = append(probed, rt)
+		}
 	}
-	if s.sent > 0 && s.reached == 0 {
-		s.out = append(s.out, Finding{
-			ID: "AUTH005", Severity: Blocker,
-			Seen: fmt.Sprintf("none of the probe's %d requests reached the authz.Mux, so its passing results mean nothing: something in front refused them all (a Host allowlist, a missing credential) or a middleware's response writer lacks Unwrap() http.ResponseWriter", s.sent),
-			Fix:  "set AuthProbe.Host to an allowed host, and give every response-writer wrapper an Unwrap method",
+	b.host = host
+	for _, rt := range probed {
+		if !s.exercised[rt.Pattern] {
+			s.out = append(s.out, b.notExercised(readiness.ItemAuth, rt.Pattern, "its authorization (AUTH005–AUTH007, AUTH009)"))
+		}
+	}
+	names := make([]string, 0, len(s.signIn))
+	for n := range s.signIn {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		s.out = append(s.out, readiness.Finding{
+			ID: "PROBE001", Severity: readiness.Blocker, Item: readiness.ItemAuth,
+			Seen: fmt.Sprintf("the auth probe could not sign in as %s (%v), so what that identity must not reach was not verified", n, s.signIn[n]),
+			Fix:  "set Client.Login to the app's login route and Client.Accounts[Identity.Account] to working test credentials",
 		})
 	}
 	return s.out

@@ -1,4 +1,4 @@
-package readiness_test
+package probe_test
 
 import (
 	"context"
@@ -15,21 +15,22 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/launchready/launchready/readiness"
+	"github.com/launchready/launchready/readiness/probe"
 	"github.com/launchready/launchready/session"
 )
 
 // The demo credentials are assembled at test time.
-var sessLogin = readiness.SessionRequest{
+var sessLogin = probe.SessionRequest{
 	Path:   "/api/login",
 	Body:   `{"email":"agent@acme.test","password":"` + "demo-" + "password-123" + `"}`,
 	Header: http.Header{"Content-Type": {"application/json"}},
 }
 
-func sessProbe() readiness.SessionProbe {
-	return readiness.SessionProbe{
+func sessProbe() probe.SessionProbe {
+	return probe.SessionProbe{
 		Login:  sessLogin,
-		Logout: readiness.SessionRequest{Path: "/api/logout"},
-		Check:  readiness.SessionRequest{Path: "/api/me"},
+		Logout: probe.SessionRequest{Path: "/api/logout"},
+		Check:  probe.SessionRequest{Path: "/api/me"},
 	}
 }
 
@@ -81,7 +82,7 @@ func TestSessionProbe(t *testing.T) {
 	tests := []struct {
 		name  string
 		app   func(mgr *session.Manager) sessApp
-		probe func(readiness.SessionProbe) readiness.SessionProbe
+		probe func(probe.SessionProbe) probe.SessionProbe
 		want  []string
 	}{
 		{name: "kit lifecycle", app: func(m *session.Manager) sessApp { return sessApp{mgr: m} }},
@@ -109,11 +110,11 @@ func TestSessionProbe(t *testing.T) {
 		{
 			name: "wrong credentials: the probe says it could not verify",
 			app:  func(m *session.Manager) sessApp { return sessApp{mgr: m} },
-			probe: func(p readiness.SessionProbe) readiness.SessionProbe {
+			probe: func(p probe.SessionProbe) probe.SessionProbe {
 				p.Login.Body = `{"email":"agent@acme.test","password":"wrong"}`
 				return p
 			},
-			want: []string{"SESS007"},
+			want: []string{"PROBE001"},
 		},
 	}
 	for _, tt := range tests {

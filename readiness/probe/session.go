@@ -1,13 +1,13 @@
-package readiness
+package probe
 
 import (
+	"bytes"
 	"context"
-	"crypto/tls"
 	"fmt"
+	"github.com/launchready/launchready/readiness"
+	"io"
 	"net/http"
 	"net/http/cookiejar"
-	"net/http/httptest"
-	"net/url"
 	"strings"
 	"time"
 )
@@ -33,10 +33,16 @@ type SessionRequest struct {
 //     readiness cannot read), the login's Set-Cookie attributes
 //     (SESS001–SESS004).
 //
-// Requests go straight to Target.Server.Handler as HTTPS requests to Host
-// (r.TLS set, RemoteAddr 127.0.0.1), with a cookie jar. It is a probe: put it
-// in Target.Checks in tests only (readiness.Require); Gate refuses it.
+// Requests go through the Client (the server's handler, as HTTPS requests
+// to an allowed Host, from the probe's own address), with a cookie jar. It
+// is a probe: put it in Target.Checks in tests only (readiness.Require);
+// Gate refuses it.
 type SessionProbe struct {
+	// Client sends the requests. Nil: a zero Client.
+	Client *Client
+	// Account names the Client.Accounts entry to sign in with through
+	// Client.Login; it replaces Login.
+	Account string
 	// Login signs a test user in: 2xx or 3xx means success. Method
 	// defaults to POST.
 	Login SessionRequest
@@ -45,9 +51,6 @@ type SessionProbe struct {
 	// Check is a route that answers 2xx only to a signed-in user, such as
 	// GET /api/me.
 	Check SessionRequest
-	// Host is the Host of every request. Default: Target.AllowedHosts[0],
-	// else "localhost".
-	Host string
 	// CookieName is the session cookie's name. Default: the walked session
 	// manager's, else the first cookie the login sets.
 	CookieName string
@@ -63,47 +66,59 @@ type SessionProbe struct {
 // Name identifies the probe in reports.
 func (p SessionProbe) Name() string { return "session probe" }
 
-// ProbeOnly marks the probe as test-only.
+// readiness.ProbeOnly marks the probe as test-only.
 func (p SessionProbe) ProbeOnly() {}
 
-// sessionTransport is an http.RoundTripper that serves each request with h, as if
-// it had arrived over TLS.
-type sessionTransport struct{ h http.Handler }
+// sessionTransport is an http.RoundTripper that sends each request
+// through the probe's Client.
+type sessionTransport struct{ b *bound }
+
+// layerHeader carries, on the responses the transport hands the probe, the
+// layer that refused the request (never sent to the app).
+const layerHeader = "Launchready-Probe-Refused-By"
 
 func (t sessionTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	r := req.Clone(req.Context())
-	r.URL = &url.URL{Path: req.URL.Path, RawPath: req.URL.RawPath, RawQuery: req.URL.RawQuery}
-	r.RequestURI = req.URL.RequestURI()
-	r.Host = req.URL.Host
-	r.RemoteAddr = "127.0.0.1:49152"
-	r.TLS = &tls.ConnectionState{Version: tls.VersionTLS13, HandshakeComplete: true, ServerName: req.URL.Hostname()}
-	if r.Body == nil {
-		r.Body = http.NoBody
+	var body []byte
+	if req.Body != nil {
+		var err error
+		if body, err = io.ReadAll(req.Body); err != nil {
+			return nil, err
+		}
+		_ = req.Body.Close()
 	}
-	rec := httptest.NewRecorder()
-	t.h.ServeHTTP(rec, r)
-	resp := rec.Result()
-	resp.Request = req
-	return resp, nil
+	res := t.b.do(req.Context(), Request{
+		Method: req.Method, Target: req.URL.RequestURI(), Header: req.Header,
+		Body: string(body), ContentType: req.Header.Get("Content-Type"),
+	}, nil)
+	hdr := res.Header.Clone()
+	if !res.Reached && res.Layer != "" {
+		hdr.Set(layerHeader, res.Layer)
+	}
+	return &http.Response{
+		Status: fmt.Sprintf("%d %s", res.Status, http.StatusText(res.Status)), StatusCode: res.Status,
+		Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
+		Header: hdr, Body: io.NopCloser(bytes.NewReader(res.Body)),
+		ContentLength: int64(len(res.Body)), Request: req,
+	}, nil
 }
 
 type sessionRun struct {
 	p        SessionProbe
 	ctx      context.Context
-	h        http.Handler
+	b        *bound
 	base     string
 	name     string
 	route    string
-	findings []Finding
+	findings []readiness.Finding
 }
 
-func (s *sessionRun) add(id string, sev Severity, seen, fix string) {
-	s.findings = append(s.findings, Finding{ID: id, Severity: sev, Item: ItemSession, Route: s.route, Seen: seen, Fix: fix})
+func (s *sessionRun) add(id string, sev readiness.Severity, seen, fix string) {
+	s.findings = append(s.findings, readiness.Finding{ID: id, Severity: sev, Item: readiness.ItemSession, Route: s.route, Seen: seen, Fix: fix})
 }
 
 func (s *sessionRun) client(jar bool) *http.Client {
 	c := &http.Client{
-		Transport:     sessionTransport{s.h},
+		Transport:     sessionTransport{s.b},
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
 	if jar {
@@ -149,23 +164,27 @@ func sessOK2xx(resp *http.Response) bool   { return resp.StatusCode >= 200 && re
 func sessOKLogin(resp *http.Response) bool { return resp.StatusCode >= 200 && resp.StatusCode < 400 }
 
 // Run runs the probe.
-func (p SessionProbe) Run(ctx context.Context, in *Inspection) []Finding {
-	s := &sessionRun{p: p, ctx: ctx, route: strings.TrimSpace(sessOrDefault(p.Login.Method, "POST") + " " + p.Login.Path)}
-	if in.Target.Server == nil || in.Target.Server.Handler == nil || p.Login.Path == "" || p.Check.Path == "" {
-		s.add("SESS007", Blocker, "the session probe has no server handler, Login path or Check path, so fixation, logout and expiry were not verified",
-			"set SessionProbe.Login and SessionProbe.Check (and Logout) to the app's routes")
+func (p SessionProbe) Run(ctx context.Context, in *readiness.Inspection) []readiness.Finding {
+	b := p.Client.bind(in, p.Name())
+	defer b.record()
+	if p.Account != "" {
+		login, err := b.c.loginRequest(p.Account)
+		if err != nil {
+			return []readiness.Finding{{ID: "PROBE001", Severity: readiness.Blocker, Item: readiness.ItemSession,
+				Seen: "the session probe could not build its sign-in: " + err.Error() + "; fixation, logout and expiry were not verified",
+				Fix:  "set Client.Login and Client.Accounts[SessionProbe.Account]"}}
+		}
+		p.Login = login
+	}
+	s := &sessionRun{p: p, ctx: ctx, b: b, route: strings.TrimSpace(sessOrDefault(p.Login.Method, "POST") + " " + p.Login.Path)}
+	if b.h == nil || p.Login.Path == "" || p.Check.Path == "" {
+		s.findings = append(s.findings, readiness.Finding{ID: "PROBE001", Severity: readiness.Blocker, Item: readiness.ItemSession, Route: s.route,
+			Seen: "the session probe has no server handler, Login path or Check path, so fixation, logout and expiry were not verified",
+			Fix:  "set SessionProbe.Account (or Login) and SessionProbe.Check (and Logout) to the app's routes"})
 		return s.findings
 	}
-	s.h = in.Target.Server.Handler
-	host := p.Host
-	if host == "" && len(in.Target.AllowedHosts) > 0 {
-		host = in.Target.AllowedHosts[0]
-	}
-	if host == "" {
-		host = "localhost"
-	}
-	s.base = "https://" + host
-	hs, _ := sessionHandlers(in)
+	s.base = "https://" + b.host
+	hs := sessionHandlers(in)
 	idle, life := p.IdleTimeout, p.Lifetime
 	s.name = p.CookieName
 	if len(hs) > 0 {
@@ -180,56 +199,64 @@ func (p SessionProbe) Run(ctx context.Context, in *Inspection) []Finding {
 			life = st.Lifetime
 		}
 	}
-	unverified := func(what string) []Finding {
-		s.add("SESS007", Blocker, "the session probe could not run: "+what+"; fixation, logout and expiry were not verified",
-			"fix SessionProbe's Login, Check and Logout requests (credentials, headers such as Origin) so a test user can sign in")
+	unverified := func(what string, res *http.Response) []readiness.Finding {
+		f := readiness.Finding{ID: "PROBE001", Severity: readiness.Blocker, Item: readiness.ItemSession, Route: s.route,
+			Seen: "the session probe could not run: " + what + "; fixation (SESS007), logout (SESS008) and expiry were not verified",
+			Fix:  "fix SessionProbe's sign-in (Client.Login, Client.Accounts, Account) and its Check and Logout requests so a test user can sign in"}
+		if res != nil {
+			if l := res.Header.Get(layerHeader); l != "" {
+				f.Seen += " (refused by " + l + ")"
+				f.Fix = setupFix(map[string]int{l: 1}) + "; " + f.Fix
+			}
+		}
+		s.findings = append(s.findings, f)
 		return s.findings
 	}
 
 	anon, err := s.do(s.client(false), p.Check, http.MethodGet, nil)
 	if err != nil {
-		return unverified("check request failed: " + err.Error())
+		return unverified("check request failed: "+err.Error(), nil)
 	}
 	if sessOK2xx(anon) {
-		return unverified(fmt.Sprintf("%s answered %d to an anonymous request, so it cannot tell a live session from a dead one", p.Check.Path, anon.StatusCode))
+		return unverified(fmt.Sprintf("%s answered %d to an anonymous request, so it cannot tell a live session from a dead one", p.Check.Path, anon.StatusCode), nil)
 	}
 
 	// First login: a fresh browser.
 	c := s.client(true)
 	resp, err := s.do(c, p.Login, http.MethodPost, nil)
 	if err != nil {
-		return unverified("login request failed: " + err.Error())
+		return unverified("login request failed: "+err.Error(), nil)
 	}
 	if !sessOKLogin(resp) {
-		return unverified(fmt.Sprintf("login answered %d", resp.StatusCode))
+		return unverified(fmt.Sprintf("login answered %d", resp.StatusCode), resp)
 	}
 	first := s.cookie(resp)
 	if first == nil {
-		return unverified("login set no session cookie")
+		return unverified("login set no session cookie", resp)
 	}
 	s.name = first.Name
 	if len(hs) == 0 {
 		s.cookieAttributes(first)
 	}
 	if r, err := s.do(c, p.Check, http.MethodGet, nil); err != nil || !sessOK2xx(r) {
-		return unverified(fmt.Sprintf("after login, %s did not answer 2xx", p.Check.Path))
+		return unverified(fmt.Sprintf("after login, %s did not answer 2xx", p.Check.Path), r)
 	}
 
 	// Second login in the same browser, carrying the first token: the token
 	// an attacker planted (from their own login) must be replaced and dead.
 	resp, err = s.do(c, p.Login, http.MethodPost, nil)
 	if err != nil || !sessOKLogin(resp) {
-		return unverified("second login failed")
+		return unverified("second login failed", resp)
 	}
 	second := s.cookie(resp)
 	current := first.Value
 	if second == nil || second.Value == first.Value {
-		s.add("SESS007", Blocker, "login kept the session token the browser already had: a token planted before login becomes a signed-in session (session fixation)",
+		s.add("SESS007", readiness.Blocker, "login kept the session token the browser already had: a token planted before login becomes a signed-in session (session fixation)",
 			"call session.Manager.Login (it renews the token) or RenewToken in the login handler after verifying the credentials")
 	} else {
 		current = second.Value
 		if r, err := s.do(s.client(false), p.Check, http.MethodGet, &first.Value); err == nil && sessOK2xx(r) {
-			s.add("SESS007", Blocker, "the token from before login still works after login: it was renewed but the old one was not invalidated",
+			s.add("SESS007", readiness.Blocker, "the token from before login still works after login: it was renewed but the old one was not invalidated",
 				"delete the old session from the store when renewing (session.Manager.Login does)")
 		}
 	}
@@ -243,15 +270,15 @@ func (p SessionProbe) Run(ctx context.Context, in *Inspection) []Finding {
 			if resp != nil {
 				code = resp.StatusCode
 			}
-			s.add("SESS008", Blocker, fmt.Sprintf("logout answered %d, so the session could not be ended", code),
+			s.add("SESS008", readiness.Blocker, fmt.Sprintf("logout answered %d, so the session could not be ended", code),
 				"make the logout route answer 2xx and call session.Manager.Logout")
 		} else {
 			if r, err := s.do(s.client(false), p.Check, http.MethodGet, &current); err == nil && sessOK2xx(r) {
-				s.add("SESS008", Blocker, "the session token still works after logout: a copied token outlives the user's logout",
+				s.add("SESS008", readiness.Blocker, "the session token still works after logout: a copied token outlives the user's logout",
 					"destroy the session server-side at logout (session.Manager.Logout), not only the cookie")
 			}
 			if ck := s.cookie(resp); ck == nil || ck.MaxAge >= 0 {
-				s.add("SESS008", Warning, "logout did not expire the session cookie in the browser",
+				s.add("SESS008", readiness.Warning, "logout did not expire the session cookie in the browser",
 					"expire the cookie at logout (session.Manager.Logout does)")
 			}
 		}
@@ -264,12 +291,7 @@ func (p SessionProbe) Run(ctx context.Context, in *Inspection) []Finding {
 }
 
 func (s *sessionRun) cookieAttributes(c *http.Cookie) {
-	st := sessionSettingFindings(sessionSettingsFromCookie(c), s.route, 1)
-	for _, f := range st {
-		if f.ID <= "SESS004" {
-			s.findings = append(s.findings, f)
-		}
-	}
+	s.findings = append(s.findings, readiness.CookieFindings(c, s.route)...)
 }
 
 func (s *sessionRun) login() (*http.Client, bool) {
@@ -291,7 +313,7 @@ func (s *sessionRun) expiry(idle, life time.Duration) {
 		if c, ok := s.login(); ok {
 			s.p.Advance(idle + time.Minute)
 			if s.alive(c) {
-				s.add("SESS005", Blocker, fmt.Sprintf("the session still worked after %v without a request (idle timeout %v)", idle+time.Minute, idle),
+				s.add("SESS005", readiness.Blocker, fmt.Sprintf("the session still worked after %v without a request (idle timeout %v)", idle+time.Minute, idle),
 					"enforce the idle timeout server-side (session.Config.IdleTimeout)")
 			}
 		}
@@ -315,14 +337,14 @@ func (s *sessionRun) expiry(idle, life time.Duration) {
 		s.p.Advance(step)
 		elapsed += step
 		if !s.alive(c) {
-			s.add("SESS005", Warning, fmt.Sprintf("an active session (a request every %v) ended after %v, before its lifetime of %v", step, elapsed, life),
+			s.add("SESS005", readiness.Warning, fmt.Sprintf("an active session (a request every %v) ended after %v, before its lifetime of %v", step, elapsed, life),
 				"let each request push the idle deadline forward (scs does with IdleTimeout set)")
 			return
 		}
 	}
 	s.p.Advance(life - elapsed + time.Minute)
 	if s.alive(c) {
-		s.add("SESS006", Blocker, fmt.Sprintf("an active session still worked %v after login (absolute lifetime %v)", life+time.Minute, life),
+		s.add("SESS006", readiness.Blocker, fmt.Sprintf("an active session still worked %v after login (absolute lifetime %v)", life+time.Minute, life),
 			"enforce the absolute lifetime server-side (session.Config.Lifetime), counted from login")
 	}
 }

@@ -1,11 +1,10 @@
-package readiness
+package probe
 
 import (
-	"bytes"
 	"context"
 	"fmt"
+	"github.com/launchready/launchready/readiness"
 	"net/http"
-	"net/http/httptest"
 
 	"github.com/launchready/launchready/ratelimit"
 )
@@ -21,25 +20,25 @@ type LoginRateProbe struct {
 	// ContentType (default application/json).
 	Body        []byte
 	ContentType string
-	// RemoteAddr is the probing client's address. Default 192.0.2.10:40000
-	// (TEST-NET-1).
-	RemoteAddr string
+	// Client sends the attempts, from the probe's own address. Nil: a zero
+	// Client.
+	Client *Client
 	// MaxAttempts bounds the attempts. Zero means the smallest burst of the
 	// rate limits found in the login route's chain plus one (the first
 	// refused attempt), or LoginPolicy's burst plus one when none is found.
 	MaxAttempts int
 }
 
-var _ ProbeOnly = LoginRateProbe{}
+var _ readiness.ProbeOnly = LoginRateProbe{}
 
 // Name identifies the probe.
 func (LoginRateProbe) Name() string { return "ratelimit login probe" }
 
-// ProbeOnly marks the probe as test-only.
+// readiness.ProbeOnly marks the probe as test-only.
 func (LoginRateProbe) ProbeOnly() {}
 
 // Run sends the attempts.
-func (p LoginRateProbe) Run(ctx context.Context, in *Inspection) []Finding {
+func (p LoginRateProbe) Run(ctx context.Context, in *readiness.Inspection) []readiness.Finding {
 	method, path := p.Method, p.Path
 	if method == "" {
 		method = http.MethodPost
@@ -51,18 +50,14 @@ func (p LoginRateProbe) Run(ctx context.Context, in *Inspection) []Finding {
 	if ct == "" {
 		ct = "application/json"
 	}
-	remote := p.RemoteAddr
-	if remote == "" {
-		remote = "192.0.2.10:40000"
-	}
 	pattern := method + " " + path
 	attempts := p.MaxAttempts
 	if attempts <= 0 {
 		burst := 0
-		limits := FindAll[*ratelimit.Handler](in.Chain)
+		limits := readiness.FindAll[*ratelimit.Handler](in.Chain)
 		for _, rt := range in.Routes {
 			if rt.Path == path && (rt.Method == "" || rt.Method == method) {
-				limits = append(limits, FindAll[*ratelimit.Handler](rt.Chain)...)
+				limits = append(limits, readiness.FindAll[*ratelimit.Handler](rt.Chain)...)
 				pattern = rt.Pattern
 			}
 		}
@@ -76,32 +71,31 @@ func (p LoginRateProbe) Run(ctx context.Context, in *Inspection) []Finding {
 		}
 		attempts = burst + 1
 	}
-	host := "portal.example.com"
-	if len(in.Target.AllowedHosts) > 0 {
-		host = in.Target.AllowedHosts[0]
+	b := p.Client.bind(in, p.Name())
+	if b.h == nil {
+		return nil
 	}
-	handler := in.Target.Server.Handler
-	if handler == nil {
-		handler = http.DefaultServeMux
-	}
+	defer b.record()
 	codes := map[int]int{}
+	reached := 0
 	for i := 0; i < attempts; i++ {
 		if ctx.Err() != nil {
 			return nil
 		}
-		r := httptest.NewRequestWithContext(ctx, method, path, bytes.NewReader(p.Body))
-		r.Host = host
-		r.RemoteAddr = remote
-		r.Header.Set("Content-Type", ct)
-		w := httptest.NewRecorder()
-		handler.ServeHTTP(w, r)
-		if w.Code == http.StatusTooManyRequests {
+		res := b.do(ctx, Request{Method: method, Target: path, Body: string(p.Body), ContentType: ct, Route: pattern}, nil)
+		if res.Status == http.StatusTooManyRequests && reached > 0 {
 			return nil
 		}
-		codes[w.Code]++
+		if res.Reached {
+			reached++
+		}
+		codes[res.Status]++
 	}
-	return []Finding{{
-		ID: "RATE007", Severity: Blocker, Item: ItemRateLimit, Route: pattern,
+	if reached == 0 {
+		return []readiness.Finding{b.notExercised(readiness.ItemRateLimit, pattern, "RATE007 (no failed login reached the login handler before the limit)")}
+	}
+	return []readiness.Finding{{
+		ID: "RATE007", Severity: readiness.Blocker, Item: readiness.ItemRateLimit, Route: pattern,
 		Seen: fmt.Sprintf("%d failed login attempts from one address were never answered 429 (statuses %v)", attempts, codes),
 		Fix:  "wrap the login handler with limits.Login(h, ratelimit.ByIP(), ratelimit.ByAccount(accountOf)) and limits.Failures",
 	}}

@@ -1,4 +1,4 @@
-package readiness
+package probe
 
 import (
 	"bytes"
@@ -7,8 +7,8 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"fmt"
+	"github.com/launchready/launchready/readiness"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"strings"
 	"sync"
@@ -40,6 +40,11 @@ func (c *LogCapture) String() string {
 // of the app — a password in JSON and form bodies, a bearer token in the
 // Authorization header, a session cookie, and token/password query
 // parameters — and reports every canary that reached the captured logs.
+// A canary refused before it reached a route's handler (Host allowlist,
+// rate limit, the route's policy) still passes the layers in front of it,
+// which may log; but if no canary reached any handler, the probe reports it
+// as not exercised (PROBE001) instead of passing.
+//
 // It runs real handlers, so it belongs in the app's tests (readiness.Require),
 // never at boot.
 type LogCanary struct {
@@ -47,12 +52,15 @@ type LogCanary struct {
 	Capture *LogCapture
 	// MaxRoutes bounds the routes probed; zero means 100.
 	MaxRoutes int
+	// Client sends the canaries, from the probe's own address. Nil: a zero
+	// Client.
+	Client *Client
 }
 
-// Name implements Check.
+// Name implements readiness.Check.
 func (p LogCanary) Name() string { return "log canary probe" }
 
-// ProbeOnly marks the probe as test-only.
+// readiness.ProbeOnly marks the probe as test-only.
 func (LogCanary) ProbeOnly() {}
 
 type canary struct{ where, value string }
@@ -84,15 +92,17 @@ func hexStr(n int) string {
 	return hex.EncodeToString(b)
 }
 
-// Run implements Check.
-func (p LogCanary) Run(ctx context.Context, in *Inspection) []Finding {
+// Run implements readiness.Check.
+func (p LogCanary) Run(ctx context.Context, in *readiness.Inspection) []readiness.Finding {
 	if p.Capture == nil {
-		return []Finding{{ID: "LOG002", Severity: Warning, Seen: "the log canary probe has no LogCapture, so it cannot see the logs",
-			Fix: "create a readiness.LogCapture, make the app logger write to it, and pass it as LogCanary.Capture"}}
+		return []readiness.Finding{{ID: "LOG002", Severity: readiness.Warning, Seen: "the log canary probe has no LogCapture, so it cannot see the logs",
+			Fix: "create a probe.LogCapture, make the app logger write to it, and pass it as LogCanary.Capture"}}
 	}
-	if in.Target.Server == nil || in.Target.Server.Handler == nil {
+	b := p.Client.bind(in, p.Name())
+	if b.h == nil {
 		return nil
 	}
+	defer b.record()
 	c := newCanaries()
 	type target struct{ method, path, route string }
 	var targets []target
@@ -117,41 +127,37 @@ func (p LogCanary) Run(ctx context.Context, in *Inspection) []Finding {
 	if len(targets) > max {
 		targets = targets[:max]
 	}
-	h := in.Target.Server.Handler
+	reached := 0
 	for _, t := range targets {
 		if ctx.Err() != nil {
 			break
 		}
 		q := url.Values{"token": {c[3].value}, "password": {c[4].value}}
 		body := fmt.Sprintf(`{"email":"canary@example.test","password":%q}`, c[0].value)
-		req := httptest.NewRequestWithContext(ctx, t.method, t.path+"?"+q.Encode(), strings.NewReader(body))
-		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("Authorization", "Bearer "+c[1].value)
-		req.Header.Set("X-Api-Key", c[5].value)
-		req.AddCookie(&http.Cookie{Name: "session", Value: c[2].value})
-		serveQuietly(h, req)
+		res := b.do(ctx, Request{Method: t.method, Target: t.path + "?" + q.Encode(), Body: body, Route: t.route, Header: http.Header{
+			"Authorization": {"Bearer " + c[1].value}, "X-Api-Key": {c[5].value}, "Cookie": {"session=" + c[2].value}}}, nil)
+		if res.Reached {
+			reached++
+		}
 		form := url.Values{"email": {"canary@example.test"}, "password": {c[0].value}}
-		req = httptest.NewRequestWithContext(ctx, t.method, t.path, strings.NewReader(form.Encode()))
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		serveQuietly(h, req)
+		res = b.do(ctx, Request{Method: t.method, Target: t.path, Body: form.Encode(), ContentType: "application/x-www-form-urlencoded", Route: t.route}, nil)
+		if res.Reached {
+			reached++
+		}
 	}
 	logs := p.Capture.String()
-	var out []Finding
+	var out []readiness.Finding
 	for _, k := range c {
 		if strings.Contains(logs, k.value) {
-			out = append(out, Finding{ID: "LOG002", Severity: Blocker,
+			out = append(out, readiness.Finding{ID: "LOG002", Severity: readiness.Blocker,
 				Seen: fmt.Sprintf("a canary secret sent as the %s reached the logs", k.where),
 				Fix:  "log through redact.NewHandler, never log request bodies, headers, cookies or raw URLs; log the route pattern and IDs instead"})
 		}
 	}
+	if reached == 0 && len(targets) > 0 {
+		out = append(out, b.notExercised(readiness.ItemLogging, targets[0].route, "LOG002 (no canary reached a handler)"))
+	}
 	return out
-}
-
-// serveQuietly serves one probe request; a panicking handler is the monitor
-// checks' business, not this probe's.
-func serveQuietly(h http.Handler, r *http.Request) {
-	defer func() { _ = recover() }()
-	h.ServeHTTP(httptest.NewRecorder(), r)
 }
 
 // concretePath fills wildcards with a harmless value: /a/{id} → /a/1.

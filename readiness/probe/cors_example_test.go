@@ -1,4 +1,4 @@
-package readiness_test
+package probe_test
 
 import (
 	"context"
@@ -8,6 +8,7 @@ import (
 
 	"github.com/launchready/launchready/cors"
 	"github.com/launchready/launchready/readiness"
+	"github.com/launchready/launchready/readiness/probe"
 )
 
 // The CORS probe in an app's test: look-alike origins must get no grant and
@@ -30,7 +31,7 @@ func ExampleCORSProbe() {
 		Server: &http.Server{Handler: leaky, ReadHeaderTimeout: time.Second, ReadTimeout: time.Second,
 			WriteTimeout: time.Second, IdleTimeout: time.Second, MaxHeaderBytes: 1 << 16},
 		ShutdownTimeout: time.Second, AllowedHosts: []string{"portal.example.com"},
-		Checks: []readiness.Check{readiness.CORSProbe{}},
+		Checks: []readiness.Check{probe.CORSProbe{}},
 	})
 	for _, f := range report.ByID("CORS008") {
 		fmt.Println(f.Route, "|", f.Seen)

@@ -1,0 +1,80 @@
+package probe
+
+import (
+	"net/http"
+
+	"github.com/launchready/launchready/authz"
+	"github.com/launchready/launchready/cors"
+	"github.com/launchready/launchready/readiness"
+	"github.com/launchready/launchready/session"
+)
+
+// What the probes read from the walked handler tree. Each helper looks at
+// the global chain and at every route's chain, so a middleware wired on one
+// route is found as well as one wired in front of the route inventory.
+
+// authMux returns the authz.Mux at the end of the global chain.
+func authMux(in *readiness.Inspection) (*authz.Mux, bool) {
+	m, ok := in.Inventory.(*authz.Mux)
+	return m, ok && m != nil
+}
+
+// findEverywhere returns every distinct T in the global chain and in the
+// chain of every route, global ones first.
+func findEverywhere[T comparable](in *readiness.Inspection) []T {
+	seen := map[T]bool{}
+	var out []T
+	add := func(chain []http.Handler) {
+		for _, h := range readiness.FindAll[T](chain) {
+			if !seen[h] {
+				seen[h] = true
+				out = append(out, h)
+			}
+		}
+	}
+	add(in.Chain)
+	for _, rt := range in.Routes {
+		add(rt.Chain)
+	}
+	return out
+}
+
+// sessionHandlers returns the walked session layers.
+func sessionHandlers(in *readiness.Inspection) []*session.Handler {
+	return findEverywhere[*session.Handler](in)
+}
+
+// corsPolicies returns the walked CORS policies.
+func corsPolicies(in *readiness.Inspection) []*cors.Policy {
+	var out []*cors.Policy
+	seen := map[*cors.Policy]bool{}
+	for _, h := range findEverywhere[*cors.Handler](in) {
+		if p := h.Policy(); p != nil && !seen[p] {
+			seen[p] = true
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// sizeCap is implemented by middleware that caps request bodies
+// (validate's handlers).
+type sizeCap interface{ MaxBytes() int64 }
+
+// takesBody reports whether a route's method carries a body to validate:
+// POST, PUT, PATCH, or any method when the pattern names none.
+func takesBody(rt readiness.Route) bool {
+	switch rt.Method {
+	case "", http.MethodPost, http.MethodPut, http.MethodPatch:
+		return true
+	}
+	return false
+}
+
+// routeName names a route in findings: its pattern, else its path.
+func routeName(rt readiness.Route) string {
+	if rt.Pattern != "" {
+		return rt.Pattern
+	}
+	return rt.Path
+}
