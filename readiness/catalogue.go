@@ -100,6 +100,8 @@ func init() {
 
 		{"AUDIT001", ItemMonitoring, "mutating routes not covered by the audit trail"},
 		{"AUDIT002", ItemMonitoring, "audit sink is only the app log"},
+		{"AUDIT003", ItemMonitoring, "the audit sink's database role can UPDATE, DELETE or TRUNCATE the audit table"},
+		{"AUDIT004", ItemMonitoring, "the audit trail's hash chain fails verification at boot"},
 
 		// PROBE001 is a blocker in every environment: a probe that reached
 		// nothing has verified nothing. Its findings carry the item of the
