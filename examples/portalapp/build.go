@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/launchready/launchready/audit"
+	auditpg "github.com/launchready/launchready/audit/postgres"
 	"github.com/launchready/launchready/authz"
 	"github.com/launchready/launchready/cors"
 	"github.com/launchready/launchready/monitor"
@@ -66,6 +67,23 @@ type Options struct {
 	Now func() time.Time
 	// LimitNow is the rate limits' clock. Nil: time.Now.
 	LimitNow func() time.Time
+
+	// RedisURL (redis://host:port/db) moves sessions and rate limits to
+	// Redis, shared by every replica. Empty: in process memory.
+	RedisURL string
+	// PostgresURL (postgres://role@host:port/db, the app's INSERT/SELECT
+	// role) moves the audit trail to PostgreSQL. Empty: AuditFile.
+	PostgresURL string
+	// PostgresMigrateURL, with PostgresURL, runs the audit table's
+	// migration at start as that role (the table's owner) and grants
+	// PostgresURL's role INSERT and SELECT. Empty: the table must exist.
+	PostgresMigrateURL string
+	// Replicas is how many instances serve the portal (readiness SESS010,
+	// RATE006). Default 1.
+	Replicas int
+	// TrustedProxies are the reverse proxies in front of the portal
+	// (addresses or CIDR prefixes): only their X-Forwarded-For is read.
+	TrustedProxies []string
 }
 
 // MailDomain is the portal's sending domain, checked by the email check.
@@ -96,12 +114,23 @@ type Portal struct {
 	Counters *monitor.Counters
 	// Audit records every mutating request and the security events.
 	Audit *audit.Auditor
-	// AuditFile is the audit trail on disk.
+	// AuditFile is the audit trail on disk (nil with PostgresURL).
 	AuditFile *audit.FileSink
+	// AuditDB is the audit trail on PostgreSQL (nil without PostgresURL).
+	AuditDB *auditpg.Sink
+
+	engines *engines
 }
 
-// Close closes the audit trail. Call it after the server stopped.
-func (p *Portal) Close() error { return p.AuditFile.Close() }
+// Close closes the audit trail and the connections to the shared
+// engines. Call it after the server stopped.
+func (p *Portal) Close() error {
+	p.engines.close()
+	if p.AuditFile != nil {
+		return p.AuditFile.Close()
+	}
+	return nil
+}
 
 // ShutdownTimeout is how long the portal drains requests on SIGTERM.
 const ShutdownTimeout = 15 * time.Second
@@ -163,23 +192,49 @@ func Build(opts Options) (*Portal, error) {
 		mailer = &OutboxMailer{Dir: outbox, From: "Acme Support <portal@" + MailDomain + ">", Now: now}
 	}
 
-	sess, err := session.New(session.Config{
+	eng, err := openEngines(context.Background(), opts, logger)
+	if err != nil {
+		return nil, err
+	}
+	built := false
+	defer func() {
+		if !built {
+			eng.close()
+		}
+	}()
+	sessCfg := session.Config{
 		InsecurePlainHTTP: !opts.TLS && opts.Env == readiness.Development,
 		Logger:            logger,
-	})
+	}
+	if eng.sessions != nil {
+		sessCfg.Store = eng.sessions
+	}
+	sess, err := session.New(sessCfg)
 	if err != nil {
 		return nil, fmt.Errorf("portal: sessions: %w", err)
 	}
 
-	auditPath := opts.AuditFile
-	if auditPath == "" {
-		auditPath = filepath.Join(os.TempDir(), "launchready-audit.jsonl")
+	var auditSink audit.Sink
+	var auditFile *audit.FileSink
+	if eng.auditSink != nil {
+		auditSink = eng.auditSink
+	} else {
+		auditPath := opts.AuditFile
+		if auditPath == "" {
+			auditPath = filepath.Join(os.TempDir(), "launchready-audit.jsonl")
+		}
+		auditFile, err = audit.OpenFile(auditPath, nil)
+		if err != nil {
+			return nil, fmt.Errorf("portal: audit trail: %w", err)
+		}
+		auditSink = auditFile
+		defer func() {
+			if !built {
+				auditFile.Close()
+			}
+		}()
 	}
-	auditFile, err := audit.OpenFile(auditPath, nil)
-	if err != nil {
-		return nil, fmt.Errorf("portal: audit trail: %w", err)
-	}
-	auditor, err := audit.New(audit.Config{Sink: auditFile, Logger: logger, Now: now})
+	auditor, err := audit.New(audit.Config{Sink: auditSink, Logger: logger, Now: now})
 	if err != nil {
 		return nil, fmt.Errorf("portal: audit trail: %w", err)
 	}
@@ -209,7 +264,7 @@ func Build(opts Options) (*Portal, error) {
 	counters := monitor.NewCounters()
 
 	p := &Portal{Store: store, Logger: logger, Sessions: sess, PublicURL: opts.PublicURL, Outbox: outbox,
-		Health: health, Counters: counters, Audit: auditor, AuditFile: auditFile}
+		Health: health, Counters: counters, Audit: auditor, AuditFile: auditFile, AuditDB: eng.auditSink, engines: eng}
 
 	// The glue between session and authz: session user ID -> store user
 	// -> authz principal.
@@ -242,7 +297,11 @@ func Build(opts Options) (*Portal, error) {
 	// Limits: login per IP and per account up front, plus failure-based
 	// lockout per account and per IP (same 429 for unknown accounts);
 	// reset per IP and per address; upload and export per principal.
-	limits, err := ratelimit.New(ratelimit.Config{Logger: logger, Now: opts.LimitNow})
+	limitCfg := ratelimit.Config{Logger: logger, Now: opts.LimitNow, TrustedProxies: opts.TrustedProxies}
+	if eng.limits != nil {
+		limitCfg.Store = eng.limits
+	}
+	limits, err := ratelimit.New(limitCfg)
 	if err != nil {
 		return nil, fmt.Errorf("portal: rate limits: %w", err)
 	}
@@ -281,7 +340,11 @@ func Build(opts Options) (*Portal, error) {
 	g.handle("GET /api/clients/{id}/invoices", signed, clientOf, clientPath(http.HandlerFunc(api.ListInvoices)))
 	g.handle("GET /api/clients/{id}/export", staff, clientOf, clientPath(limits.Export(http.HandlerFunc(api.Export), ratelimit.ByPrincipal(principalID))))
 	g.handle("POST /api/clients/{id}/uploads", signed, clientOf, clientPath(limits.Upload(uploadLimits(uploads(api.SaveUpload)), ratelimit.ByPrincipal(principalID))))
-	g.handle("GET /api/admin/audit", admin, nil, auditFile.Admin(200, logger))
+	if auditFile != nil {
+		g.handle("GET /api/admin/audit", admin, nil, auditFile.Admin(200, logger))
+	} else {
+		g.handle("GET /api/admin/audit", admin, nil, auditAdmin(eng.auditSink, 200, logger))
+	}
 	g.handle("GET /admin/readiness", admin, nil, http.HandlerFunc(p.serveReadiness))
 	g.public("GET /healthz", "uptime monitor", health.Liveness())
 	g.public("GET /readyz", "load balancer readiness", health.Readiness())
@@ -357,11 +420,12 @@ func Build(opts Options) (*Portal, error) {
 	p.Target = readiness.Target{
 		Server:          p.Server,
 		Env:             opts.Env,
-		Replicas:        1,
+		Replicas:        max(opts.Replicas, 1),
 		AllowedHosts:    opts.Hosts,
 		ShutdownTimeout: ShutdownTimeout,
 		Checks:          checks,
 	}
+	built = true
 	return p, nil
 }
 
