@@ -21,6 +21,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/launchready/launchready/examples/portalapp"
 	"github.com/launchready/launchready/readiness"
@@ -57,6 +58,20 @@ func run(args []string) int {
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
 	<-sig
+	// The audit trail's write cost: each replica's group-committed batches.
+	for i, p := range cl.Portals {
+		if p.AuditDB == nil {
+			continue
+		}
+		st := p.AuditDB.Stats()
+		perBatch, perRecord := time.Duration(0), time.Duration(0)
+		if st.Batches > 0 {
+			perBatch = st.CommitTime / time.Duration(st.Batches)
+			perRecord = st.CommitTime / time.Duration(st.Records)
+		}
+		fmt.Printf("replica %d: audit %d records in %d transactions (%.1f per transaction), %v per transaction, %v of transaction time per record, %d failed\n",
+			i+1, st.Records, st.Batches, float64(st.Records)/float64(max(st.Batches, 1)), perBatch, perRecord, st.Failures)
+	}
 	if err := cl.Close(); err != nil {
 		fmt.Fprintln(os.Stderr, "replicas:", err)
 		return 1
