@@ -255,3 +255,16 @@ func FuzzVerifyReader(f *testing.F) {
 		}
 	})
 }
+
+// One writer per file: a second one would fork the chain.
+func TestOpenFileRefusesASecondWriter(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "audit.jsonl")
+	s, err := audit.OpenFile(path, nil)
+	require.NoError(t, err)
+	_, err = audit.OpenFile(path, nil)
+	require.ErrorIs(t, err, audit.ErrInUse)
+	require.NoError(t, s.Close())
+	s, err = audit.OpenFile(path, nil)
+	require.NoError(t, err, "closing releases the file")
+	require.NoError(t, s.Close())
+}

@@ -64,7 +64,10 @@ type FileSink struct {
 
 var _ Sink = (*FileSink)(nil)
 
-// OpenFile opens (creating if needed) the audit file at path for appending.
+// OpenFile opens (creating if needed) the audit file at path for appending,
+// and continues its hash chain. It takes an exclusive lock on the file
+// (ErrInUse when another writer holds it): two writers would fork the
+// chain. Close releases it.
 func OpenFile(path string, opts *FileOptions) (*FileSink, error) {
 	var o FileOptions
 	if opts != nil {
@@ -90,6 +93,12 @@ func OpenFile(path string, opts *FileOptions) (*FileSink, error) {
 	}
 	s := &FileSink{path: path, opts: o, f: f}
 	st, err := f.Stat()
+	if err == nil && st.Mode().IsRegular() {
+		if err := lockFile(f); err != nil {
+			f.Close()
+			return nil, err
+		}
+	}
 	if err != nil {
 		f.Close()
 		return nil, classify(path, "stat", err)
