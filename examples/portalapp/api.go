@@ -32,6 +32,9 @@ func (m Me) Staff() bool { return m.Role == RoleAdmin || m.Role == RoleSupport }
 type Sessions interface {
 	Login(ctx context.Context, userID string) error
 	Logout(ctx context.Context) error
+	// LogoutEverywhere ends every session of userID (on every replica
+	// when the store is shared).
+	LogoutEverywhere(ctx context.Context, userID string) (int, error)
 }
 
 // Events receives the security events handlers know about (login success
@@ -238,6 +241,12 @@ func (a *API) PasswordResetConfirm(w http.ResponseWriter, r *http.Request, in *R
 		return
 	}
 	a.Events.PasswordChanged(r, userID)
+	// Whoever knew the old password is signed out everywhere.
+	if _, err := a.Sessions.LogoutEverywhere(r.Context(), userID); err != nil {
+		a.Logger.ErrorContext(r.Context(), "password changed but sessions not ended", "user", userID, "error", err)
+		writeProblem(w, http.StatusServiceUnavailable, "Service Unavailable", "the password was changed, but other sessions could not be signed out; sign in and change it again")
+		return
+	}
 	w.WriteHeader(http.StatusNoContent)
 }
 

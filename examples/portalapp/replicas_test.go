@@ -8,6 +8,9 @@ import (
 	"net"
 	"net/http"
 	"net/http/cookiejar"
+	"os"
+	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -123,8 +126,9 @@ func TestThreeReplicas(t *testing.T) {
 	require.NoError(t, err)
 
 	logs := &lockedBuffer{}
+	outbox := t.TempDir()
 	cl, err := portalapp.StartCluster(portalapp.ClusterOptions{
-		Env: readiness.Development, Log: logs, OutboxDir: t.TempDir(),
+		Env: readiness.Development, Log: logs, OutboxDir: outbox,
 		RedisURL: rds.URL(), PostgresURL: pg.URL("portal_app", "postgres"), PostgresMigrateURL: pg.URL("postgres", "postgres"),
 	})
 	require.NoError(t, err)
@@ -170,6 +174,33 @@ func TestThreeReplicas(t *testing.T) {
 		for range 3 {
 			code, _ := stolen.do(http.MethodGet, "/api/me", "")
 			assert.Equal(t, http.StatusUnauthorized, code, "a copied token is dead on every replica after logout")
+		}
+	})
+
+	t.Run("a password reset on one replica ends the user's sessions on all", func(t *testing.T) {
+		var bobs []*browser
+		for i := range 3 {
+			b := newBrowser(t, cl.URL, fmt.Sprint("127.0.0.", 10+i), statuses)
+			require.Equal(t, http.StatusOK, b.login("bob@client-b.test", portalapp.DemoPassword))
+			bobs = append(bobs, b)
+		}
+		anon := newBrowser(t, cl.URL, "127.0.0.13", statuses)
+		code, _ := anon.do(http.MethodPost, "/api/password-reset", `{"email":"bob@client-b.test"}`)
+		require.Equal(t, http.StatusAccepted, code)
+		mails, err := filepath.Glob(filepath.Join(outbox, "*.eml"))
+		require.NoError(t, err)
+		require.Len(t, mails, 1)
+		raw, err := os.ReadFile(mails[0])
+		require.NoError(t, err)
+		token := regexp.MustCompile(`#reset=([A-Z2-7]+)`).FindStringSubmatch(string(raw))
+		require.Len(t, token, 2)
+		code, _ = anon.do(http.MethodPost, "/api/password-reset/confirm", fmt.Sprintf(`{"token":%q,"password":"a-new-long-password"}`, token[1]))
+		require.Equal(t, http.StatusNoContent, code)
+		for _, b := range bobs {
+			for range 3 {
+				code, _ := b.do(http.MethodGet, "/api/me", "")
+				assert.Equal(t, http.StatusUnauthorized, code, "every session of bob ended on every replica")
+			}
 		}
 	})
 
