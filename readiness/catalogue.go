@@ -89,7 +89,7 @@ func init() {
 		{"DEPLOY002", ItemDeploy, "binary built from a modified tree"},
 		{"DEPLOY003", ItemDeploy, "http.Server without hardened timeouts or header limit"},
 		{"DEPLOY004", ItemDeploy, "no graceful shutdown"},
-		{"DEPLOY005", ItemDeploy, "TLS below 1.2"},
+		{"DEPLOY005", ItemDeploy, "TLS below 1.2, or TLS 1.2 suites outside ECDHE with AES-GCM/ChaCha20 (CBC)"},
 		{"DEPLOY006", ItemDeploy, "outbound http.Client without timeout, or http.DefaultClient"},
 		{"DEPLOY007", ItemDeploy, "no Host allowlist, or outbound client without an SSRF guard"},
 
@@ -102,6 +102,23 @@ func init() {
 		{"AUDIT002", ItemMonitoring, "audit sink is only the app log"},
 		{"AUDIT003", ItemMonitoring, "the audit sink's database role can UPDATE, DELETE or TRUNCATE the audit table"},
 		{"AUDIT004", ItemMonitoring, "the audit trail's hash chain fails verification at boot"},
+
+		// EDGE: what the launchready command sees of a deployed portal from
+		// outside (cmd/launchready/edge); where the rule is the same as an
+		// in-process check (DEPLOY005, CORS007, CORS008, SESS001–004,
+		// AUTH008, MON001, MON004, EMAIL*), that check's ID is used instead.
+		{"EDGE001", ItemDeploy, "TLS certificate chain not valid for the host"},
+		{"EDGE002", ItemDeploy, "TLS certificate expired or expiring within 14 days"},
+		{"EDGE003", ItemDeploy, "TLS details: protocol, suite, OCSP stapling"},
+		{"EDGE004", ItemDeploy, "plain HTTP does not redirect to HTTPS on the same host before content"},
+		{"EDGE005", ItemCORS, "mixed content: http:// subresources in an HTTPS page"},
+		{"EDGE006", ItemSecrets, "secrets or source exposed (.env, .git, backup files)"},
+		{"EDGE007", ItemDeploy, "server internals exposed (metrics, server-status, directory listing)"},
+		{"EDGE008", ItemMonitoring, "health endpoint slow or failing"},
+		{"EDGE009", ItemDeploy, "security.txt missing, invalid or expired"},
+		{"EDGE010", ItemDeploy, "DNS: host does not resolve, or no CAA record"},
+		{"EDGE011", ItemDeploy, "latency: p95 over 500 ms"},
+		{"EDGE012", ItemDeploy, "an outside check could not run"},
 
 		// PROBE001 is a blocker in every environment: a probe that reached
 		// nothing has verified nothing. Its findings carry the item of the

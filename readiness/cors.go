@@ -181,7 +181,19 @@ func checkSecurityHeaders(_ context.Context, in *Inspection) []Finding {
 			Seen: "no security-headers middleware in the server's handler chain (HSTS, nosniff, CSP frame-ancestors, Referrer-Policy)",
 			Fix:  "wrap the server handler with cors.NewHeaders(cors.HeadersConfig{}).Handler"}}
 	}
-	h := sh.SecurityHeaders()
+	return SecurityHeaderFindings(sh.SecurityHeaders())
+}
+
+// SecurityHeaderFindings grades the security headers of one response with
+// the CORS007 rules, the same rules cors.NewHeaders is built to pass:
+// Strict-Transport-Security with a max-age of at least one year (a
+// production-only blocker), X-Content-Type-Options nosniff, a
+// Content-Security-Policy frame-ancestors directive (or X-Frame-Options),
+// a Referrer-Policy, and no X-XSS-Protection "1" (blockers), and
+// Cross-Origin-Opener-Policy / Cross-Origin-Resource-Policy (a warning).
+// The in-process check applies it to the headers middleware's settings;
+// the launchready command applies it to what a deployed server really sent.
+func SecurityHeaderFindings(h http.Header) []Finding {
 	var out []Finding
 	if hsts := h.Get("Strict-Transport-Security"); hstsMaxAge(hsts) < 31536000 {
 		seen := "no Strict-Transport-Security header"
@@ -189,10 +201,10 @@ func checkSecurityHeaders(_ context.Context, in *Inspection) []Finding {
 			seen = fmt.Sprintf("Strict-Transport-Security %q is shorter than one year", hsts)
 		}
 		out = append(out, Finding{ID: "CORS007", Severity: Blocker, ProductionOnly: true, Seen: seen,
-			Fix: "drop HeadersConfig.InsecureNoHSTS in production (max-age at least one year)"})
+			Fix: "send Strict-Transport-Security with max-age of at least 31536000 on every HTTPS response (cors.NewHeaders does; drop HeadersConfig.InsecureNoHSTS in production)"})
 	}
 	var missing []string
-	if !strings.EqualFold(h.Get("X-Content-Type-Options"), "nosniff") {
+	if !strings.EqualFold(strings.TrimSpace(h.Get("X-Content-Type-Options")), "nosniff") {
 		missing = append(missing, "X-Content-Type-Options: nosniff")
 	}
 	if !strings.Contains(h.Get("Content-Security-Policy"), "frame-ancestors") && h.Get("X-Frame-Options") == "" {
@@ -201,13 +213,28 @@ func checkSecurityHeaders(_ context.Context, in *Inspection) []Finding {
 	if h.Get("Referrer-Policy") == "" {
 		missing = append(missing, "Referrer-Policy")
 	}
-	if strings.HasPrefix(h.Get("X-XSS-Protection"), "1") {
+	if strings.HasPrefix(strings.TrimSpace(h.Get("X-XSS-Protection")), "1") {
 		missing = append(missing, "X-XSS-Protection must be 0 or absent")
 	}
 	if len(missing) > 0 {
 		out = append(out, Finding{ID: "CORS007", Severity: Blocker,
 			Seen: "security headers missing or wrong: " + strings.Join(missing, ", "),
 			Fix:  "use cors.NewHeaders with a preset"})
+	}
+	var isolation []string
+	if h.Get("Cross-Origin-Opener-Policy") == "" {
+		isolation = append(isolation, "Cross-Origin-Opener-Policy")
+	}
+	if h.Get("Cross-Origin-Resource-Policy") == "" {
+		isolation = append(isolation, "Cross-Origin-Resource-Policy")
+	}
+	if len(isolation) > 0 {
+		out = append(out, Finding{ID: "CORS007", Severity: Warning,
+			Seen: "cross-origin isolation headers missing: " + strings.Join(isolation, ", ") + " (other sites can hold a window reference or embed responses)",
+			Fix:  "send Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Resource-Policy: same-origin (cors.NewHeaders does)"})
+	}
+	for i := range out {
+		out[i].Item = ItemCORS
 	}
 	return out
 }

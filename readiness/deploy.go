@@ -2,7 +2,6 @@ package readiness
 
 import (
 	"context"
-	"crypto/tls"
 	"fmt"
 	"net/http"
 	"runtime/debug"
@@ -120,11 +119,11 @@ func checkServer(_ context.Context, in *Inspection) []Finding {
 			Fix:  "serve with readiness.Launch or readiness.Serve, or drain with http.Server.Shutdown on SIGTERM and set Target.ShutdownTimeout",
 		})
 	}
-	if tc := srv.TLSConfig; tc != nil && tc.MinVersion != 0 && tc.MinVersion < tls.VersionTLS12 {
+	if problems := tlsConfigProblems(srv.TLSConfig); len(problems) > 0 {
 		out = append(out, Finding{
 			ID: "DEPLOY005", Severity: Blocker,
-			Seen: fmt.Sprintf("the server accepts %s, which is deprecated (RFC 8996)", tls.VersionName(tc.MinVersion)),
-			Fix:  "set TLSConfig.MinVersion to tls.VersionTLS12 or leave it zero (Go's default is TLS 1.2)",
+			Seen: "the server's TLS configuration " + strings.Join(problems, "; and it "),
+			Fix:  "set TLSConfig.MinVersion to tls.VersionTLS12 (or leave it zero) and TLSConfig.CipherSuites to readiness.SecureCipherSuites() (ECDHE with AES-GCM or ChaCha20-Poly1305, Mozilla's intermediate profile), or MinVersion to tls.VersionTLS13",
 		})
 	}
 	if len(in.Target.AllowedHosts) == 0 {

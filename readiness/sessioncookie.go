@@ -26,7 +26,8 @@ func sessionSettingsFromCookie(c *http.Cookie) session.Settings {
 // CookieFindings judges a session cookie as a browser received it (a
 // Set-Cookie read by a probe) and returns the cookie-attribute findings
 // SESS001–SESS004 for route. Probes use it when the session layer is not
-// one readiness can walk.
+// one readiness can walk; `launchready check` uses it on the cookies a
+// deployed portal sets.
 func CookieFindings(c *http.Cookie, route string) []Finding {
 	var out []Finding
 	for _, f := range sessionSettingFindings(sessionSettingsFromCookie(c), route, 1) {

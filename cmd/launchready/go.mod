@@ -4,11 +4,18 @@ go 1.25.0
 
 require (
 	github.com/launchready/launchready v0.0.0
+	github.com/launchready/launchready/examples v0.0.0
+	github.com/miekg/dns v1.1.73
 	github.com/stretchr/testify v1.12.1
+	golang.org/x/net v0.58.0
 )
 
 require (
+	blitiri.com.ar/go/spf v1.6.0 // indirect
 	github.com/alexedwards/scs/v2 v2.9.0 // indirect
+	github.com/cespare/xxhash/v2 v2.3.0 // indirect
+	github.com/dgryski/go-rendezvous v0.0.0-20200823014737-9f7001d12a5f // indirect
+	github.com/emersion/go-msgauth v0.7.0 // indirect
 	github.com/gabriel-vasile/mimetype v1.4.16 // indirect
 	github.com/go-playground/locales v0.14.2 // indirect
 	github.com/go-playground/universal-translator v0.18.1 // indirect
@@ -16,7 +23,10 @@ require (
 	github.com/jackc/pgpassfile v1.0.0 // indirect
 	github.com/jackc/pgservicefile v0.0.0-20240606120523-5a60cdf6a761 // indirect
 	github.com/jackc/puddle/v2 v2.2.3 // indirect
+	github.com/launchready/launchready/ratelimit/redisstore v0.0.0 // indirect
+	github.com/launchready/launchready/session/redisstore v0.0.0 // indirect
 	github.com/leodido/go-urn v1.5.0 // indirect
+	github.com/redis/go-redis/v9 v9.17.3 // indirect
 	github.com/rs/cors v1.11.1 // indirect
 	go.yaml.in/yaml/v3 v3.0.5 // indirect
 	golang.org/x/crypto v0.55.0 // indirect
@@ -34,3 +44,11 @@ require (
 )
 
 replace github.com/launchready/launchready/audit/postgres => ../../audit/postgres
+
+replace github.com/launchready/launchready/examples => ../../examples
+
+replace github.com/launchready/launchready/e2e => ../../e2e
+
+replace github.com/launchready/launchready/session/redisstore => ../../session/redisstore
+
+replace github.com/launchready/launchready/ratelimit/redisstore => ../../ratelimit/redisstore

@@ -11,11 +11,14 @@ import (
 	"math/big"
 	"net"
 	"time"
+
+	"github.com/launchready/launchready/readiness"
 )
 
 // SelfSignedTLS returns a TLS configuration with a certificate generated
 // now, valid for a day for localhost, 127.0.0.1 and ::1, and the
 // certificate itself (to trust it in tests). Nothing is written to disk.
+// TLS 1.2 is limited to ECDHE with AES-GCM or ChaCha20-Poly1305.
 func SelfSignedTLS(now time.Time) (*tls.Config, *x509.Certificate, error) {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
@@ -45,7 +48,12 @@ func SelfSignedTLS(now time.Time) (*tls.Config, *x509.Certificate, error) {
 		return nil, nil, fmt.Errorf("portal: TLS certificate: %w", err)
 	}
 	return &tls.Config{
-		MinVersion:   tls.VersionTLS12,
+		MinVersion: tls.VersionTLS12,
+		// Mozilla's intermediate profile: no CBC suites for TLS 1.2 (Go's
+		// default still offers ECDHE-ECDSA-AES128-SHA; testssl.sh flags it
+		// and LUCKY13). readiness DEPLOY005 and `launchready check` hold
+		// the server to the same list.
+		CipherSuites: readiness.SecureCipherSuites(),
 		Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key, Leaf: cert}},
 	}, cert, nil
 }

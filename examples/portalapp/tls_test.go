@@ -65,3 +65,42 @@ func TestTLS(t *testing.T) {
 		assert.Empty(t, report.ByID(id), "%s is fixed by -tls", id)
 	}
 }
+
+// TestTLSRefusesCBC: the portal's TLS 1.2 refuses the CBC suites Go still
+// offers by default (testssl.sh: "Obsolete CBC ciphers", LUCKY13) and
+// accepts ECDHE with AES-GCM; DEPLOY005 agrees with the handshake.
+func TestTLSRefusesCBC(t *testing.T) {
+	cfg, cert, err := portalapp.SelfSignedTLS(time.Now())
+	require.NoError(t, err)
+	srv := httptest.NewUnstartedServer(http.NotFoundHandler())
+	srv.TLS = cfg
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+	pool := x509.NewCertPool()
+	pool.AddCert(cert)
+	handshake := func(suite uint16) error {
+		c, err := tls.Dial("tcp", srv.Listener.Addr().String(), &tls.Config{RootCAs: pool, ServerName: "localhost",
+			MaxVersion: tls.VersionTLS12, CipherSuites: []uint16{suite}})
+		if err == nil {
+			c.Close()
+		}
+		return err
+	}
+	assert.NoError(t, handshake(tls.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256))
+	for _, cbc := range []uint16{tls.TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA, tls.TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA} {
+		assert.Error(t, handshake(cbc), tls.CipherSuiteName(cbc)) //nolint:gosec // the attack must fail
+	}
+
+	p, err := portalapp.Build(portalapp.Options{Env: readiness.Production, TLS: true, Addr: srv.Listener.Addr().String(),
+		OutboxDir: t.TempDir(), AuditFile: filepath.Join(t.TempDir(), "audit.jsonl")})
+	require.NoError(t, err)
+	p.Server.TLSConfig = cfg
+	report, err := readiness.Run(t.Context(), p.Target)
+	require.NoError(t, err)
+	assert.Empty(t, report.ByID("DEPLOY005"), "%s", report)
+	p.Server.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12, Certificates: cfg.Certificates}
+	report, err = readiness.Run(t.Context(), p.Target)
+	require.NoError(t, err)
+	require.Len(t, report.ByID("DEPLOY005"), 1, "Go's default suites include CBC")
+	assert.Contains(t, report.ByID("DEPLOY005")[0].Seen, "CBC")
+}
