@@ -37,9 +37,7 @@ type Store struct {
 	now     func() time.Time
 }
 
-var (
-	_ session.UserStore = (*Store)(nil)
-)
+var _ session.UserStore = (*Store)(nil)
 
 // New validates c and returns the store. It does not dial; call Ping at
 // boot to fail fast.
@@ -82,7 +80,7 @@ func (s *Store) Ping(ctx context.Context) error {
 	return nil
 }
 
-func (s *Store) dataKey(key string) string { return s.prefix + "s:" + key }
+func (s *Store) dataKey(key string) string  { return s.prefix + "s:" + key }
 func (s *Store) userKey(user string) string { return s.prefix + "u:" + user }
 
 // Find implements scs.Store.
