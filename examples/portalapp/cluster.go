@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httputil"
 	"net/url"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -52,6 +53,9 @@ type Cluster struct {
 	Portals []*Portal
 	// Served counts the requests the proxy sent to each replica.
 	Served []atomic.Int64
+	// Reports are the replicas' readiness reports, from before they
+	// served (readiness must not walk a server while it serves).
+	Reports []*readiness.Report
 
 	proxy   *http.Server
 	servers []*http.Server
@@ -111,10 +115,19 @@ func StartCluster(o ClusterOptions) (_ *Cluster, err error) {
 			return nil, fmt.Errorf("portal: replica %d: %w", i+1, err)
 		}
 		c.Portals = append(c.Portals, p)
-		if err := readiness.Gate(context.Background(), p.Target, io.Discard); err != nil {
-			ln.Close()
-			return nil, fmt.Errorf("portal: replica %d: %w", i+1, err)
+		report, err := readiness.Run(context.Background(), p.Target)
+		if err == nil && report.Blocked() {
+			var b []string
+			for _, f := range report.Blockers() {
+				b = append(b, f.ID)
+			}
+			err = fmt.Errorf("readiness blockers: %s", strings.Join(b, ", "))
 		}
+		if err != nil {
+			ln.Close()
+			return nil, fmt.Errorf("portal: replica %d refuses to boot: %w", i+1, err)
+		}
+		c.Reports = append(c.Reports, report)
 		p.Health.SetBoot(nil)
 		done := make(chan error, 1)
 		go func() { done <- p.Server.Serve(ln) }()
