@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -85,7 +86,8 @@ func parseAnchor(s string) (audit.Link, error) {
 	}
 	seq, hash, ok := strings.Cut(s, ":")
 	n, err := strconv.ParseUint(seq, 10, 64)
-	if !ok || err != nil || n == 0 || len(hash) != 64 {
+	_, herr := hex.DecodeString(hash)
+	if !ok || err != nil || n == 0 || len(hash) != 64 || herr != nil {
 		return audit.Link{}, fmt.Errorf("-anchor %q is not SEQ:HASH (a positive number, a colon and 64 hex digits) as a previous run printed", s)
 	}
 	return audit.Link{Seq: n, Hash: strings.ToLower(hash)}, nil

@@ -89,3 +89,21 @@ func TestAuditVerifyPostgres(t *testing.T) {
 	assert.Contains(t, out, "seq 3")
 	assert.Contains(t, out, "missing before it")
 }
+
+func FuzzParseAnchor(f *testing.F) {
+	f.Add("")
+	f.Add("12:" + strings.Repeat("ab", 32))
+	f.Add("0:" + strings.Repeat("0", 64))
+	f.Add("18446744073709551616:x")
+	f.Fuzz(func(t *testing.T, s string) {
+		l, err := parseAnchor(s)
+		if err != nil {
+			assert.Contains(t, err.Error(), "SEQ:HASH")
+			return
+		}
+		if s != "" {
+			assert.Positive(t, l.Seq)
+			assert.Len(t, l.Hash, 64)
+		}
+	})
+}
