@@ -80,6 +80,7 @@ func (p *proc) start() {
 		return
 	}
 	cmd := p.argv()
+	dieWithTest(cmd)
 	pr, pw := io.Pipe()
 	cmd.Stdout, cmd.Stderr = pw, pw
 	if err := cmd.Start(); err != nil {
