@@ -3,6 +3,7 @@ package authz
 import (
 	"encoding/json"
 	"net/http"
+	"time"
 )
 
 // A Denial describes a refused request for the Deny function.
@@ -16,6 +17,19 @@ type Denial struct {
 	// Err is the firewall error or the loader error, for logging only:
 	// never show it to the client.
 	Err error
+	// StepUp is set on a 401 for a signed-in principal who must verify a
+	// (second) factor first: the policy's RequireMFA or Fresh.
+	StepUp StepUp
+	// MaxAge is the policy's Fresh age, 0 without one.
+	MaxAge time.Duration
+}
+
+// StepUpProblemType is the problem type of a step-up denial.
+const StepUpProblemType = "urn:launchready:problem:step-up"
+
+var stepUpDetails = map[StepUp]string{
+	StepUpMFA:            "Verify your second factor (the code of your authenticator app) to use this resource.",
+	StepUpReauthenticate: "Verify your identity again to use this resource: your last verification is too old.",
 }
 
 var titles = map[int]string{
@@ -37,18 +51,30 @@ var details = map[int]string{
 }
 
 // DefaultDeny answers with a short RFC 9457 problem+json document. It never
-// includes the error, the path or anything else the client sent.
+// includes the error, the path or anything else the client sent. A step-up
+// denial has the type StepUpProblemType and the members "step_up" ("mfa" or
+// "reauthenticate") and, for Fresh policies, "max_age" in seconds.
 func DefaultDeny(w http.ResponseWriter, _ *http.Request, d Denial) {
 	title, ok := titles[d.Status]
 	if !ok {
 		title = http.StatusText(d.Status)
+	}
+	typ, detail := "about:blank", details[d.Status]
+	if sd, ok := stepUpDetails[d.StepUp]; ok {
+		typ, title, detail = StepUpProblemType, "Step-up authentication required", sd
+	}
+	var maxAge int64
+	if d.StepUp != StepUpNone {
+		maxAge = int64(d.MaxAge / time.Second)
 	}
 	body, _ := json.Marshal(struct {
 		Type   string `json:"type"`
 		Title  string `json:"title"`
 		Status int    `json:"status"`
 		Detail string `json:"detail,omitempty"`
-	}{"about:blank", title, d.Status, details[d.Status]})
+		StepUp StepUp `json:"step_up,omitempty"`
+		MaxAge int64  `json:"max_age,omitempty"`
+	}{typ, title, d.Status, detail, d.StepUp, maxAge})
 	h := w.Header()
 	h.Set("Content-Type", "application/problem+json")
 	h.Set("X-Content-Type-Options", "nosniff")

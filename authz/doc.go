@@ -20,6 +20,15 @@
 // override headers. Rejections are RFC 9457 problem+json documents through a
 // replaceable Deny function.
 //
+// A stolen staff password must not open admin routes: RequireMFA demands a
+// second factor verified in the session (Principal.Factors, filled by the
+// app's Authenticate from its session, like OIDC's amr), and Fresh(d) a
+// verification within d before a dangerous action. A signed-in principal
+// who lacks one gets 401 with a problem document naming the step-up
+// ("step_up": "mfa" or "reauthenticate"), so the client asks for the code
+// rather than the password. Both show in the inventory (RequiresMFA,
+// Freshness) for readiness check AUTH013.
+//
 // Handlers read the principal with PrincipalFrom(r.Context()). Guard fails a
 // request that reaches a handler without a decision of the Mux (defence in
 // depth against a handler mounted on a second, unguarded router).

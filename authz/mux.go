@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // Config configures a Mux.
@@ -25,6 +26,9 @@ type Config struct {
 	// Logger receives denials (info) and loader failures (error). Nil
 	// discards.
 	Logger *slog.Logger
+
+	// Now is the clock Fresh policies are judged by. Nil: time.Now.
+	Now func() time.Time
 }
 
 // A Mux is a deny-by-default router: an http.ServeMux whose every route
@@ -40,6 +44,7 @@ type Mux struct {
 	authenticate func(*http.Request) (Principal, error)
 	deny         func(http.ResponseWriter, *http.Request, Denial)
 	logger       *slog.Logger
+	now          func() time.Time
 
 	mu     sync.Mutex // serialises Handle
 	routes atomic.Pointer[routeTable]
@@ -63,6 +68,10 @@ func NewMux(c Config) (*Mux, error) {
 		authenticate: c.Authenticate,
 		deny:         c.Deny,
 		logger:       c.Logger,
+		now:          c.Now,
+	}
+	if m.now == nil {
+		m.now = time.Now
 	}
 	m.routes.Store(&routeTable{byPattern: map[string]*route{}})
 	if m.deny == nil {
@@ -153,9 +162,15 @@ func (rt *route) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	sc := &stateCtx{Context: r.Context(), st: state{pattern: rt.pattern, principal: pr}}
 	st := &sc.st
 	r = r.WithContext(sc)
-	d, err := rt.policy.Decide(r, pr)
+	now := m.now()
+	d, err := rt.policy.DecideAt(r, pr, now)
 	annotateDecision(w, rt.pattern, d)
 	if d != Allow {
+		denial := Denial{Status: int(d), Route: rt.pattern, Err: err}
+		if d == Unauthenticated && pr.Authenticated() {
+			denial.StepUp = rt.policy.StepUpFor(pr, now)
+			denial.MaxAge = rt.policy.Freshness()
+		}
 		level := slog.LevelInfo
 		if err != nil {
 			level = slog.LevelError
@@ -164,8 +179,11 @@ func (rt *route) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if err != nil {
 			attrs = append(attrs, slog.String("error", err.Error()))
 		}
+		if denial.StepUp != StepUpNone {
+			attrs = append(attrs, slog.String("step_up", string(denial.StepUp)))
+		}
 		m.logger.LogAttrs(r.Context(), level, "authz: request denied", attrs...)
-		m.deny(w, r, Denial{Status: int(d), Route: rt.pattern, Err: err})
+		m.deny(w, r, denial)
 		return
 	}
 	st.decided = true
@@ -173,14 +191,15 @@ func (rt *route) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // Decide evaluates the policy of the route r.Pattern names for principal pr,
-// object checks included, without serving. Requests with an unknown pattern
-// are NotFound. It does not allocate for routes without object checks.
+// object checks included, without serving, at the Mux's clock. Requests
+// with an unknown pattern are NotFound. It does not allocate for routes
+// without object checks.
 func (m *Mux) Decide(r *http.Request, pr Principal) (Decision, error) {
 	rt, ok := m.routes.Load().byPattern[r.Pattern]
 	if !ok {
 		return NotFound, nil
 	}
-	return rt.policy.Decide(r, pr)
+	return rt.policy.DecideAt(r, pr, m.now())
 }
 
 // Route is one registered route as the inventory reports it.

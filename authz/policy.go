@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"time"
 )
 
 // A Policy says who may use a route. Build one with Public, Authenticated,
@@ -20,7 +21,9 @@ type Policy struct {
 	roles        []string
 	perms        []string
 	objects      []objectCheck
-	revealObject bool // answer 403 instead of 404 on object denials
+	revealObject bool          // answer 403 instead of 404 on object denials
+	mfa          bool          // a second factor is required
+	fresh        time.Duration // the (second) factor must be this recent; 0: any age
 }
 
 type kind uint8
@@ -94,6 +97,81 @@ func (p Policy) RevealObjects() Policy {
 	q := p.clone()
 	q.revealObject = true
 	return q
+}
+
+// RequireMFA narrows p to principals who verified a second factor in
+// this session (a Principal.Factors method other than "pwd"). A signed-in
+// principal without one is refused with 401 and a problem document whose
+// "step_up" member is "mfa", so the client knows to ask for the code, not
+// the password. Put it on every admin route (readiness check AUTH013).
+func (p Policy) RequireMFA() Policy {
+	q := p.clone()
+	if q.kind == kindNone {
+		q.kind = kindAuthenticated
+	}
+	q.mfa = true
+	return q
+}
+
+// Fresh narrows p to principals who verified a factor within maxAge — the
+// second factor when the policy also has RequireMFA, any factor otherwise:
+// re-authentication before a dangerous action (an export, a role change).
+// A stale session is refused with 401 and a problem document whose
+// "step_up" member is "reauthenticate" and "max_age" is maxAge in seconds.
+// maxAge must be positive.
+func (p Policy) Fresh(maxAge time.Duration) Policy {
+	q := p.clone()
+	if q.kind == kindNone {
+		q.kind = kindAuthenticated
+	}
+	q.fresh = maxAge
+	if maxAge <= 0 {
+		q.fresh = -1 // refused by validate
+	}
+	return q
+}
+
+// RequiresMFA reports whether the policy requires a second factor.
+func (p Policy) RequiresMFA() bool { return p.mfa }
+
+// Freshness is the maximum age of the latest verification (Fresh), 0 when
+// the policy does not ask for recent authentication.
+func (p Policy) Freshness() time.Duration { return max(p.fresh, 0) }
+
+// StepUp names what a signed-in principal must do to satisfy a policy's
+// authentication requirements.
+type StepUp string
+
+// Step-ups.
+const (
+	StepUpNone StepUp = ""
+	// StepUpMFA: verify a second factor.
+	StepUpMFA StepUp = "mfa"
+	// StepUpReauthenticate: verify a factor again (the second factor when
+	// the policy requires MFA); the last verification is too old.
+	StepUpReauthenticate StepUp = "reauthenticate"
+)
+
+// StepUpFor returns what pr must do at time now to satisfy the policy's
+// RequireMFA and Fresh requirements; StepUpNone when nothing.
+func (p Policy) StepUpFor(pr Principal, now time.Time) StepUp {
+	if p.mfa {
+		at, ok := pr.secondFactor()
+		if !ok {
+			return StepUpMFA
+		}
+		if p.fresh > 0 && now.Sub(at) > p.fresh {
+			return StepUpReauthenticate
+		}
+		return StepUpNone
+	}
+	if p.fresh > 0 {
+		at, ok := pr.lastVerified()
+		if !ok || now.Sub(at) > p.fresh {
+			return StepUpReauthenticate
+		}
+	}
+	return StepUpNone
 }
 
 func (p Policy) clone() Policy {
@@ -197,6 +275,12 @@ func (p Policy) String() string {
 	if p.revealObject {
 		parts = append(parts, "reveal-objects")
 	}
+	if p.mfa {
+		parts = append(parts, "mfa")
+	}
+	if p.fresh > 0 {
+		parts = append(parts, "fresh("+p.fresh.String()+")")
+	}
 	return strings.Join(parts, " ")
 }
 
@@ -209,10 +293,13 @@ func (p Policy) validate() error {
 		if strings.TrimSpace(p.reason) == "" {
 			return errors.New("authz.Public needs a reason saying why the route is public")
 		}
-		if len(p.roles) > 0 || len(p.perms) > 0 || len(p.objects) > 0 {
-			return errors.New("a Public policy cannot require roles, permissions or object checks; start from authz.Authenticated(), authz.Role(...) or authz.Permission(...)")
+		if len(p.roles) > 0 || len(p.perms) > 0 || len(p.objects) > 0 || p.mfa || p.fresh != 0 {
+			return errors.New("a Public policy cannot require roles, permissions, object checks, MFA or fresh authentication; start from authz.Authenticated(), authz.Role(...) or authz.Permission(...)")
 		}
 		return nil
+	}
+	if p.fresh < 0 {
+		return errors.New("Policy.Fresh needs a positive maximum age, such as 15*time.Minute")
 	}
 	group := 0
 	for _, r := range p.roles {
@@ -253,10 +340,16 @@ const (
 // Allowed reports whether d allows the request.
 func (d Decision) Allowed() bool { return d == Allow }
 
-// AllowsPrincipal evaluates the role and permission parts of p for
-// principal, without object checks. It is what the readiness probe uses to
-// know what an identity should be able to reach.
+// AllowsPrincipal evaluates the role, permission, MFA and freshness parts
+// of p for principal at time.Now(), without object checks. It is what the
+// readiness probe uses to know what an identity should be able to reach.
 func (p Policy) AllowsPrincipal(pr Principal) Decision {
+	return p.AllowsPrincipalAt(pr, time.Now())
+}
+
+// AllowsPrincipalAt is AllowsPrincipal at time now. A principal with the
+// right roles who lacks a step-up (StepUpFor) is Unauthenticated.
+func (p Policy) AllowsPrincipalAt(pr Principal, now time.Time) Decision {
 	switch p.kind {
 	case kindPublic:
 		return Allow
@@ -284,13 +377,22 @@ func (p Policy) AllowsPrincipal(pr Principal) Decision {
 			return Forbidden
 		}
 	}
+	if (p.mfa || p.fresh > 0) && p.StepUpFor(pr, now) != StepUpNone {
+		return Unauthenticated
+	}
 	return Allow
 }
 
 // Decide evaluates the whole policy, object checks included, for the
-// principal on r. r must carry the path values of the matched pattern.
+// principal on r at time.Now(). r must carry the path values of the
+// matched pattern.
 func (p Policy) Decide(r *http.Request, pr Principal) (Decision, error) {
-	if d := p.AllowsPrincipal(pr); d != Allow {
+	return p.DecideAt(r, pr, time.Now())
+}
+
+// DecideAt is Decide at time now.
+func (p Policy) DecideAt(r *http.Request, pr Principal, now time.Time) (Decision, error) {
+	if d := p.AllowsPrincipalAt(pr, now); d != Allow {
 		return d, nil
 	}
 	for _, o := range p.objects {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"time"
 )
 
 // A Principal is who a request acts for: a user or a service.
@@ -17,6 +18,54 @@ type Principal struct {
 	// Tenant is the organisation the principal belongs to ("client-a").
 	// Staff of the portal operator usually have none.
 	Tenant string
+	// Factors are the authentication methods the principal verified in
+	// this session, with when each was last verified: {"pwd", t0},
+	// {"otp", t1}. The app's Authenticate fills them from its session;
+	// RequireMFA and Fresh policies read them. Empty means unknown: such
+	// a principal passes neither.
+	Factors []Factor
+}
+
+// A Factor is one verified authentication method (OIDC amr values:
+// "pwd", "otp", "hwk", "swk", …) and when it was last verified.
+type Factor struct {
+	Method string
+	At     time.Time
+}
+
+// MethodPassword is the knowledge factor ("pwd"). Any other method counts
+// as a second factor for RequireMFA.
+const MethodPassword = "pwd"
+
+// MultiFactor reports whether the principal verified a factor besides the
+// password.
+func (p Principal) MultiFactor() bool {
+	_, ok := p.secondFactor()
+	return ok
+}
+
+// secondFactor returns when the latest non-password factor was verified.
+func (p Principal) secondFactor() (time.Time, bool) {
+	var at time.Time
+	ok := false
+	for _, f := range p.Factors {
+		if f.Method != MethodPassword && f.Method != "" && (!ok || f.At.After(at)) {
+			at, ok = f.At, true
+		}
+	}
+	return at, ok
+}
+
+// lastVerified returns when any factor was last verified.
+func (p Principal) lastVerified() (time.Time, bool) {
+	var at time.Time
+	ok := false
+	for _, f := range p.Factors {
+		if f.Method != "" && (!ok || f.At.After(at)) {
+			at, ok = f.At, true
+		}
+	}
+	return at, ok
 }
 
 // Authenticated reports whether the principal is someone (ID not empty).

@@ -7,7 +7,10 @@ require (
 	github.com/go-playground/validator/v10 v10.30.4
 	github.com/launchready/launchready v0.0.0
 	github.com/launchready/launchready/ratelimit/redisstore v0.0.0
+	github.com/pquerna/otp v1.5.0
 )
+
+require github.com/boombuler/barcode v1.0.1-0.20190219062509-6c824513bacc // indirect
 
 require (
 	github.com/cespare/xxhash/v2 v2.3.0 // indirect
@@ -23,7 +26,7 @@ require (
 	github.com/redis/go-redis/v9 v9.17.3
 	github.com/rs/cors v1.11.1
 	github.com/sethvargo/go-limiter v0.7.1
-	github.com/stretchr/testify v1.12.1 // indirect
+	github.com/stretchr/testify v1.12.1
 	github.com/ulule/limiter/v3 v3.11.2
 	github.com/unrolled/secure v1.18.0
 	github.com/zeebo/xxh3 v1.0.2 // indirect
@@ -50,7 +53,7 @@ require (
 	github.com/bodgit/windows v1.0.1 // indirect
 	github.com/charmbracelet/lipgloss v0.5.0 // indirect
 	github.com/dsnet/compress v0.0.2-0.20230904184137-39efe44ab707 // indirect
-	github.com/fatih/semgroup v1.2.0 // indirect
+	github.com/fatih/semgroup v1.2.0
 	github.com/fsnotify/fsnotify v1.8.0 // indirect
 	github.com/gitleaks/go-gitdiff v0.9.1 // indirect
 	github.com/h2non/filetype v1.1.3 // indirect

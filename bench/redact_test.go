@@ -4,24 +4,33 @@ package bench
 //
 //	go test -run=^$ -bench='Redact' -benchmem -count=5 -benchtime=200ms .
 //	go test -tags gore2regex -run=^$ -bench='RedactScan' -benchmem -count=5 -benchtime=200ms .
-//	go test -run='TestRedactScanRecall' -v .   (recall of both on the generated corpus)
+//	go test -run='TestRedactScanRecall' -v .   (recall and precision of both on the generated corpus tree)
 
 import (
 	"context"
+	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"runtime"
+	"sort"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/fatih/semgroup"
 	"github.com/rs/zerolog"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"github.com/zricethezav/gitleaks/v8/config"
 	"github.com/zricethezav/gitleaks/v8/detect"
 	glregexp "github.com/zricethezav/gitleaks/v8/regexp"
+	"github.com/zricethezav/gitleaks/v8/report"
+	"github.com/zricethezav/gitleaks/v8/sources"
 
 	"github.com/launchready/launchready/redact"
 	"github.com/launchready/launchready/redact/redacttest"
@@ -100,12 +109,13 @@ func codeCorpus(tb testing.TB) string {
 	return b.String()
 }
 
-// BenchmarkRedactScan: serial scan throughput over the same texts: "dense"
-// is the generated corpus (a secret or look-alike on every other line),
-// "code" real Go source with sparse secrets. The gitleaks sub-benchmarks are
-// named after its regexp build (stdlib, or go-re2 with -tags gore2regex);
-// both scanners get the whole text as one input. Target (issue 8): at least
-// 2× the MB/s of impl=gitleaks-re2 (bench/run's pass with -tags gore2regex).
+// BenchmarkRedactScan: serial throughput of each scanner handed one text as
+// one string: "dense" is the generated corpus (a secret or look-alike on
+// every other line), "code" real Go source with sparse secrets. This is the
+// single-string case, which gitleaks is slow at (it is built around
+// fragments of files and commits), so its ratio overstates the lead: the
+// headline comparison is BenchmarkRedactScanDir, through each tool's own
+// directory scan.
 func BenchmarkRedactScan(b *testing.B) {
 	dense, _ := scanCorpus()
 	inputs := []struct{ name, text string }{{"dense", dense}, {"code", codeCorpus(b)}}
@@ -130,66 +140,223 @@ func BenchmarkRedactScan(b *testing.B) {
 	}
 }
 
-// TestRedactScanRecall logs the recall of both scanners on the secret
-// samples of the generated corpus (the kinds both are meant to find) and
-// their false positives on the look-alikes.
-func TestRedactScanRecall(t *testing.T) {
-	_, samples := scanCorpus()
-	d := gitleaksDetector(t)
-	secretDet := map[string]bool{}
-	for _, det := range redact.Detectors() {
-		if det.Kind == redact.Secret {
-			secretDet[det.Name] = true
+// portalTree writes the directory-scan corpus of a portal's repository and
+// log exports to dir and returns its size in bytes: the generated corpus
+// (secrets and look-alikes of every class in .env, YAML, Terraform,
+// compose, shell history, log, Go, JS, JSON, properties and XML files)
+// between filler lines in each file's syntax, grown to minBytes, plus the
+// Go source of GOROOT/src/net (real code). Its configs are dense with the
+// words secret scanners key on (password, token, key).
+func portalTree(tb testing.TB, dir string, minBytes int) int64 {
+	g := redacttest.New(2027)
+	files := g.Tree(append(g.Secrets(20), g.Benign(20)...), minBytes)
+	if err := redacttest.WriteTree(dir, files); err != nil {
+		tb.Fatal(err)
+	}
+	var total int64
+	for _, f := range files {
+		total += int64(len(f.Content))
+	}
+	return total + copyGoSource(tb, dir, 0, "net")
+}
+
+// sourceTree is plain Go source: the .go files (no testdata) of GOROOT
+// packages, at least minBytes, with one generated secret in every 50th file.
+func sourceTree(tb testing.TB, dir string, minBytes int) int64 {
+	total := copyGoSource(tb, dir, minBytes, "net", "crypto", "encoding", "go", "runtime", "cmd/compile")
+	secrets := redacttest.New(2028).Secrets(1)
+	for i, s := range secrets {
+		p := filepath.Join(dir, "secrets", fmt.Sprintf("s%d.go", i))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			tb.Fatal(err)
+		}
+		text := "package secrets\n\n// " + s.Text + "\n"
+		total += int64(len(text))
+		if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+			tb.Fatal(err)
 		}
 	}
-	var total, oursTP, glTP, benign, oursFP, glFP int
-	missed := map[string]int{}
-	for _, s := range samples {
-		ours := len(redact.ScanBytes([]byte(s.Text))) > 0
-		gl := len(d.DetectString(s.Text)) > 0
-		switch {
-		case s.Detector == "":
-			benign++
-			if ours {
-				oursFP++
+	return total
+}
+
+// copyGoSource copies the .go files of the GOROOT/src directories under
+// dir/third_party until minBytes are copied (0: all of them).
+func copyGoSource(tb testing.TB, dir string, minBytes int, pkgs ...string) int64 {
+	var total int64
+	for _, pkg := range pkgs {
+		src := filepath.Join(runtime.GOROOT(), "src", filepath.FromSlash(pkg))
+		err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() || !strings.HasSuffix(p, ".go") || strings.Contains(p, "testdata") {
+				return err
 			}
-			if gl {
-				glFP++
+			if minBytes > 0 && total >= int64(minBytes) {
+				return fs.SkipAll
 			}
-		case secretDet[s.Detector]:
-			total++
-			if ours {
-				oursTP++
+			b, err := os.ReadFile(p)
+			if err != nil {
+				return err
 			}
-			if gl {
-				glTP++
-			} else {
-				missed[s.Detector]++
+			rel, _ := filepath.Rel(src, p)
+			dst := filepath.Join(dir, "third_party", filepath.FromSlash(pkg), rel)
+			if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+				return err
 			}
+			total += int64(len(b))
+			return os.WriteFile(dst, b, 0o644)
+		})
+		if err != nil {
+			tb.Skip("GOROOT source not available: ", err)
 		}
 	}
-	var m strings.Builder
-	for k, v := range missed {
-		m.WriteString(k + "=" + itoa(v) + " ")
+	return total
+}
+
+// gitleaksScanDir scans dir through gitleaks' own directory scan
+// (Detector.DetectSource over sources.Files, as `gitleaks dir` does) with
+// its default rules, one file at a time (serial).
+func gitleaksScanDir(tb testing.TB, cfg config.Config, dir string) []report.Finding {
+	d := detect.NewDetector(cfg)
+	sema := semgroup.NewGroup(context.Background(), 1)
+	d.Sema = sema
+	found, err := d.DetectSource(context.Background(), &sources.Files{Config: &d.Config, Path: dir, Sema: sema})
+	if err != nil {
+		tb.Fatal(err)
 	}
-	t.Logf("scan recall on %d secret samples (%s): redact %.3f, gitleaks %.3f; false positives on %d look-alikes: redact %d, gitleaks %d; gitleaks misses by detector: %s",
-		total, glregexp.Version, float64(oursTP)/float64(total), float64(glTP)/float64(total), benign, oursFP, glFP, m.String())
-	if oursTP != total {
-		t.Errorf("redact missed %d secrets", total-oursTP)
+	return found
+}
+
+// BenchmarkRedactScanDir: serial directory-scan throughput, each tool
+// through its own public directory scan API on the same tree:
+// redact.ScanDir against gitleaks' DetectSource(sources.Files), as `gitleaks
+// dir` runs it, one file at a time. tree=portal is a portal's repository
+// and log exports (≥ 20 MB, keyword-dense configs and logs, sparse
+// secrets, see portalTree); tree=gosrc is ≥ 20 MB of plain Go source from
+// GOROOT with a few secrets. gitleaks is measured in its re2 build (how
+// its releases are built; bench/run's pass 3, -tags gore2regex). Target
+// (issue 18): at least 3× the MB/s of impl=gitleaks-re2 on tree=portal.
+func BenchmarkRedactScanDir(b *testing.B) {
+	gl := "gitleaks-stdlib"
+	if glregexp.Version != "stdlib" {
+		gl = "gitleaks-re2"
+	}
+	for _, tree := range []struct {
+		name  string
+		write func(testing.TB, string, int) int64
+	}{{"portal", portalTree}, {"gosrc", sourceTree}} {
+		dir := b.TempDir()
+		size := tree.write(b, dir, 20<<20)
+		b.Run("tree="+tree.name+"/impl=launchready", func(b *testing.B) {
+			b.SetBytes(size)
+			for b.Loop() {
+				if _, err := redact.ScanDir(dir); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		b.Run("tree="+tree.name+"/impl="+gl, func(b *testing.B) {
+			if gl == "gitleaks-stdlib" {
+				// Not how gitleaks ships, and ~30 s a pass on 2 cores.
+				b.Skip("gitleaks' directory scan is measured with its re2 build (-tags gore2regex)")
+			}
+			cfg := gitleaksDetector(b).Config
+			b.SetBytes(size)
+			for b.Loop() {
+				_ = gitleaksScanDir(b, cfg, dir)
+			}
+		})
 	}
 }
 
-func itoa(n int) string {
-	var b [20]byte
-	i := len(b)
-	for {
-		i--
-		b[i] = byte('0' + n%10)
-		n /= 10
-		if n == 0 {
-			return string(b[i:])
+// TestRedactScanRecall scans the generated corpus tree (secrets and
+// look-alikes of every class, no filler) with both tools' directory scans
+// and logs recall per class and precision: a secret is found when a finding
+// is on its line; any other finding is a false positive. Personal data
+// counts as a look-alike (secret scanners should not report it).
+func TestRedactScanRecall(t *testing.T) {
+	dir := t.TempDir()
+	g := redacttest.New(1818)
+	samples := append(g.Secrets(8), g.Benign(8)...)
+	files := g.Tree(samples, 0)
+	require.NoError(t, redacttest.WriteTree(dir, files))
+	type key struct {
+		file string
+		line int
+	}
+	pii := map[string]bool{}
+	for _, det := range redact.Detectors() {
+		if det.Kind == redact.PII {
+			pii[det.Name] = true
 		}
 	}
+	at := map[key]redacttest.Placed{}
+	for _, f := range files {
+		for _, p := range f.Samples {
+			if p.Detector != "" && pii[p.Detector] {
+				p.Detector = ""
+			}
+			at[key{f.Path, p.Line}] = p
+		}
+	}
+	ours, err := redact.ScanDir(dir)
+	require.NoError(t, err)
+	var oursAt, glAt []key
+	for _, f := range ours {
+		oursAt = append(oursAt, key{f.File, f.Line})
+	}
+	for _, f := range gitleaksScanDir(t, gitleaksDetector(t).Config, dir) {
+		rel, err := filepath.Rel(dir, f.File)
+		require.NoError(t, err)
+		glAt = append(glAt, key{filepath.ToSlash(rel), f.StartLine})
+	}
+	score := func(found []key) (perClass map[string][2]int, tp, fp, positives int) {
+		hit := map[key]bool{}
+		for _, k := range found {
+			if p, ok := at[k]; ok && p.Detector != "" {
+				hit[k] = true
+			} else {
+				fp++
+			}
+		}
+		perClass = map[string][2]int{}
+		for k, p := range at {
+			if p.Detector == "" {
+				continue
+			}
+			positives++
+			c := perClass[p.Detector]
+			c[1]++
+			if hit[k] {
+				c[0]++
+				tp++
+			}
+			perClass[p.Detector] = c
+		}
+		return perClass, tp, fp, positives
+	}
+	oc, otp, ofp, pos := score(oursAt)
+	gc, gtp, gfp, _ := score(glAt)
+	names := make([]string, 0, len(oc))
+	for n := range oc {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	var b strings.Builder
+	for _, n := range names {
+		fmt.Fprintf(&b, "\n  %-28s redact %d/%d  gitleaks %d/%d", n, oc[n][0], oc[n][1], gc[n][0], gc[n][1])
+	}
+	t.Logf("directory scan of %d files, %d secrets, %d look-alikes (gitleaks regexp %s), found per class:%s\n"+
+		"  overall: redact recall %.3f precision %.3f (%d false positives); gitleaks recall %.3f precision %.3f (%d false positives)",
+		len(files), pos, len(samples)-pos, glregexp.Version, b.String(),
+		ratio(otp, pos), ratio(otp, otp+ofp), ofp, ratio(gtp, pos), ratio(gtp, gtp+gfp), gfp)
+	assert.GreaterOrEqual(t, ratio(otp, pos), 0.97)
+	assert.GreaterOrEqual(t, ratio(otp, otp+ofp), 0.99)
+}
+
+func ratio(a, b int) float64 {
+	if b == 0 {
+		return 1
+	}
+	return float64(a) / float64(b)
 }
 
 // BenchmarkAccessLog: the access-log middleware alone around a handler

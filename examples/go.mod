@@ -41,7 +41,10 @@ require (
 
 replace github.com/launchready/launchready => ..
 
-require github.com/launchready/launchready/e2e v0.0.0
+require (
+	github.com/go-chi/chi/v5 v5.2.3
+	github.com/launchready/launchready/e2e v0.0.0
+)
 
 replace github.com/launchready/launchready/e2e => ../e2e
 

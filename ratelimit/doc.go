@@ -31,11 +31,15 @@
 // rounded up) and the IETF draft RateLimit / RateLimit-Policy fields, and an
 // RFC 9457 problem+json body from a replaceable handler. Client addresses are
 // never echoed. When the store fails, auth limits (login, password reset,
-// login failures) fail closed with 503 by default; others fail open.
+// login failures, second-factor codes) fail closed with 503 by default; others fail open.
 //
 // Failures counts failed logins per account and per IP and answers 429 once
 // either is exhausted, for existing and unknown accounts alike; a successful
-// login resets the account's count.
+// login resets the account's count. SecondFactor does the same for
+// second-factor codes (TOTP, recovery codes), with a longer lockout
+// (SecondFactorPolicy: 5 wrong codes, then one every 15 minutes), keyed by
+// the account whose code is checked, so a 6-digit code cannot be guessed
+// within the lockout window.
 //
 // Every handler is walkable (Unwrap plus accessors), so the readiness package
 // finds each limit in a route's chain and checks RATE001–RATE008.

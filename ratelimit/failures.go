@@ -22,13 +22,34 @@ func (l *Limiter) Failures(next http.Handler, account func(*http.Request) string
 
 // FailuresWith is Failures with a policy of the app's own.
 func (l *Limiter) FailuresWith(p Policy, next http.Handler, account func(*http.Request) string) *Handler {
+	return l.failuresHandler(KindLoginFailures, p, next, account)
+}
+
+// SecondFactor limits wrong second-factor codes (TOTP or recovery codes)
+// exactly as Failures limits wrong passwords, with SecondFactorPolicy (5,
+// then one every 15 min) per client address and per account: a 401 or 403
+// answer of next charges one failure to both, a 2xx resets the account's.
+// account returns the account whose code is checked — at sign-in, the one
+// waiting for its second factor in the session, never a name from the
+// body. An empty account is keyed as such, so requests without one share
+// one budget.
+func (l *Limiter) SecondFactor(next http.Handler, account func(*http.Request) string) *Handler {
+	return l.SecondFactorWith(SecondFactorPolicy, next, account)
+}
+
+// SecondFactorWith is SecondFactor with a policy of the app's own.
+func (l *Limiter) SecondFactorWith(p Policy, next http.Handler, account func(*http.Request) string) *Handler {
+	return l.failuresHandler(KindSecondFactor, p, next, account)
+}
+
+func (l *Limiter) failuresHandler(kind Kind, p Policy, next http.Handler, account func(*http.Request) string) *Handler {
 	if err := p.validate("Policy"); err != nil {
 		panic(err)
 	}
 	if account == nil {
-		panic("ratelimit: Failures needs the app's account function")
+		panic("ratelimit: " + kind.String() + " limit needs the app's account function")
 	}
-	h := l.handler(KindLoginFailures, p, next, ByIP(), []By{ByAccount(account)})
+	h := l.handler(kind, p, next, ByIP(), []By{ByAccount(account)})
 	h.failures = true
 	return h
 }

@@ -19,6 +19,7 @@ const (
 	KindUpload                    // uploads
 	KindExport                    // exports
 	KindLoginFailures             // failed logins (Failures)
+	KindSecondFactor              // wrong second-factor codes (SecondFactor)
 )
 
 func (k Kind) String() string {
@@ -35,14 +36,17 @@ func (k Kind) String() string {
 		return "export"
 	case KindLoginFailures:
 		return "login-failures"
+	case KindSecondFactor:
+		return "second-factor"
 	}
 	return fmt.Sprintf("kind(%d)", int(k))
 }
 
 // Auth reports whether the kind protects authentication (login, password
-// reset, login failures): those fail closed by default.
+// reset, login failures, second-factor codes): those fail closed by
+// default.
 func (k Kind) Auth() bool {
-	return k == KindLogin || k == KindPasswordReset || k == KindLoginFailures
+	return k == KindLogin || k == KindPasswordReset || k == KindLoginFailures || k == KindSecondFactor
 }
 
 // Policy is one limit: Burst requests at once, refilled at Rate per second.
@@ -97,6 +101,12 @@ var (
 	// LoginFailuresPolicy: 5 failed logins, then one every 5 min — a
 	// lockout that lifts by itself, per account and per address.
 	LoginFailuresPolicy = Policy{Name: "login-failures", Rate: rate.Every(5 * time.Minute), Burst: 5}
+	// SecondFactorPolicy: 5 wrong codes, then one every 15 min, per
+	// account and per address. A 6-digit TOTP code accepted with ±1 step
+	// skew has 3 right answers in 10^6, so an attacker holding the password
+	// gets about 100 guesses a day: 1 chance in 3,300 per day, where an
+	// unlimited verifier falls in minutes.
+	SecondFactorPolicy = Policy{Name: "second-factor", Rate: rate.Every(15 * time.Minute), Burst: 5}
 )
 
 // PresetPolicy returns the default policy of a kind, and false for
@@ -113,6 +123,8 @@ func PresetPolicy(k Kind) (Policy, bool) {
 		return ExportPolicy, true
 	case KindLoginFailures:
 		return LoginFailuresPolicy, true
+	case KindSecondFactor:
+		return SecondFactorPolicy, true
 	}
 	return Policy{}, false
 }

@@ -18,10 +18,12 @@ import (
 	"github.com/launchready/launchready/readiness/probe"
 )
 
+// authIDs returns the AUTH findings' IDs, except the MFA checks (AUTH013,
+// AUTH014), which mfa_test.go covers: these fixtures are about the others.
 func authIDs(r *readiness.Report) []string {
 	var out []string
 	for _, id := range r.IDs() {
-		if strings.HasPrefix(id, "AUTH") || id == "PROBE001" {
+		if strings.HasPrefix(id, "AUTH") && id != "AUTH013" && id != "AUTH014" || id == "PROBE001" {
 			out = append(out, id)
 		}
 	}
@@ -59,12 +61,34 @@ func TestAuthStaticChecksGoodMux(t *testing.T) {
 	m.Handle("GET /healthz", authz.Public("uptime monitor"), noop)
 	m.Handle("GET /", authz.Public("browser page"), noop)
 	m.Handle("GET /api/me", authz.Authenticated(), noop)
-	m.Handle("GET /api/clients", authz.Role("admin", "support"), noop)
+	m.Handle("GET /api/clients", authz.Role("admin", "support").RequireMFA(), noop)
 	m.Handle("GET /api/clients/{clientID}/tickets", authz.Authenticated().Object(anyObject, authz.SameTenant), noop)
-	m.Handle("GET /api/admin/audit", authz.Role("admin"), noop)
-	m.Handle("POST /admin/reindex", authz.Permission("admin:reindex"), noop)
-	m.Handle("GET /debug/pprof/", authz.Role("admin"), noop)
+	m.Handle("GET /api/admin/audit", authz.Role("admin").RequireMFA(), noop)
+	m.Handle("POST /admin/reindex", authz.Permission("admin:reindex").RequireMFA(), noop)
+	m.Handle("GET /debug/pprof/", authz.Role("admin").RequireMFA(), noop)
 	assert.Empty(t, authIDs(runAuth(t, m)))
+}
+
+// An object route only admins may use crosses tenants by design: info, not
+// the AUTH003 blocker. The same route open to support staff is AUTH003.
+func TestAuthAdminOnlyObjectRouteIsInfo(t *testing.T) {
+	m := newMux(t)
+	m.Handle("GET /api/admin/users/{userID}", authz.Role("admin"), noop)
+	m.Handle("DELETE /api/tenants/{tenantID}", authz.Permission("admin:tenants"), noop)
+	r := runAuth(t, m)
+	assert.Empty(t, r.ByID("AUTH003"))
+	info := r.ByID("AUTH004")
+	require.Len(t, info, 2)
+	for _, f := range info {
+		assert.Equal(t, readiness.Info, f.Severity)
+		assert.Contains(t, f.Seen, "crosses tenants by design")
+	}
+
+	m = newMux(t)
+	m.Handle("GET /api/users/{userID}", authz.Role("admin", "support"), noop)
+	fs := runAuth(t, m).ByID("AUTH003")
+	require.Len(t, fs, 1)
+	assert.Equal(t, readiness.Blocker, fs[0].Severity)
 }
 
 func TestAuthStaticChecksBadMux(t *testing.T) {
@@ -74,7 +98,7 @@ func TestAuthStaticChecksBadMux(t *testing.T) {
 	m.Handle("GET /api/reports", authz.Public("reports page"), noop)                             // AUTH002 ("api")
 	m.Handle("GET /api/invoices/{invoiceID}", authz.Authenticated(), noop)                       // AUTH003
 	m.Handle("PATCH /api/tickets/{id}", authz.Role("client"), noop)                              // AUTH003
-	m.Handle("POST /admin/reindex", authz.Role("admin", "support"), noop)                        // AUTH004
+	m.Handle("POST /admin/reindex", authz.Role("admin", "support"), noop)                        // AUTH004 + AUTH013
 	m.Handle("GET /debug/pprof/", authz.Authenticated(), noop)                                   // AUTH008
 	m.Handle("GET /api/tickets/{id}", authz.Role("client").Object(anyObject, authz.Owner), noop) // fine
 	r := runAuth(t, m)
@@ -92,6 +116,7 @@ func TestAuthStaticChecksBadMux(t *testing.T) {
 	assert.ElementsMatch(t, []string{"GET /api/invoices/{invoiceID}", "PATCH /api/tickets/{id}"}, routes("AUTH003"))
 	assert.ElementsMatch(t, []string{"GET /api/admin/users", "POST /admin/reindex"}, routes("AUTH004"))
 	assert.ElementsMatch(t, []string{"GET /debug/pprof/"}, routes("AUTH008"))
+	assert.ElementsMatch(t, []string{"POST /admin/reindex"}, routes("AUTH013"))
 
 	// Accepting a public route with a reason keeps it visible and unblocking.
 	rep, err := readiness.Run(t.Context(), readiness.Target{Server: serverFor(m), Accepted: []readiness.Acceptance{

@@ -22,7 +22,7 @@ func FuzzDeclaredAPI(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
-	m.Handle("GET /api/clients/{id}", authz.Role("support").Object(anyObject, authz.SameTenant), noop)
+	m.Handle("GET /api/clients/{id}", authz.Role("support").RequireMFA().Object(anyObject, authz.SameTenant), noop)
 	m.Handle("/files/{path...}", authz.Authenticated(), noop)
 	m.Handle("GET /{$}", authz.Public("home page"), noop)
 	srv := serverFor(m)

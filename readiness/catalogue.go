@@ -27,6 +27,9 @@ func init() {
 		{"AUTH009", ItemAuth, "path tricks change the authorization outcome"},
 		{"AUTH010", ItemAuth, "default or demo credentials active in production"},
 		{"AUTH011", ItemAuth, "route inventory differs from the declared API"},
+		{"AUTH012", ItemAuth, "subtree route dispatches to handlers outside the inventory"},
+		{"AUTH013", ItemAuth, "admin route without MFA (blocker in production); staff or export route without MFA (warning)"},
+		{"AUTH014", ItemAuth, "second factor not enforced: password-only session reached an MFA route, the factor did not let the user in, or a replayed code was accepted (probe)"},
 
 		{"SESS001", ItemSession, "session cookie not Secure"},
 		{"SESS002", ItemSession, "session cookie not HttpOnly"},
@@ -61,6 +64,7 @@ func init() {
 		{"RATE006", ItemRateLimit, "in-memory limiter with more than one replica"},
 		{"RATE007", ItemRateLimit, "repeated login attempts never answered 429"},
 		{"RATE008", ItemRateLimit, "limit store failure fails open on auth routes"},
+		{"RATE009", ItemRateLimit, "login route lacks an IP-keyed or an account-keyed limit"},
 
 		{"CORS001", ItemCORS, "wildcard origin with credentials"},
 		{"CORS002", ItemCORS, "any-origin reflection or over-broad origin pattern"},

@@ -80,6 +80,7 @@ func Run(ctx context.Context, t Target) (*Report, error) {
 		}
 		findings = append(findings, runOne(ctx, c, in)...)
 	}
+	in.reach.resolve(findings)
 	r := newReport(t, findings)
 	r.Reach = in.reach.snapshot()
 	return r, nil

@@ -69,6 +69,13 @@ func checkCORSPolicy(_ context.Context, in *Inspection) []Finding {
 				out = append(out, Finding{ID: "CORS002", Severity: Blocker,
 					Seen: fmt.Sprintf("the CORS policy allows the over-broad pattern %q", o),
 					Fix:  "list exact origins"})
+			case isSubdomainWildcard(o) && p.AllowCredentials():
+				// cors.New's own words: with credentials, any one subdomain
+				// taken over (a dangling CNAME, a user-content host) can
+				// read the API as the signed-in user.
+				out = append(out, Finding{ID: "CORS005", Severity: Blocker, ProductionOnly: true,
+					Seen: fmt.Sprintf("the CORS policy trusts every subdomain with credentials: %q; any one subdomain taken over can read the API with the user's cookies", o),
+					Fix:  "list the exact subdomains and drop InsecureAllowWildcardSubdomains (or AllowCredentials)"})
 			case isSubdomainWildcard(o):
 				out = append(out, Finding{ID: "CORS005", Severity: Warning,
 					Seen: fmt.Sprintf("the CORS policy trusts every subdomain: %q", o),

@@ -131,6 +131,8 @@ func TestCORSChecks(t *testing.T) {
 		{"http origin in production", readiness.Production, corsSetup{cfg: cors.Config{AllowedOrigins: []string{"http://localhost:5173"}, InsecureAllowHTTP: true}, headers: api}, []string{"CORS004/blocker"}},
 		{"http origin in development", readiness.Development, corsSetup{cfg: cors.Config{AllowedOrigins: []string{"http://localhost:5173"}, InsecureAllowHTTP: true}, headers: api}, []string{"CORS004/warning"}},
 		{"wildcard subdomains", readiness.Production, corsSetup{cfg: cors.Config{AllowedOrigins: []string{"https://*.example.com"}, InsecureAllowWildcardSubdomains: true}, headers: api}, []string{"CORS005/warning"}},
+		{"wildcard subdomains with credentials in production", readiness.Production, corsSetup{cfg: cors.Config{AllowedOrigins: []string{"https://*.example.com"}, InsecureAllowWildcardSubdomains: true, AllowCredentials: true}, headers: api}, []string{"CORS005/blocker"}},
+		{"wildcard subdomains with credentials in development", readiness.Development, corsSetup{cfg: cors.Config{AllowedOrigins: []string{"https://*.example.com"}, InsecureAllowWildcardSubdomains: true, AllowCredentials: true}, headers: api}, []string{"CORS005/warning"}},
 		{"origin function", readiness.Production, corsSetup{cfg: cors.Config{AllowOriginFunc: func(string) bool { return false }}, headers: api}, []string{"CORS002/warning"}},
 		{"cookies without CSRF protection", readiness.Production, corsSetup{noCORS: true, cookies: true, headers: api}, []string{"CORS006/blocker", "CORS006/blocker"}},
 		{"no cookies, no CSRF protection", readiness.Production, corsSetup{noCORS: true, headers: api}, nil},

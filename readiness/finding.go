@@ -109,10 +109,15 @@ type Finding struct {
 	// scans); SARIF output uses them.
 	File string `json:"file,omitempty"`
 	Line int    `json:"line,omitempty"`
+	// Column is the 1-based column (in characters) on Line, where known.
+	Column int `json:"column,omitempty"`
 	// ProductionOnly marks a blocker that needs production infrastructure
 	// (TLS, Secure cookies, email DNS). In development it is reported as a
 	// warning; in production it stays a blocker.
 	ProductionOnly bool `json:"production_only,omitempty"`
+	// VerifiedByProbe says what a probe proved on the route that resolves
+	// this static finding (see Evidence); the finding is then info.
+	VerifiedByProbe string `json:"verified_by_probe,omitempty"`
 	// Downgraded is set by the report when ProductionOnly lowered a blocker.
 	Downgraded bool `json:"downgraded,omitempty"`
 	// Accepted is set when the app accepted the risk; AcceptedReason says why.
@@ -131,9 +136,12 @@ func (f Finding) String() string {
 		fmt.Fprintf(&b, " [%s]", f.Route)
 	}
 	if f.File != "" {
-		if f.Line > 0 {
+		switch {
+		case f.Line > 0 && f.Column > 0:
+			fmt.Fprintf(&b, " %s:%d:%d", f.File, f.Line, f.Column)
+		case f.Line > 0:
 			fmt.Fprintf(&b, " %s:%d", f.File, f.Line)
-		} else {
+		default:
 			fmt.Fprintf(&b, " %s", f.File)
 		}
 	}

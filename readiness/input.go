@@ -94,7 +94,7 @@ func inputRouteFindings(rt Route) []Finding {
 		}
 		if hasBody && body.AllowsUnknownFields() {
 			out = append(out, Finding{
-				ID: "INPUT003", Severity: Warning, Route: route,
+				ID: "INPUT003", Severity: Blocker, Route: route,
 				Seen: fmt.Sprintf("the body schema %s accepts unknown JSON fields (Options.InsecureAllowUnknownFields)", body.Schema()),
 				Fix:  "remove InsecureAllowUnknownFields so fields the schema does not declare are refused (mass assignment)",
 			})

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -134,4 +135,21 @@ func TestTextScorecard(t *testing.T) {
 	} {
 		assert.Contains(t, out, want)
 	}
+}
+
+// A report of a run that looked at some items only says NOT CHECKED for the
+// others, never PASS; an item with findings shows them whatever the scope.
+func TestReportOnlyMarksOtherItemsNotChecked(t *testing.T) {
+	r := readiness.NewReport(readiness.Production, []readiness.Finding{
+		{ID: "DEPLOY003", Severity: readiness.Blocker, Item: readiness.ItemDeploy, Seen: "x"},
+	}).Only(readiness.ItemSecrets)
+	card := r.Scorecard()
+	assert.Equal(t, readiness.Pass, card[readiness.ItemSecrets-1].Status)
+	assert.Equal(t, readiness.NotChecked, card[readiness.ItemAuth-1].Status)
+	assert.Equal(t, readiness.Fail, card[readiness.ItemDeploy-1].Status)
+	var b strings.Builder
+	require.NoError(t, r.WriteText(&b))
+	assert.Contains(t, b.String(), "NOT CHECKED")
+	all := readiness.NewReport(readiness.Production, nil)
+	assert.Equal(t, readiness.Pass, all.Scorecard()[readiness.ItemAuth-1].Status, "no scope: every item was checked")
 }

@@ -76,6 +76,9 @@ func checkRateLimits(_ context.Context, in *Inspection) []Finding {
 				Fix:  fmt.Sprintf("wrap the handler: limits.%s(h, ratelimit.ByIP()%s)", rateCtor(kind), rateAccountHint(kind)),
 			})
 		}
+		if kind, ok := rateRouteKind(rt); ok && kind == ratelimit.KindLogin && len(local)+len(global) > 0 {
+			out = append(out, rateLoginKeys(rt, append(append([]*ratelimit.Handler(nil), global...), local...))...)
+		}
 		for _, h := range local {
 			if seen[h] {
 				continue // one handler value mounted on several routes is reported once
@@ -85,6 +88,34 @@ func checkRateLimits(_ context.Context, in *Inspection) []Finding {
 		}
 	}
 	return out
+}
+
+// rateLoginKeys is RATE009: a login route needs a limit keyed by the
+// client IP (one address spraying many accounts) and one keyed by the
+// account (many addresses on one account). Either alone leaves the other
+// attack unbounded.
+func rateLoginKeys(rt Route, limits []*ratelimit.Handler) []Finding {
+	has := map[ratelimit.KeyKind]bool{}
+	for _, h := range limits {
+		for _, k := range h.KeyKinds() {
+			has[k] = true
+		}
+	}
+	var missing []string
+	if !has[ratelimit.KeyIP] {
+		missing = append(missing, "the client IP (one address spraying passwords across many accounts is unbounded)")
+	}
+	if !has[ratelimit.KeyAccount] {
+		missing = append(missing, "the account (a botnet of addresses guessing one account's password is unbounded)")
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	return []Finding{{
+		ID: "RATE009", Severity: Blocker, Item: ItemRateLimit, Route: rt.Pattern,
+		Seen: "the login route's limits are not keyed by " + strings.Join(missing, ", nor by "),
+		Fix:  "limit login by both: limits.Login(h, ratelimit.ByIP(), ratelimit.ByAccount(accountOf)), plus limits.Failures(h, accountOf) for failed attempts",
+	}}
 }
 
 func rateCtor(k ratelimit.Kind) string {

@@ -108,9 +108,44 @@ func TestRateChecksBadConfig(t *testing.T) {
 		"RATE004 POST /auth/signin",
 		"RATE005 POST /auth/signin",
 		"RATE006 POST /auth/signin",
-		"RATE007 POST /api/login",
+		"RATE007 POST /api/login", // repeat
+		"RATE007 POST /api/login", // spray
+		"RATE007 POST /api/login", // distributed
 		"RATE008 POST /auth/signin",
+		"RATE009 POST /auth/signin",
 	}, rateIDs(t, target))
+}
+
+// RATE009: a login limited by one key only leaves the other attack open.
+func TestRateLoginNeedsIPAndAccountKeys(t *testing.T) {
+	limits, err := ratelimit.New(ratelimit.Config{})
+	require.NoError(t, err)
+	for _, tc := range []struct {
+		name string
+		h    http.Handler
+		want []string
+		seen string
+	}{
+		{"per account only", limits.Login(denyLogin, ratelimit.ByAccount(account)), []string{"RATE009 POST /api/login"}, "client IP"},
+		{"per IP only", limits.Login(denyLogin, ratelimit.ByIP()), []string{"RATE009 POST /api/login"}, "the account"},
+		{"both in one limit", limits.Login(denyLogin, ratelimit.ByIP(), ratelimit.ByAccount(account)), nil, ""},
+		{"per IP, failures per account", limits.Login(limits.Failures(denyLogin, account), ratelimit.ByIP()), nil, ""},
+		{"per route only", limits.Login(denyLogin, ratelimit.ByRoute()), []string{"RATE009 POST /api/login"}, "client IP"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			inv := newRateInventory()
+			inv.Handle("POST /api/login", tc.h)
+			r, err := readiness.Run(t.Context(), rateTarget(inv, 1))
+			require.NoError(t, err)
+			var got []string
+			for _, f := range r.ByID("RATE009") {
+				got = append(got, f.ID+" "+f.Route)
+				assert.Equal(t, readiness.Blocker, f.Severity)
+				assert.Contains(t, f.Seen, tc.seen)
+			}
+			assert.Equal(t, tc.want, got)
+		})
+	}
 }
 
 func TestRateGlobalLimitCountsForEveryRoute(t *testing.T) {
@@ -118,7 +153,7 @@ func TestRateGlobalLimitCountsForEveryRoute(t *testing.T) {
 	require.NoError(t, err)
 	inv := newRateInventory()
 	inv.Handle("POST /api/login", denyLogin)
-	srv := limits.Login(inv, ratelimit.ByIP())
+	srv := limits.Login(inv, ratelimit.ByIP(), ratelimit.ByAccount(account))
 	assert.Equal(t, []string{"RATE006 "}, rateIDs(t, rateTarget(srv, 2)), "global in-memory limit with two replicas")
 	assert.Empty(t, rateIDs(t, rateTarget(srv, 1)))
 }

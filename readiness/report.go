@@ -7,6 +7,10 @@ type Report struct {
 	// Reach lists, per probe and route, the requests sent and how many
 	// reached the route's handler.
 	Reach []ProbeReach `json:"probe_reach,omitempty"`
+	// Checked lists the scorecard items the run looked at; nil means all.
+	// A command that checks only some items (a secret scan) sets it with
+	// Only, so the others read NOT CHECKED instead of PASS.
+	Checked []Item `json:"checked,omitempty"`
 }
 
 // Status is an item's verdict on the scorecard.
@@ -17,7 +21,29 @@ const (
 	Pass Status = "PASS" // no findings, or only info
 	Warn Status = "WARN" // warnings, or accepted blockers
 	Fail Status = "FAIL" // at least one blocker not accepted
+	// NotChecked is an item the run did not look at (Report.Only): it has
+	// not passed, nobody looked.
+	NotChecked Status = "NOT CHECKED"
 )
+
+// Only limits the scorecard to the items the run looked at: every other
+// item reads NOT CHECKED rather than PASS. It returns r.
+func (r *Report) Only(items ...Item) *Report {
+	r.Checked = append([]Item(nil), items...)
+	return r
+}
+
+func (r *Report) checked(it Item) bool {
+	if r.Checked == nil {
+		return true
+	}
+	for _, c := range r.Checked {
+		if c == it {
+			return true
+		}
+	}
+	return false
+}
 
 // ItemResult is one scorecard line.
 type ItemResult struct {
@@ -97,6 +123,8 @@ func (r *Report) Scorecard() []ItemResult {
 			out[i].Status = Fail
 		case out[i].Warnings > 0 || out[i].Accepted > 0:
 			out[i].Status = Warn
+		case !r.checked(out[i].Item):
+			out[i].Status = NotChecked
 		}
 	}
 	return out

@@ -26,8 +26,9 @@ type sarifLog struct {
 }
 
 type sarifRun struct {
-	Tool    sarifTool     `json:"tool"`
-	Results []sarifResult `json:"results"`
+	Tool       sarifTool     `json:"tool"`
+	ColumnKind string        `json:"columnKind"`
+	Results    []sarifResult `json:"results"`
 }
 
 type sarifTool struct {
@@ -83,7 +84,8 @@ type sarifArtifact struct {
 }
 
 type sarifRegion struct {
-	StartLine int `json:"startLine"`
+	StartLine   int `json:"startLine"`
+	StartColumn int `json:"startColumn,omitempty"`
 }
 
 type sarifLogical struct {
@@ -161,7 +163,7 @@ func (r *Report) WriteSARIF(w io.Writer, opts SARIFOptions) error {
 			msg += " Fix: " + f.Fix
 		}
 		loc := sarifLocation{PhysicalLocation: sarifPhysical{
-			ArtifactLocation: sarifArtifact{URI: file}, Region: sarifRegion{StartLine: line},
+			ArtifactLocation: sarifArtifact{URI: file}, Region: sarifRegion{StartLine: line, StartColumn: f.Column},
 		}}
 		if f.Route != "" {
 			loc.LogicalLocations = []sarifLogical{{Name: f.Route, Kind: "member"}}
@@ -190,7 +192,8 @@ func (r *Report) WriteSARIF(w io.Writer, opts SARIFOptions) error {
 				InformationURI: "https://github.com/launchready/launchready",
 				Rules:          rules,
 			}},
-			Results: results,
+			ColumnKind: "unicodeCodePoints", // Finding.Column counts characters
+			Results:    results,
 		}},
 	}
 	enc := json.NewEncoder(w)

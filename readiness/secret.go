@@ -65,7 +65,7 @@ func (s Secrets) Run(ctx context.Context, _ *Inspection) []Finding {
 				Fix: "point Secrets.Build at the embedded build output and BuildRoot at a directory in it"})
 		}
 		for _, f := range found {
-			out = append(out, Finding{ID: "SECRET005", Severity: Blocker, File: f.File, Line: f.Line,
+			out = append(out, Finding{ID: "SECRET005", Severity: Blocker, File: f.File, Line: f.Line, Column: f.Column,
 				Seen: fmt.Sprintf("%s %s in build output", f.Detector, f.Masked),
 				Fix:  "remove the secret from the frontend source and its build; anything shipped to browsers is public, so rotate the secret and keep it server-side"})
 		}
@@ -148,7 +148,7 @@ func (s Secrets) repo(ctx context.Context) []Finding {
 	inTree := map[string]bool{}
 	for _, f := range tree {
 		inTree[f.Detector+"\x00"+f.File+"\x00"+f.Masked] = true
-		out = append(out, Finding{ID: "SECRET003", Severity: Blocker, File: f.File, Line: f.Line,
+		out = append(out, Finding{ID: "SECRET003", Severity: Blocker, File: f.File, Line: f.Line, Column: f.Column,
 			Seen: fmt.Sprintf("%s %s in a tracked file", f.Detector, f.Masked),
 			Fix:  "move the secret to the environment or a secret store, rotate it (it is in history now), and purge it from history"})
 	}
@@ -166,7 +166,7 @@ func (s Secrets) repo(ctx context.Context) []Finding {
 			continue // reported as SECRET003
 		}
 		seen[k+f.Commit] = true
-		out = append(out, Finding{ID: "SECRET004", Severity: Blocker, File: f.File, Line: f.Line,
+		out = append(out, Finding{ID: "SECRET004", Severity: Blocker, File: f.File, Line: f.Line, Column: f.Column,
 			Seen: fmt.Sprintf("%s %s added in commit %s", f.Detector, f.Masked, f.Commit[:min(12, len(f.Commit))]),
 			Fix:  "a secret once pushed is compromised: rotate it now; then purge it from history (git filter-repo) if the repository is shared"})
 	}

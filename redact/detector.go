@@ -50,12 +50,19 @@ type Detector struct {
 	// Multiline detectors (PEM blocks) see the text after the keyword line,
 	// not just the line.
 	Multiline bool
+	// LogOnly detectors run in the log handler only: they mask likely
+	// secrets in log lines on looser gates than a scan may use without
+	// flooding its report, and scans never report them.
+	LogOnly bool
 
-	bit     uint64
-	generic bool // yields to a specific detector matching the same span
-	needSep bool // prefilter: a '+', '(', '-' or space must occur (phone numbers)
-	digits  int  // prefilter: minimum digit count in the unit, for keyword-less detectors
-	at      bool
+	bit         uint64
+	span        func(s string, m []int) (start, end int, ok bool) // picks and validates the span from a submatch index; nil: first group or whole match
+	assignments bool                                              // found by findAssignments; Pattern documents the rule
+	need        string                                            // the pattern cannot match unless the text contains this (a cheap second gate)
+	generic     bool                                              // yields to a specific detector matching the same span
+	needSep     bool                                              // prefilter: a '+', '(', '-' or space must occur (phone numbers)
+	digits      int                                               // prefilter: minimum digit count in the unit, for keyword-less detectors
+	at          bool
 }
 
 const base62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
@@ -110,7 +117,8 @@ func Entropy(s string) float64 {
 var placeholderWords = []string{
 	"changeme", "change_me", "change-me", "changethis", "placeholder", "example",
 	"your_", "your-", "yourkey", "<your", "replace", "redacted", "dummy", "notreal",
-	"xxxxxx", "******", "todo", "fixme", "insert", "secret_here", "token_here", "key_here",
+	"xxxx", "****", "...", "…", "your", "todo", "fixme", "insert", "secret_here", "token_here", "key_here",
+	"jbswy3dpehpk3pxp", // the base32 TOTP secret of the otpauth documentation examples
 	"password", "p@ssw0rd", "passw0rd", "letmein", "qwerty", "123456", "admin123", "sample",
 }
 
@@ -123,6 +131,12 @@ func IsPlaceholder(s string) bool {
 	t := strings.TrimSpace(s)
 	if t == "" {
 		return true
+	}
+	if t[0] == '%' && len(t) <= 6 && (t[len(t)-1]|0x20) >= 'a' && (t[len(t)-1]|0x20) <= 'z' {
+		return true // a format verb: "%s", "%-10v"
+	}
+	if strings.Contains(t, `"+`) || strings.Contains(t, `+"`) || strings.Contains(t, "`+") || strings.Contains(t, "+`") {
+		return true // a string built in code: "…:"+password+"@…"
 	}
 	if strings.Contains(t, "${") || strings.Contains(t, "{{") || strings.Contains(t, "%(") ||
 		(strings.HasPrefix(t, "<") && strings.HasSuffix(t, ">")) ||
@@ -141,6 +155,53 @@ func IsPlaceholder(s string) bool {
 		return true
 	}
 	return false
+}
+
+// pemBodyOK accepts a PEM private-key block only with a key in it: at least
+// 64 base64 characters between the BEGIN line and the END line (or the end
+// of the text) with the entropy of random data. Documentation blocks
+// ("...", "<your key>") and a lone BEGIN line are not keys.
+func pemBodyOK(s string) bool {
+	i := strings.Index(s, "KEY-----")
+	if i < 0 {
+		return false
+	}
+	body := s[i+len("KEY-----"):]
+	if j := strings.Index(body, "-----END"); j >= 0 {
+		body = body[:j]
+	}
+	var b strings.Builder
+	for k := 0; k < len(body); k++ {
+		c := body[k]
+		switch {
+		case c == '\\' && k+1 < len(body) && (body[k+1] == 'n' || body[k+1] == 'r'):
+			k++ // an escaped line break in a JSON or code string
+		case c >= 'A' && c <= 'Z', c >= 'a' && c <= 'z', c >= '0' && c <= '9', c == '+', c == '/':
+			b.WriteByte(c)
+		}
+	}
+	return b.Len() >= 64 && Entropy(b.String()) >= 4.5
+}
+
+// vendorPlaceholder reports the placeholders written in a vendor's token
+// format ("xoxb-your-token", "sk-proj-...", "ACxxxxxxxx…"). It looks only
+// for marks that random token characters cannot produce by chance at
+// scale: the full word list of IsPlaceholder would reject one random
+// base62 token in a few thousand ("…XYourh…").
+func vendorPlaceholder(s string) bool {
+	l := strings.ToLower(s)
+	for _, w := range []string{"xxxx", "****", "...", "…", "your_", "your-", "_here", "-here", "example", "<", "${", "{{"} {
+		if strings.Contains(l, w) {
+			return true
+		}
+	}
+	return strings.Count(s, s[:1]) == len(s)
+}
+
+// cookieValueOK rejects placeholders and file paths
+// (SESSION_SECRET_FILE=/run/secrets/session is a setting, not a cookie).
+func cookieValueOK(s string) bool {
+	return !IsPlaceholder(s) && s[0] != '/' && !strings.HasPrefix(s, "./") && !strings.HasPrefix(s, "../")
 }
 
 func notPlaceholder(s string) bool { return !IsPlaceholder(s) }
@@ -293,6 +354,100 @@ var defaultDetectors = []*Detector{
 		MinEntropy: 3.0,
 	},
 	{
+		Name: "openai-key", Kind: Secret,
+		Source:     "OpenAI API keys (platform.openai.com/docs/api-reference/authentication): sk-proj-/sk-svcacct-/sk-admin- project, service-account and admin keys, and legacy sk- keys; the base64 of \"OpenAI\" (T3BlbkFJ) sits in the middle",
+		Keywords:   []string{"sk-proj-", "sk-svcacct-", "sk-admin-", "t3blbkfj"},
+		Pattern:    regexp.MustCompile(`\bsk-(?:(?:proj|svcacct|admin)-[A-Za-z0-9_-]{40,250}|[A-Za-z0-9]{20}T3BlbkFJ[A-Za-z0-9]{20})\b`),
+		MinEntropy: 3.5,
+	},
+	{
+		Name: "anthropic-key", Kind: Secret,
+		Source:     "Anthropic API and admin keys (docs.anthropic.com/en/api/getting-started): sk-ant-api03- / sk-ant-admin01- + 93 base64url characters + AA",
+		Keywords:   []string{"sk-ant-"},
+		Pattern:    regexp.MustCompile(`\bsk-ant-(?:api|admin)\d{2}-[A-Za-z0-9_-]{80,110}AA\b`),
+		MinEntropy: 3.5,
+	},
+	{
+		Name: "npm-token", Kind: Secret,
+		Source:     "npm access tokens (docs.npmjs.com/about-access-tokens, github.blog 2021-09-23): npm_ + 36 base62 characters, in .npmrc as //registry.npmjs.org/:_authToken=",
+		Keywords:   []string{"npm_"},
+		Pattern:    regexp.MustCompile(`\bnpm_[A-Za-z0-9]{36}\b`),
+		MinEntropy: 3.5,
+	},
+	{
+		Name: "twilio-credential", Kind: Secret,
+		Source:     "Twilio credentials (twilio.com/docs/iam/api-keys, /docs/glossary/what-is-a-sid): API key SIDs SK + 32 hex, account SIDs AC + 32 hex, and 32-hex auth tokens and API secrets assigned to a Twilio name",
+		Keywords:   []string{"twilio"},
+		Pattern:    regexp.MustCompile(`\b((?:SK|AC)[0-9a-f]{32})\b|(?i:twilio[a-z0-9_.-]*(?:token|secret))["']?\s*[:=]\s*["']?([0-9a-f]{32})\b`),
+		span:       firstGroupSpan,
+		MinEntropy: 3.0,
+	},
+	{
+		Name: "mailgun-key", Kind: Secret,
+		Source:     "Mailgun API keys (documentation.mailgun.com/docs/mailgun/api-reference/authentication): key- + 32 hex (legacy), or 32 hex-8 hex-8 hex assigned to a Mailgun name",
+		Keywords:   []string{"key-", "mailgun"},
+		Pattern:    regexp.MustCompile(`\b(key-[0-9a-f]{32})\b|(?i:mailgun[a-z0-9_.-]*)["']?\s*[:=]\s*["']?([0-9a-f]{32}-[0-9a-f]{8}-[0-9a-f]{8})\b`),
+		span:       firstGroupSpan,
+		MinEntropy: 3.0,
+	},
+	{
+		Name: "postmark-token", Kind: Secret,
+		Source:   "Postmark server and account tokens (postmarkapp.com/developer/api/overview#authentication): a UUID in X-Postmark-Server-Token / X-Postmark-Account-Token or assigned to a Postmark name",
+		Keywords: []string{"postmark"},
+		Pattern:  regexp.MustCompile(`(?i:postmark[a-z0-9_.-]*)["']?\s*[:=]\s*["']?([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\b`),
+	},
+	{
+		Name: "resend-key", Kind: Secret,
+		Source:     "Resend API keys (resend.com/docs/dashboard/api-keys/introduction): re_ + 8 base62 + _ + 24 base62",
+		Keywords:   []string{"re_"},
+		Pattern:    regexp.MustCompile(`\bre_[A-Za-z0-9]{8}_[A-Za-z0-9]{24}\b`),
+		MinEntropy: 3.5,
+	},
+	{
+		Name: "sentry-dsn", Kind: Secret,
+		Source:   "Sentry DSNs with a secret key (docs.sentry.io/concepts/key-terms/dsn-explainer): https://<32-hex public key>:<32-hex secret key>@<host>/<project id>",
+		Keywords: []string{"sentry", "ingest."},
+		Pattern:  regexp.MustCompile(`\bhttps?://[0-9a-f]{32}:([0-9a-f]{32})@[A-Za-z0-9.-]+/\d+`),
+	},
+	{
+		Name: "datadog-key", Kind: Secret,
+		Source:   "Datadog API keys (32 hex) and application keys (40 hex) (docs.datadoghq.com/account_management/api-app-keys), as DD_API_KEY / DD_APP_KEY / DD-API-KEY / datadog_api_key",
+		Keywords: []string{"dd_ap", "dd-ap", "datadog", "ddap"},
+		Pattern:  regexp.MustCompile(`(?i:(?:dd|datadog)[_-]?(?:api|app|application)[_-]?key)["']?\s*[:=]\s*["']?([0-9a-f]{40}|[0-9a-f]{32})\b`),
+	},
+	{
+		Name: "azure-storage-key", Kind: Secret,
+		Source:   "Azure storage connection strings (learn.microsoft.com/azure/storage/common/storage-configure-connection-string): AccountKey= 88 base64 characters; Service Bus and Event Hubs SharedAccessKey= 44",
+		Keywords: []string{"accountkey=", "sharedaccesskey="},
+		Pattern:  regexp.MustCompile(`(?i:AccountKey|SharedAccessKey)=([A-Za-z0-9+/]{86}==|[A-Za-z0-9+/]{43}=)`),
+	},
+	{
+		Name: "heroku-key", Kind: Secret,
+		Source:   "Heroku API keys (devcenter.heroku.com/articles/authentication): HRKU- + 60 characters, or a UUID assigned to a Heroku name (HEROKU_API_KEY)",
+		Keywords: []string{"hrku-", "heroku"},
+		Pattern:  regexp.MustCompile(`\b(HRKU-[A-Za-z0-9_-]{60})(?:[^A-Za-z0-9_-]|$)|(?i:heroku[a-z0-9_.-]*(?:key|token))["']?\s*[:=]\s*["']?([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})\b`),
+		span:     firstGroupSpan,
+	},
+	{
+		Name: "digitalocean-token", Kind: Secret,
+		Source:   "DigitalOcean tokens (docs.digitalocean.com/reference/api/create-personal-access-token): dop_v1_ personal, doo_v1_ OAuth, dor_v1_ refresh + 64 hex",
+		Keywords: []string{"dop_v1_", "doo_v1_", "dor_v1_"},
+		Pattern:  regexp.MustCompile(`\bdo[por]_v1_[0-9a-f]{64}\b`),
+	},
+	{
+		Name: "shopify-token", Kind: Secret,
+		Source:   "Shopify app tokens (shopify.dev/docs/apps/build/authentication-authorization/access-tokens): shpat_ admin, shpca_ custom app, shppa_ private app, shpss_ shared secret + 32 hex",
+		Keywords: []string{"shpat_", "shpca_", "shppa_", "shpss_"},
+		Pattern:  regexp.MustCompile(`\bshp(?:at|ca|pa|ss)_[0-9a-fA-F]{32}\b`),
+	},
+	{
+		Name: "vault-token", Kind: Secret,
+		Source:     "HashiCorp Vault tokens (developer.hashicorp.com/vault/docs/concepts/tokens#token-prefixes): hvs. service, hvb. batch, hvr. recovery + 24 or more base64url characters",
+		Keywords:   []string{"hvs.", "hvb.", "hvr."},
+		Pattern:    regexp.MustCompile(`\bhv[sbr]\.[A-Za-z0-9_-]{24,200}`),
+		MinEntropy: 3.5,
+	},
+	{
 		Name: "jwt", Kind: Secret,
 		Source:   "RFC 7519 JSON Web Token, compact serialisation (RFC 7515 §7.1): base64url header starting eyJ . payload . signature",
 		Keywords: []string{"eyj"},
@@ -300,21 +455,50 @@ var defaultDetectors = []*Detector{
 	},
 	{
 		Name: "private-key", Kind: Secret,
-		Source:    "RFC 7468 textual encoding: -----BEGIN ... PRIVATE KEY----- blocks (PKCS#1, PKCS#8, EC, OpenSSH)",
-		Keywords:  []string{"private key-----"},
-		Pattern:   regexp.MustCompile(`-----BEGIN[A-Z0-9 ]{0,30} PRIVATE KEY-----(?:(?:[A-Za-z0-9+/=\r\n\t :,.\\]|-[A-Za-z0-9])*-----END[A-Z0-9 ]{0,30} PRIVATE KEY-----|[A-Za-z0-9+/=\r\n\\]*)`),
-		Multiline: true,
+		Source:   "RFC 7468 textual encoding: -----BEGIN ... PRIVATE KEY----- blocks (PKCS#1, PKCS#8, EC, OpenSSH)",
+		Keywords: []string{"private key-----"},
+		Pattern:  regexp.MustCompile(`-----BEGIN[A-Z0-9 ]{0,30} PRIVATE KEY-----(?:(?:[A-Za-z0-9+/=\r\n\t :,.\\]|-[A-Za-z0-9])*-----END[A-Z0-9 ]{0,30} PRIVATE KEY-----|[A-Za-z0-9+/=\r\n\\]*)`),
+		Valid:    pemBodyOK, Multiline: true,
 	},
 	{
 		Name: "url-password", Kind: Secret,
 		Source:   "RFC 3986 §3.2.1 userinfo: scheme://user:password@host (database and broker URLs)",
 		Keywords: []string{"://"},
 		Pattern:  regexp.MustCompile(`\b[A-Za-z][A-Za-z0-9+.-]{1,20}://[^:@/\s"'<>]{0,128}:([^@/\s"'<>]{1,256})@[A-Za-z0-9.\[\]-]`),
+		Valid:    notPlaceholder, generic: true, need: "@",
+	},
+	{
+		Name: "dsn-password", Kind: Secret,
+		Source:   "scheme-less DSNs of the Go MySQL driver (github.com/go-sql-driver/mysql#dsn-data-source-name): user:password@tcp(host:port)/db, @unix(/path)/db",
+		Keywords: []string{"tcp(", "unix("},
+		Pattern:  regexp.MustCompile(`[A-Za-z0-9_.-]{1,64}:([^@\s"'/]{1,256})@(?:tcp|unix)\(`),
 		Valid:    notPlaceholder,
 	},
 	{
-		Name: "password-assignment", Kind: Secret,
-		Source:     "password=/secret:/api_key= assignments in config files, env files, query strings and log lines",
+		Name: "cli-password", Kind: Secret,
+		Source:   "passwords on command lines (shell history, CI logs): mysql/mysqldump/mysqladmin -p<password>, sshpass -p <password>, aws configure set aws_secret_access_key|aws_session_token <value>",
+		Keywords: []string{"mysql", "sshpass", "configure set"},
+		Pattern:  regexp.MustCompile(`\bmysql(?:dump|admin)?\b[^\n|;&]*?\s-p(?:'([^'\s]{4,128})'|"([^"\s]{4,128})"|([^\s'"-][^\s'"]{3,127}))|\bsshpass\s+-p\s*(?:'([^'\s]{4,128})'|"([^"\s]{4,128})"|([^\s'"]{4,128}))|\baws\s+configure\s+set\s+(?:aws_secret_access_key|aws_session_token)\s+["']?([A-Za-z0-9/+=]{16,})`),
+		span:     firstGroupSpan, Valid: notPlaceholder,
+	},
+	{
+		Name: "xml-password", Kind: Secret,
+		Source:   "password and secret elements in XML and HTML configuration (Maven settings.xml <password>, NuGet, .NET, Tomcat): <password>…</password>, <secret>, <apiKey>, <token>, <clientSecret>",
+		Keywords: []string{"<pass", "<secret", "<api", "<token", "<client"},
+		Pattern:  regexp.MustCompile(`(?i)<(?:password|passwd|secret|api[_-]?key|token|client[_-]?secret)>\s*([^<\s]{6,256})\s*</`),
+		Valid:    func(v string) bool { return !IsPlaceholder(v) && !isReference(v) },
+		need:     "</",
+	},
+	{
+		Name: "secret-assignment", Kind: Secret,
+		Source:   "values assigned to names ending in password, passwd, passphrase, pwd, secret, token, key, credential or secret_key_base, in env files, shell, YAML, JSON, TOML, HCL, properties, PHP and code literals; gated on length, entropy, character classes, placeholders and references (see assignment.go)",
+		Keywords: []string{"pass", "pwd", "secret", "token", "key", "credential"},
+		Pattern:  assignmentPattern,
+		span:     assignmentSpan, generic: true, assignments: true,
+	},
+	{
+		Name: "password-assignment", Kind: Secret, LogOnly: true,
+		Source:     "password=/secret:/api_key=/token= in log lines, on looser gates than secret-assignment (six characters, any character classes): a log line is masked when in doubt",
 		Keywords:   []string{"pass", "pwd", "secret", "api_key", "apikey", "api-key", "token", "auth"},
 		Pattern:    regexp.MustCompile(`(?i)(?:password|passwd|passphrase|pwd|secret|api[_-]?key|access[_-]?token|auth[_-]?token|refresh[_-]?token|client[_-]?secret|token)["']?\s*(?:[:=]|:=)\s*["']?([^\s"'&,;<>\])}]{6,256})`),
 		MinEntropy: 2.0, Valid: plausibleValue, generic: true,
@@ -323,8 +507,8 @@ var defaultDetectors = []*Detector{
 		Name: "session-cookie", Kind: Secret,
 		Source:     "session cookies of common frameworks (PHPSESSID, JSESSIONID, connect.sid, session, sid, __Host-session)",
 		Keywords:   []string{"sess", "sid="},
-		Pattern:    regexp.MustCompile(`(?i)\b(?:__Host-|__Secure-)?(?:[a-z_.-]*session[a-z_.-]*|sid|connect\.sid|phpsessid|jsessionid)=([A-Za-z0-9%._~+/-]{16,512}={0,2})`),
-		MinEntropy: 3.0, Valid: notPlaceholder, generic: true,
+		Pattern:    regexp.MustCompile(`(?i)(?:session|sessid|\bsid)[a-z_.-]*=([A-Za-z0-9%._~+/-]{16,512}={0,2})`),
+		MinEntropy: 3.0, Valid: cookieValueOK, generic: true, need: "=",
 	},
 	{
 		Name: "card-number", Kind: PII,
@@ -334,8 +518,8 @@ var defaultDetectors = []*Detector{
 	},
 	{
 		Name: "email", Kind: PII,
-		Source:  "RFC 5322 addr-spec (dot-atom local part); the local part is masked, the domain kept",
-		Pattern: regexp.MustCompile(`([A-Za-z0-9._%+-]{1,64})@(?:[A-Za-z0-9-]{1,63}\.)+[A-Za-z]{2,24}\b`),
+		Source:  "RFC 5322 addr-spec (dot-atom local part) with RFC 6531 internationalised local parts and IDN domains (RFC 5890, U-labels and xn-- A-labels); the whole local part is masked, the domain kept",
+		Pattern: regexp.MustCompile(`([\p{L}\p{N}\p{M}._%+-]{1,64})@(?:[\p{L}\p{N}\p{M}-]{1,63}\.)+(?:xn--[A-Za-z0-9-]{1,59}|[\p{L}\p{M}]{2,24})`),
 		at:      true,
 	},
 	{
@@ -349,6 +533,12 @@ var defaultDetectors = []*Detector{
 func init() {
 	for i, d := range defaultDetectors {
 		d.bit = 1 << uint(i)
+		if d.Kind == PII || d.LogOnly {
+			notScanned |= d.bit
+		}
+		if d.Multiline {
+			multilineMask |= d.bit
+		}
 	}
 	buildPrefilter(defaultDetectors)
 }
@@ -361,6 +551,9 @@ func Detectors() []*Detector { return append([]*Detector(nil), defaultDetectors.
 func (d *Detector) validSpan(s string) bool {
 	if d.MinEntropy > 0 && Entropy(s) < d.MinEntropy {
 		return false
+	}
+	if d.Kind == Secret && !d.generic && !d.Multiline && vendorPlaceholder(s) {
+		return false // "xoxb-your-token", "sk-ant-...", "ACxxxx…"
 	}
 	return d.Valid == nil || d.Valid(s)
 }

@@ -179,6 +179,18 @@ func hasFoldPrefix(s, p string) bool {
 	return true
 }
 
+// pick returns the span of a submatch index: the detector's own choice,
+// or the first capture group, or the whole match.
+func (d *Detector) pick(s string, m []int) (int, int, bool) {
+	if d.span != nil {
+		return d.span(s, m)
+	}
+	if len(m) >= 4 && m[2] >= 0 {
+		return m[2], m[3], true
+	}
+	return m[0], m[1], true
+}
+
 // A span is one masked range of a text.
 type span struct {
 	start, end int
@@ -195,16 +207,23 @@ func find(s string, mask uint64) []span {
 		if mask&d.bit == 0 {
 			continue
 		}
+		if d.need != "" && !strings.Contains(s, d.need) {
+			continue
+		}
+		if d.assignments {
+			out = d.findAssignments(s, out)
+			continue
+		}
 		for _, m := range d.Pattern.FindAllStringSubmatchIndex(s, -1) {
-			st, en := m[0], m[1]
-			if len(m) >= 4 && m[2] >= 0 {
-				st, en = m[2], m[3]
-			}
-			if st == en || !d.validSpan(s[st:en]) {
+			st, en, ok := d.pick(s, m)
+			if !ok || st == en || !d.validSpan(s[st:en]) {
 				continue
 			}
 			if d.at && st > 0 && (s[st-1] == ':' || s[st-1] == '/') {
 				continue // userinfo of a URL, not an address
+			}
+			if d.at && m[1]+1 < len(s) && s[m[1]] == ':' && s[m[1]+1] != ' ' {
+				continue // an scp-style remote (git@github.com:org/repo), not an address
 			}
 			out = append(out, span{st, en, d})
 		}
@@ -218,14 +237,15 @@ func find(s string, mask uint64) []span {
 
 // dropGenericOverlaps removes spans of generic detectors (assignments,
 // cookies) that overlap a span of a specific one: "token=ghp_…" is one
-// GitHub token, not also a password.
+// GitHub token, not also a password; and log-only spans that overlap any
+// other.
 func dropGenericOverlaps(spans []span) []span {
 	keep := spans[:0:0]
 	for i, s := range spans {
 		drop := false
 		if s.det.generic {
 			for j, o := range spans {
-				if j != i && !o.det.generic && o.start < s.end && s.start < o.end {
+				if j != i && (!o.det.generic || s.det.LogOnly && !o.det.LogOnly) && o.start < s.end && s.start < o.end {
 					drop = true
 					break
 				}

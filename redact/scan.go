@@ -8,8 +8,11 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"os"
 	"os/exec"
 	"strings"
+	"unicode/utf8"
+	"unsafe"
 )
 
 // A Finding is one secret found by a scan. It never holds the secret itself.
@@ -21,6 +24,9 @@ type Finding struct {
 	// Line is the 1-based line number in File (for history scans, in the
 	// file as of Commit).
 	Line int
+	// Column is the 1-based column, in characters, where the masked span
+	// starts on Line.
+	Column int
 	// Commit is the commit that added the secret (history scans only).
 	Commit string
 	// Masked is a masked form of the secret.
@@ -31,6 +37,9 @@ func (f Finding) String() string {
 	loc := f.File
 	if f.Line > 0 {
 		loc = fmt.Sprintf("%s:%d", f.File, f.Line)
+		if f.Column > 0 {
+			loc += fmt.Sprintf(":%d", f.Column)
+		}
 	}
 	if f.Commit != "" {
 		loc = f.Commit[:min(12, len(f.Commit))] + " " + loc
@@ -96,9 +105,9 @@ func scanText(text string, firstLine int, fn func(Finding)) {
 			end += off
 		}
 		l := text[off:end]
-		if mask := candidates(l) &^ piiMask; mask != 0 {
+		if mask := candidates(l) &^ notScanned; mask != 0 {
 			for _, sp := range find(l, mask&^multilineMask) {
-				fn(Finding{Detector: sp.det.Name, Line: line, Masked: Mask(l[sp.start:sp.end])})
+				fn(Finding{Detector: sp.det.Name, Line: line, Column: column(l, sp.start), Masked: Mask(l[sp.start:sp.end])})
 			}
 			if mask&multilineMask != 0 && off >= pemUntil {
 				subject := text[off:min(len(text), off+32<<10)]
@@ -112,7 +121,7 @@ func scanText(text string, firstLine int, fn func(Finding)) {
 						continue
 					}
 					pemUntil = off + m[1]
-					fn(Finding{Detector: d.Name, Line: line, Masked: Mask(subject[m[0]:m[1]])})
+					fn(Finding{Detector: d.Name, Line: line, Column: column(l, m[0]), Masked: Mask(subject[m[0]:m[1]])})
 				}
 			}
 		}
@@ -121,26 +130,41 @@ func scanText(text string, firstLine int, fn func(Finding)) {
 	}
 }
 
-var piiMask, multilineMask = func() (pii, multi uint64) {
-	for _, d := range defaultDetectors {
-		if d.Kind == PII {
-			pii |= d.bit
-		}
-		if d.Multiline {
-			multi |= d.bit
-		}
-	}
-	return
-}()
+// column is the 1-based character column of byte offset off in line.
+func column(line string, off int) int { return utf8.RuneCountInString(line[:off]) + 1 }
+
+// notScanned and multilineMask select the personal-data and log-only
+// detectors, which scans skip, and the multi-line
+// detectors. They are computed in init (detector.go), after the detector
+// bits are assigned: a package-level initializer would run first and see
+// every bit as zero.
+var notScanned, multilineMask uint64
 
 // maxFileSize skips files larger than this in tree scans (media, archives).
 const maxFileSize = 32 << 20
+
+// ScanDir scans the directory tree at dir the way ScanFS does: every
+// regular file but binaries and files over 32 MiB, skipping .git and
+// node_modules. File names in findings are slash-separated and relative
+// to dir. It is the plain "scan this checkout" entry point; use
+// ScanGitWorktree for tracked files only and ScanGitHistory for history.
+func ScanDir(dir string) ([]Finding, error) {
+	info, err := os.Stat(dir)
+	if err != nil {
+		return nil, fmt.Errorf("redact: scanning %s: %w", dir, err)
+	}
+	if !info.IsDir() {
+		return nil, fmt.Errorf("redact: scanning %s: not a directory", dir)
+	}
+	return ScanFS(os.DirFS(dir), ".")
+}
 
 // ScanFS scans every regular file under root in fsys (use "." for all), such
 // as an embedded frontend build (embed.FS) or os.DirFS. Binary files (a NUL
 // byte in the first 8 KiB) and files over 32 MiB are skipped.
 func ScanFS(fsys fs.FS, root string) ([]Finding, error) {
 	var out []Finding
+	var buf []byte // reused for every file
 	err := fs.WalkDir(fsys, root, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
@@ -154,24 +178,62 @@ func ScanFS(fsys fs.FS, root string) ([]Finding, error) {
 		if !d.Type().IsRegular() {
 			return nil
 		}
-		info, err := d.Info()
-		if err != nil || info.Size() > maxFileSize {
+		buf, err = readFile(fsys, p, buf[:0])
+		if errors.Is(err, errTooLarge) {
 			return nil
 		}
-		b, err := fs.ReadFile(fsys, p)
 		if err != nil {
 			return fmt.Errorf("redact: reading %s: %w", p, err)
 		}
-		if bytes.IndexByte(b[:min(len(b), 8192)], 0) >= 0 {
+		if bytes.IndexByte(buf[:min(len(buf), 8192)], 0) >= 0 {
 			return nil
 		}
-		scanText(string(b), 1, func(f Finding) {
+		scanText(aliasString(buf), 1, func(f Finding) {
 			f.File = p
 			out = append(out, f)
 		})
 		return nil
 	})
 	return out, err
+}
+
+var errTooLarge = errors.New("file too large")
+
+// readFile appends the file's contents to buf, refusing files over
+// maxFileSize.
+func readFile(fsys fs.FS, p string, buf []byte) ([]byte, error) {
+	f, err := fsys.Open(p)
+	if err != nil {
+		return buf, err
+	}
+	defer f.Close()
+	for {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+		n, err := f.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if len(buf) > maxFileSize {
+			return buf, errTooLarge
+		}
+		if err == io.EOF {
+			return buf, nil
+		}
+		if err != nil {
+			return buf, err
+		}
+	}
+}
+
+// aliasString views b as a string without copying it. The scanners keep
+// no reference to their input past scanText: a finding's Masked is built
+// by concatenation (Mask), never sliced from the text, so the buffer can
+// be reused for the next file.
+func aliasString(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	return unsafe.String(&b[0], len(b))
 }
 
 func git(ctx context.Context, dir string, args ...string) *exec.Cmd {

@@ -61,7 +61,7 @@ func TestScanGitHistoryFindsDeletedSecret(t *testing.T) {
 	got, err := redact.ScanGitHistory(context.Background(), dir)
 	require.NoError(t, err)
 	require.Len(t, got, 1)
-	assert.Equal(t, redact.Finding{Detector: "github-token", File: "config/deploy.env", Line: 3, Commit: commit, Masked: secret[:4] + "****"}, got[0])
+	assert.Equal(t, redact.Finding{Detector: "github-token", File: "config/deploy.env", Line: 3, Column: 14, Commit: commit, Masked: secret[:4] + "****"}, got[0])
 	assert.NotContains(t, got[0].String(), secret[4:])
 
 	tree, err := redact.ScanGitWorktree(context.Background(), os.DirFS(dir), dir)
@@ -83,6 +83,7 @@ func TestScanFS(t *testing.T) {
 	require.Len(t, got, 1)
 	assert.Equal(t, "dist/assets/app.js", got[0].File)
 	assert.Equal(t, 2, got[0].Line)
+	assert.Equal(t, 10, got[0].Column)
 	assert.Equal(t, "google-api-key", got[0].Detector)
 }
 
@@ -92,6 +93,61 @@ func TestScanBytesPEMOnce(t *testing.T) {
 	require.Len(t, got, 1)
 	assert.Equal(t, 2, got[0].Line)
 	assert.Equal(t, "private-key", got[0].Detector)
+}
+
+// TestScanColumn: columns count characters, not bytes, so an editor's
+// "go to line:column" lands on the secret.
+func TestScanColumn(t *testing.T) {
+	tok := redacttest.New(37).GitHubToken()
+	got := redact.ScanBytes([]byte("ok\n# Schlüssel für CI: " + tok + "\n"))
+	require.Len(t, got, 1)
+	assert.Equal(t, 2, got[0].Line)
+	assert.Equal(t, 21, got[0].Column) // 23 if bytes were counted
+	assert.Contains(t, got[0].String(), ":2:21: github-token")
+}
+
+// TestScanDir scans a checkout on disk: files in subdirectories with
+// relative slash-separated names, .git skipped, a missing directory an
+// error.
+func TestScanDir(t *testing.T) {
+	g := redacttest.New(39)
+	dir := t.TempDir()
+	tok := g.GitHubToken()
+	require.NoError(t, os.MkdirAll(filepath.Join(dir, "deploy", ".git"), 0o755))
+	require.NoError(t, os.MkdirAll(filepath.Join(dir, ".git"), 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "deploy", "app.env"), []byte("REGION=eu\nGITHUB_TOKEN="+tok+"\n"), 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, ".git", "config"), []byte("token = "+g.GitHubToken()+"\n"), 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "README.md"), []byte("Set GITHUB_TOKEN=<your token>.\n"), 0o644))
+	got, err := redact.ScanDir(dir)
+	require.NoError(t, err)
+	require.Len(t, got, 1)
+	assert.Equal(t, redact.Finding{Detector: "github-token", File: "deploy/app.env", Line: 2, Column: 14, Masked: tok[:4] + "****"}, got[0])
+
+	_, err = redact.ScanDir(filepath.Join(dir, "missing"))
+	assert.Error(t, err)
+	_, err = redact.ScanDir(filepath.Join(dir, "README.md"))
+	assert.Error(t, err)
+}
+
+func ExampleScanDir() {
+	dir, err := os.MkdirTemp("", "scan")
+	if err != nil {
+		panic(err)
+	}
+	defer os.RemoveAll(dir)
+	// Build a fake token at run time (never commit real-looking tokens).
+	key := "sk-" + "ant-api03-" + strings.Repeat("Zq7xK2mP9", 10) + "vR4" + "AA"
+	_ = os.WriteFile(filepath.Join(dir, "llm.py"), []byte("import anthropic\nclient = anthropic.Anthropic(api_key=\""+key+"\")\n"), 0o644)
+	_ = os.WriteFile(filepath.Join(dir, "README.md"), []byte("Set ANTHROPIC_API_KEY=sk-ant-... before you start.\n"), 0o644)
+	findings, err := redact.ScanDir(dir)
+	if err != nil {
+		panic(err)
+	}
+	for _, f := range findings {
+		fmt.Println(f)
+	}
+	// Output:
+	// llm.py:2:39: anthropic-key sk-a****
 }
 
 func ExampleScanBytes() {

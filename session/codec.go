@@ -239,6 +239,8 @@ func (d *decoder) key() string {
 		return keyAuthTime
 	case keySeen:
 		return keySeen
+	case keyOTPTime:
+		return keyOTPTime
 	}
 	return string(k)
 }
@@ -249,6 +251,7 @@ type sessionInfo struct {
 	deadline time.Time // the absolute deadline
 	user     string    // values[keyUser] if a string
 	auth     int64     // values[keyAuthTime] if an int64
+	otp      int64     // values[keyOTPTime] if an int64
 	seen     int64     // values[keySeen] if an int64 …
 	hasSeen  bool      // … and whether it is
 }
@@ -258,6 +261,7 @@ func infoOf(deadline time.Time, values map[string]any) sessionInfo {
 	info := sessionInfo{deadline: deadline}
 	info.user, _ = values[keyUser].(string)
 	info.auth, _ = values[keyAuthTime].(int64)
+	info.otp, _ = values[keyOTPTime].(int64)
 	info.seen, info.hasSeen = values[keySeen].(int64)
 	return info
 }
@@ -306,6 +310,8 @@ func peek(b []byte) (info sessionInfo, ok bool) {
 			switch string(k) {
 			case keyAuthTime:
 				info.auth = x
+			case keyOTPTime:
+				info.otp = x
 			case keySeen:
 				info.seen, info.hasSeen = x, true
 			}

@@ -37,6 +37,16 @@
 // are served; a login cannot save its session and also gets 503. Service
 // resumes on the next request once the store answers again.
 //
+// # Second factor
+//
+// The session records how its user authenticated, like OIDC's amr:
+// MethodPassword at Login, MethodOTP once a second factor was verified,
+// each with when it was last verified (Auth). A sign-in that needs a second
+// factor is two steps: BeginLogin after the password (new token, nobody
+// signed in yet, PendingTimeout to finish), CompleteLogin after the code
+// (new token, both factors). StepUp adds or refreshes a factor for a user
+// already signed in, and renews the token, as every privilege change must.
+//
 // User(r) is what an authorization layer needs: the signed-in user ID and
 // when they authenticated. The app turns it into its own principal in two
 // lines (see Example_authenticate); this package imports no authz code.

@@ -20,7 +20,7 @@ func CheckPeek(b []byte) error {
 		return fmt.Errorf("peek read data Decode refuses (%v)", err)
 	}
 	if want := infoOf(deadline, values); !info.deadline.Equal(want.deadline) || info.user != want.user ||
-		info.auth != want.auth || info.seen != want.seen || info.hasSeen != want.hasSeen {
+		info.auth != want.auth || info.otp != want.otp || info.seen != want.seen || info.hasSeen != want.hasSeen {
 		return fmt.Errorf("peek read %+v, Decode %+v", info, want)
 	}
 	return nil

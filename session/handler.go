@@ -99,6 +99,7 @@ type request struct {
 	refresh bool   // save it even if unmodified: its idle deadline is due for a push
 	user    string // the signed-in user in data, "" when none
 	auth    int64  // the auth time in data
+	otp     int64  // the second factor's verification time in data, 0 when none
 
 	mu      sync.Mutex
 	sctx    context.Context // scs's context holding the session, once loaded
@@ -152,7 +153,7 @@ func (rq *request) find() error {
 		}
 	}
 	rq.data, rq.live = data, true
-	rq.user, rq.auth = info.user, info.auth
+	rq.user, rq.auth, rq.otp = info.user, info.auth, info.otp
 	return nil
 }
 

@@ -41,6 +41,11 @@ func (m *Manager) Login(ctx context.Context, userID string) error {
 	}
 	m.sm.Put(ctx, keyUser, userID)
 	m.sm.Put(ctx, keyAuthTime, time.Now().UnixNano())
+	// A password sign-in starts from the password alone: no second factor
+	// of an earlier sign-in on this browser carries over.
+	m.sm.Remove(ctx, keyOTPTime)
+	m.sm.Remove(ctx, keyPending)
+	m.sm.Remove(ctx, keyPendingTime)
 	return nil
 }
 

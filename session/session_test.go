@@ -61,6 +61,40 @@ func portal(mgr *session.Manager) http.Handler {
 		}
 		fmt.Fprintf(w, "%s %d", id, authTime.Unix())
 	})
+	// Second factor: /begin after the password, /complete after the code,
+	// /stepup for a signed-in user, /auth reports the factors.
+	mux.HandleFunc("POST /begin", func(w http.ResponseWriter, r *http.Request) {
+		if err := mgr.BeginLogin(r.Context(), r.FormValue("user")); err != nil {
+			http.Error(w, "bad login", http.StatusBadRequest)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	})
+	mux.HandleFunc("POST /complete", func(w http.ResponseWriter, r *http.Request) {
+		if _, err := mgr.CompleteLogin(r.Context(), session.MethodOTP); err != nil {
+			http.Error(w, err.Error(), http.StatusUnauthorized)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	})
+	mux.HandleFunc("POST /stepup", func(w http.ResponseWriter, r *http.Request) {
+		if err := mgr.StepUp(r.Context(), r.FormValue("method")); err != nil {
+			http.Error(w, err.Error(), http.StatusUnauthorized)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	})
+	mux.HandleFunc("GET /auth", func(w http.ResponseWriter, r *http.Request) {
+		a, ok := mgr.Auth(r)
+		if !ok {
+			http.Error(w, "who are you?", http.StatusUnauthorized)
+			return
+		}
+		fmt.Fprint(w, a.User)
+		for _, f := range a.Factors {
+			fmt.Fprintf(w, " %s@%d", f.Method, f.At.Unix())
+		}
+	})
 	return mgr.Handler(mux)
 }
 

@@ -28,6 +28,9 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/launchready/launchready/examples/portalapp"
+	"github.com/launchready/launchready/mfa"
 )
 
 // Demo accounts of the portal's contract.
@@ -101,6 +104,9 @@ type portal struct {
 	out    *syncBuffer // stdout and stderr: the app log and access log (JSON lines)
 	done   chan struct{}
 	outbox string // development mail directory
+
+	mfaMu   sync.Mutex
+	mfaStep int64 // last TOTP step of the demo admin used on this portal
 }
 
 type portalOpts struct {
@@ -332,9 +338,43 @@ func (c *client) login(t *testing.T, email, password string, hdr ...string) *res
 func (p *portal) signedIn(t *testing.T, email string) *client {
 	t.Helper()
 	c := p.client()
-	res := c.login(t, email, demoPassword)
+	res := c.signIn(t, email)
 	require.Equal(t, http.StatusOK, res.status, "login of %s: %s", email, res)
 	return c
+}
+
+// signIn signs email in with the demo password and, when the portal asks
+// for it (the demo admin is enrolled), the second factor; it returns the
+// response of the last step, which carries the session cookie.
+func (c *client) signIn(t *testing.T, email string) *response {
+	t.Helper()
+	res := c.login(t, email, demoPassword)
+	if res.status != http.StatusOK || !bytes.Contains(res.body, []byte(`"mfa_required":true`)) {
+		return res
+	}
+	return c.must(t, http.MethodPost, "/api/login/mfa", map[string]string{"code": c.p.adminCode(t)})
+}
+
+// adminCode returns a TOTP code of the demo admin that this portal has not
+// accepted yet (it refuses a step used before): the current step's, then
+// the next step's; past that it waits for the clock to reach a new step.
+func (p *portal) adminCode(t *testing.T) string {
+	t.Helper()
+	p.mfaMu.Lock()
+	defer p.mfaMu.Unlock()
+	period := int64(mfa.Period / time.Second)
+	deadline := time.Now().Add(2 * mfa.Period)
+	for {
+		cur := time.Now().Unix() / period
+		if step := max(cur, p.mfaStep+1); step <= cur+1 {
+			p.mfaStep = step
+			code, err := mfa.Code(portalapp.DemoTOTPSecret, time.Unix(step*period, 0))
+			require.NoError(t, err)
+			return code
+		}
+		require.True(t, time.Now().Before(deadline), "no fresh TOTP step")
+		<-time.After(time.Until(time.Unix((cur+1)*period, 0)))
+	}
 }
 
 // cookies returns the jar's cookies for the portal's URL.

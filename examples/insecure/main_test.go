@@ -21,6 +21,7 @@ func TestRefusesToBoot(t *testing.T) {
 	}
 	for _, id := range []string{
 		"AUTH002", "AUTH003", "AUTH004", "AUTH008", "AUTH010", // public admin route, no tenant check, pprof, demo accounts
+		"AUTH013",                       // admin route without a second factor
 		"CORS001", "CORS006", "CORS007", // wildcard CORS with credentials, no CSRF protection, no headers
 		"RATE001", "RATE002", "RATE003", // no limits
 		"LOG001",             // logger not redacting (the password itself: LOG002, a probe)

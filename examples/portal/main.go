@@ -100,6 +100,10 @@ func run(args []string) int {
 				fmt.Printf("development mail goes to %s\n", p.Outbox)
 			}
 			fmt.Println("demo accounts: admin@acme.test, agent@acme.test, alice@client-a.test, bob@client-b.test — password", portalapp.DemoPassword)
+			if env == readiness.Development {
+				fmt.Println("demo admin's second factor (development only): TOTP secret", portalapp.DemoTOTPSecret,
+					"— add it to an authenticator app, or: oathtool --totp -b", portalapp.DemoTOTPSecret)
+			}
 		},
 	})
 	if err != nil {

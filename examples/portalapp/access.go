@@ -140,4 +140,5 @@ var ContractRoutes = []string{
 	"GET /api/clients/{id}/invoices", "GET /api/clients/{id}/export",
 	"POST /api/clients/{id}/uploads", "GET /api/admin/audit", "GET /admin/readiness",
 	"GET /healthz", "GET /readyz", "GET /{$}",
+	"POST /api/login/mfa", "POST /api/mfa/enroll", "POST /api/mfa/confirm", "POST /api/mfa/step-up",
 }

@@ -23,6 +23,8 @@ type Me struct {
 	ID     string
 	Role   string
 	Tenant string
+	// MFA is true when the session verified a second factor.
+	MFA bool
 }
 
 // Staff reports whether the user works for the support team.
@@ -35,6 +37,11 @@ type Sessions interface {
 	// LogoutEverywhere ends every session of userID (on every replica
 	// when the store is shared).
 	LogoutEverywhere(ctx context.Context, userID string) (int, error)
+	// The two-step sign-in and step-up of session.Manager.
+	BeginLogin(ctx context.Context, userID string) error
+	PendingLogin(ctx context.Context) (userID string, ok bool)
+	CompleteLogin(ctx context.Context, method string) (userID string, err error)
+	StepUp(ctx context.Context, method string) error
 }
 
 // Events receives the security events handlers know about (login success
@@ -45,6 +52,15 @@ type Events interface {
 	LoginSucceeded(r *http.Request, account, userID string)
 	PasswordChanged(r *http.Request, userID string)
 	Exported(r *http.Request, clientID string, rows int)
+	// Second factor: the password of an enrolled account was right and
+	// the code is awaited; an enrolment started or completed; a code (or
+	// recovery code: method "recovery") verified at sign-in or step-up; a
+	// code refused, with why (for the audit trail only).
+	LoginNeedsSecondFactor(r *http.Request, userID string)
+	MFAEnrollStarted(r *http.Request, userID string)
+	MFAEnrolled(r *http.Request, userID string)
+	MFAVerified(r *http.Request, userID, method string, stepUp bool)
+	MFAFailed(r *http.Request, userID, reason string)
 }
 
 // API holds the portal's JSON handlers. It knows nothing of the kit: the
@@ -54,7 +70,9 @@ type API struct {
 	Sessions Sessions
 	Mailer   Mailer
 	Events   Events
-	Logger   *slog.Logger
+	// MFA enrols and verifies second factors. Nil: no account has one.
+	MFA    SecondFactor
+	Logger *slog.Logger
 	// CurrentUser returns the signed-in user of a request.
 	CurrentUser func(*http.Request) (Me, bool)
 	// PublicURL is the portal's public base URL for links in emails. Never
@@ -149,12 +167,23 @@ func (a *API) Login(w http.ResponseWriter, r *http.Request, in *LoginInput) {
 		writeProblem(w, http.StatusUnauthorized, "Unauthorized", "email or password is wrong")
 		return
 	}
+	if a.enrolled(r, u.ID) {
+		// The password was right; the session is nobody's until the
+		// second factor is (POST /api/login/mfa).
+		if err := a.Sessions.BeginLogin(r.Context(), u.ID); err != nil {
+			a.internalError(w, r, err)
+			return
+		}
+		a.Events.LoginNeedsSecondFactor(r, u.ID)
+		writeJSON(w, http.StatusOK, map[string]bool{"mfa_required": true})
+		return
+	}
 	if err := a.Sessions.Login(r.Context(), u.ID); err != nil {
 		a.internalError(w, r, err)
 		return
 	}
 	a.Events.LoginSucceeded(r, in.Email, u.ID)
-	writeJSON(w, http.StatusOK, meView(u))
+	writeJSON(w, http.StatusOK, meView(u, "none"))
 }
 
 func (a *API) dummy() []byte {
@@ -167,8 +196,11 @@ func (a *API) dummy() []byte {
 // Init prepares what the handlers need before serving.
 func (a *API) Init() { a.dummy() }
 
-func meView(u User) map[string]string {
-	return map[string]string{"id": u.ID, "email": u.Email, "name": u.Name, "role": u.Role, "tenant": u.Tenant}
+// meView is the user as the API shows it. mfa is "verified" (this session
+// verified the second factor), "enrolled" (set up, not verified in this
+// session) or "none".
+func meView(u User, mfa string) map[string]string {
+	return map[string]string{"id": u.ID, "email": u.Email, "name": u.Name, "role": u.Role, "tenant": u.Tenant, "mfa": mfa}
 }
 
 // Logout destroys the session server-side.
@@ -192,7 +224,14 @@ func (a *API) CurrentUserInfo(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, http.StatusUnauthorized, "Unauthorized", "sign in first")
 		return
 	}
-	writeJSON(w, http.StatusOK, meView(u))
+	state := "none"
+	switch {
+	case me.MFA:
+		state = "verified"
+	case a.enrolled(r, me.ID):
+		state = "enrolled"
+	}
+	writeJSON(w, http.StatusOK, meView(u, state))
 }
 
 // PasswordReset always answers 202, whether or not the account exists; a

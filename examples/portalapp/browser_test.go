@@ -193,6 +193,13 @@ window.readAPI = fetch(%[1]q + "/api/clients/client-a/tickets", {credentials: "i
 		document.getElementById("password").value = "`+portalapp.DemoPassword+`";
 		document.getElementById("login-submit").click();
 		return true; })()`, nil))
+	// The admin is enrolled: the page asks for the code.
+	require.NoError(t, b.WaitFor(`document.body.dataset.step === "mfa" && !document.getElementById("mfa-form").hidden`))
+	var codes codeSource
+	require.NoError(t, b.Eval(`(() => {
+		document.getElementById("mfa-code").value = "`+codes.next(t, p)+`";
+		document.getElementById("mfa-submit").click();
+		return true; })()`, nil))
 	require.NoError(t, b.WaitFor(`document.body.dataset.ready === "app" && document.getElementById("who").textContent.includes("admin")`))
 	require.NoError(t, b.Navigate(portal+"/admin/readiness"))
 	var heading string

@@ -2,6 +2,7 @@ package portalapp
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"io"
@@ -18,6 +19,7 @@ import (
 	auditpg "github.com/launchready/launchready/audit/postgres"
 	"github.com/launchready/launchready/authz"
 	"github.com/launchready/launchready/cors"
+	"github.com/launchready/launchready/mfa"
 	"github.com/launchready/launchready/monitor"
 	"github.com/launchready/launchready/ratelimit"
 	"github.com/launchready/launchready/readiness"
@@ -84,6 +86,12 @@ type Options struct {
 	// TrustedProxies are the reverse proxies in front of the portal
 	// (addresses or CIDR prefixes): only their X-Forwarded-For is read.
 	TrustedProxies []string
+	// MFAKey seals the staff's TOTP secrets (32 random bytes). Nil: read
+	// from PORTAL_MFA_KEY in production (the gate blocks while it is
+	// missing or weak, SECRET001/SECRET002); a key made at start in
+	// development, as the memory store's enrolments do not outlive the
+	// process anyway.
+	MFAKey []byte
 }
 
 // MailDomain is the portal's sending domain, checked by the email check.
@@ -118,6 +126,11 @@ type Portal struct {
 	AuditFile *audit.FileSink
 	// AuditDB is the audit trail on PostgreSQL (nil without PostgresURL).
 	AuditDB *auditpg.Sink
+	// MFA enrols and verifies the staff's second factors.
+	MFA *mfa.Authenticator
+	// DemoRecoveryCodes are the demo admin's recovery codes (development
+	// only; nil otherwise).
+	DemoRecoveryCodes []string
 
 	engines *engines
 }
@@ -266,26 +279,53 @@ func Build(opts Options) (*Portal, error) {
 	p := &Portal{Store: store, Logger: logger, Sessions: sess, PublicURL: opts.PublicURL, Outbox: outbox,
 		Health: health, Counters: counters, Audit: auditor, AuditFile: auditFile, AuditDB: eng.auditSink, engines: eng}
 
-	// The glue between session and authz: session user ID -> store user
-	// -> authz principal.
+	// Staff second factor: TOTP secrets sealed under a key from the
+	// environment; the demo admin is enrolled in development only.
+	mfaKey := opts.MFAKey
+	if mfaKey == nil {
+		if opts.Env == readiness.Production {
+			mfaKey, _ = mfa.KeyFromEnv(MFAKeyEnv) // missing or weak: the Secrets check blocks the boot
+		}
+		if mfaKey == nil {
+			mfaKey = make([]byte, mfa.KeySize)
+			_, _ = rand.Read(mfaKey)
+		}
+	}
+	p.MFA, err = mfa.New(mfa.Config{Issuer: "Acme Support Portal", Key: mfaKey, Now: now})
+	if err != nil {
+		return nil, fmt.Errorf("portal: second factor: %w", err)
+	}
+	if opts.Env == readiness.Development && opts.Store == nil {
+		p.DemoRecoveryCodes, err = p.MFA.Import(context.Background(), demoAdminID, DemoTOTPSecret)
+		if err != nil {
+			return nil, fmt.Errorf("portal: enrolling the demo admin: %w", err)
+		}
+	}
+
+	// The glue between session and authz: session user ID and factors ->
+	// store user -> authz principal.
 	authenticate := func(r *http.Request) (authz.Principal, error) {
-		id, _, ok := sess.User(r)
+		a, ok := sess.Auth(r)
 		if !ok {
 			return authz.Principal{}, authz.ErrUnauthenticated
 		}
-		u, err := store.UserByID(r.Context(), id)
+		u, err := store.UserByID(r.Context(), a.User)
 		if err != nil {
 			return authz.Principal{}, authz.ErrUnauthenticated // user deleted since login
 		}
-		return authz.Principal{ID: u.ID, Roles: []string{u.Role}, Tenant: u.Tenant}, nil
+		factors := make([]authz.Factor, len(a.Factors))
+		for i, f := range a.Factors {
+			factors[i] = authz.Factor{Method: f.Method, At: f.At}
+		}
+		return authz.Principal{ID: u.ID, Roles: []string{u.Role}, Tenant: u.Tenant, Factors: factors}, nil
 	}
-	mux, err := authz.NewMux(authz.Config{Authenticate: authenticate, Logger: logger})
+	mux, err := authz.NewMux(authz.Config{Authenticate: authenticate, Logger: logger, Now: now})
 	if err != nil {
 		return nil, fmt.Errorf("portal: authz: %w", err)
 	}
 
 	api := &API{
-		Store: store, Sessions: sess, Mailer: mailer, Events: &events{logger: logger, audit: auditor},
+		Store: store, Sessions: sess, Mailer: mailer, Events: &events{logger: logger, audit: auditor}, MFA: p.MFA,
 		Logger: logger, CurrentUser: principal, PublicURL: opts.PublicURL, Now: now,
 	}
 	api.Init()
@@ -321,9 +361,22 @@ func Build(opts Options) (*Portal, error) {
 		me, _ := principal(r)
 		return me.ID
 	}
+	// Second-factor codes are limited by the account they are checked
+	// against: the pending sign-in's, or the signed-in user's.
+	pendingAccount := func(r *http.Request) string {
+		id, _ := sess.PendingLogin(r.Context())
+		return id
+	}
 	g.public("POST /api/login", "sign-in form",
 		validate.Body[LoginInput](bodyLimits,
 			limits.Login(limits.Failures(withBody(api.Login), account), ratelimit.ByIP(), ratelimit.ByAccount(account))))
+	g.public("POST /api/login/mfa", "second sign-in step; the session's pending sign-in is the credential",
+		validate.Body[CodeInput](bodyLimits, limits.SecondFactor(withBody(api.LoginMFA), pendingAccount)))
+	g.handle("POST /api/mfa/enroll", signed, nil, validate.NoBody(http.HandlerFunc(api.EnrollMFA)))
+	g.handle("POST /api/mfa/confirm", signed, nil,
+		validate.Body[CodeInput](bodyLimits, limits.SecondFactor(withBody(api.ConfirmMFA), principalID)))
+	g.handle("POST /api/mfa/step-up", signed, nil,
+		validate.Body[CodeInput](bodyLimits, limits.SecondFactor(withBody(api.StepUpMFA), principalID)))
 	g.handle("POST /api/logout", signed, nil, validate.NoBody(http.HandlerFunc(api.Logout)))
 	g.handle("GET /api/me", signed, nil, http.HandlerFunc(api.CurrentUserInfo))
 	g.public("POST /api/password-reset", "forgotten-password form; answers 202 for every address",
@@ -407,10 +460,14 @@ func Build(opts Options) (*Portal, error) {
 	}
 
 	web, _ := fs.Sub(webFS, "web")
+	secrets := readiness.Secrets{Build: web}
+	if opts.Env == readiness.Production && opts.MFAKey == nil {
+		secrets.Required = []string{MFAKeyEnv}
+	}
 	checks := []readiness.Check{
 		demoAccountsCheck(store),
 		readiness.Logging{Logger: logger},
-		readiness.Secrets{Build: web},
+		secrets,
 	}
 	mailCheck, err := emailCheck(opts)
 	if err != nil {
@@ -459,6 +516,38 @@ func (e *events) LoginSucceeded(r *http.Request, account, userID string) {
 func (e *events) PasswordChanged(r *http.Request, userID string) {
 	e.logger.InfoContext(r.Context(), "password changed", "user", userID)
 	e.record(r, audit.Event{Action: "password_change", PrincipalID: userID})
+}
+
+func (e *events) LoginNeedsSecondFactor(r *http.Request, userID string) {
+	e.logger.InfoContext(r.Context(), "password verified, second factor awaited", "user", userID)
+	e.record(r, audit.Event{Action: "login_password_verified", PrincipalID: userID})
+}
+
+func (e *events) MFAEnrollStarted(r *http.Request, userID string) {
+	e.logger.InfoContext(r.Context(), "second factor enrolment started", "user", userID)
+	e.record(r, audit.Event{Action: "mfa_enroll_started", PrincipalID: userID})
+}
+
+func (e *events) MFAEnrolled(r *http.Request, userID string) {
+	e.logger.InfoContext(r.Context(), "second factor enrolled", "user", userID)
+	e.record(r, audit.Event{Action: "mfa_enrolled", PrincipalID: userID})
+}
+
+func (e *events) MFAVerified(r *http.Request, userID, method string, stepUp bool) {
+	action := "mfa_login"
+	if stepUp {
+		action = "mfa_step_up"
+	}
+	e.logger.InfoContext(r.Context(), "second factor verified", "user", userID, "method", method, "step_up", stepUp)
+	e.record(r, audit.Event{Action: action, PrincipalID: userID, Objects: map[string]string{"method": method}})
+	if method == string(mfa.MethodRecovery) {
+		e.record(r, audit.Event{Action: "mfa_recovery_used", PrincipalID: userID})
+	}
+}
+
+func (e *events) MFAFailed(r *http.Request, userID, reason string) {
+	e.logger.InfoContext(r.Context(), "second factor refused", "user", userID, "reason", reason)
+	e.record(r, audit.Event{Action: "mfa_failed", PrincipalID: userID, Outcome: audit.OutcomeDenied, Objects: map[string]string{"reason": reason}})
 }
 
 func (e *events) Exported(r *http.Request, clientID string, rows int) {

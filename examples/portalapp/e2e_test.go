@@ -50,6 +50,7 @@ type harness struct {
 	srv     *httptest.Server
 	log     *syncBuffer
 	clients atomic.Int32
+	codes   codeSource // the demo admin's second factor
 }
 
 // startPortal serves a development portal on a loopback port.
@@ -125,9 +126,16 @@ func (c *client) login(email, password string) int {
 	return res.StatusCode
 }
 
+// signedIn signs email in, completing the second factor for the demo
+// admin.
 func (h *harness) signedIn(email string) *client {
 	c := h.client()
-	require.Equal(h.t, http.StatusOK, c.login(email, portalapp.DemoPassword), "login of %s", email)
+	res, body := c.do("POST", "/api/login", map[string]string{"email": email, "password": portalapp.DemoPassword})
+	require.Equal(h.t, http.StatusOK, res.StatusCode, "login of %s", email)
+	if strings.Contains(string(body), `"mfa_required":true`) {
+		res, body = c.do("POST", "/api/login/mfa", map[string]string{"code": h.codes.next(h.t, h.portal)})
+		require.Equal(h.t, http.StatusOK, res.StatusCode, "second factor of %s: %s", email, body)
+	}
 	return c
 }
 

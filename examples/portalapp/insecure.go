@@ -30,6 +30,7 @@ import (
 // to boot listing them.
 //
 //   - admin route without a role (GET /api/admin/audit is public)  AUTH002, AUTH004
+//   - admin route without a second factor (GET /admin/audit: admin role, password alone)  AUTH013
 //   - {id} route without an object-level check (GET /api/tickets/{id})  AUTH003, AUTH007
 //   - profiling on http.DefaultServeMux, served as is  AUTH001, AUTH008
 //   - wildcard CORS with credentials through raw rs/cors  CORS001 (adapter check), CORS006 (no CSRF), CORS007, CORS008
@@ -128,6 +129,7 @@ func BuildInsecure(opts Options) (*Portal, error) {
 	mux.Handle("POST /api/clients/{id}/uploads", tenant, uploadLimits(uploads(api.SaveUpload)))                                 // planted: no limit
 	mux.Handle("GET /api/admin/audit", authz.Public("internal tool, hidden in the menu"), http.HandlerFunc(serveInsecureAudit)) // planted: public admin route
 	mux.Handle("GET /admin/readiness", authz.Authenticated(), http.HandlerFunc(p.serveReadiness))                               // planted: any signed-in user
+	mux.Handle("GET /admin/audit", authz.Role(RoleAdmin), http.HandlerFunc(serveInsecureAudit))                                 // planted: a stolen admin password is enough
 	mux.Handle("GET /healthz", authz.Public("uptime monitor"), monitor.Liveness())
 	mux.Handle("GET /config.js", authz.Public("front-end configuration"), http.HandlerFunc(serveInsecureConfig))
 	mux.Handle("GET /{$}", authz.Public("sign-in page"), pageHandler())

@@ -54,6 +54,7 @@ func TestInsecureTwinIsCaught(t *testing.T) {
 		"session cookie without Secure": "SESS001",
 		"session without idle timeout":  "SESS005",
 		"server without timeouts":       "DEPLOY003",
+		"admin route without MFA":       "AUTH013",
 	} {
 		assert.True(t, slices.Contains(blockers, id), "%s: want blocker %s, got %v", flaw, id, blockers)
 	}

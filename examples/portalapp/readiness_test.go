@@ -13,6 +13,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/launchready/launchready/examples/portalapp"
+	"github.com/launchready/launchready/mfa"
 	"github.com/launchready/launchready/readiness"
 	"github.com/launchready/launchready/readiness/probe"
 )
@@ -40,7 +41,7 @@ func productionPortalLog(t *testing.T) (*portalapp.Portal, *probe.LogCapture) {
 	}
 	p, err := portalapp.Build(portalapp.Options{
 		Env: readiness.Production, Addr: "portal.acme.test:443", TLS: true,
-		PublicURL: "https://portal.acme.test", Store: store,
+		PublicURL: "https://portal.acme.test", Store: store, MFAKey: testMFAKey(t),
 		Resolver: startMailDNS(t), Log: logs, OutboxDir: t.TempDir(), AuditFile: filepath.Join(t.TempDir(), "audit.jsonl"),
 	})
 	require.NoError(t, err)
@@ -53,8 +54,17 @@ func TestReadiness(t *testing.T) {
 	p, logs := productionPortalLog(t)
 	target := p.Target
 	c := probeClient(t, p, probePassword)
+	// The admin is enrolled with a secret made for this run; the MFA probe
+	// signs in with the password alone, then with the code, then replays it.
+	adminSecret := enrolAdmin(t, p)
+	c.Accounts["admin"] = probe.Account{Username: "admin@acme.test", Password: probePassword}
 	target.Checks = append(target.Checks,
 		authProbe(t, p, c),
+		probe.MFAProbe{Client: c, Account: "admin", Code: func() string {
+			code, err := mfa.Code(adminSecret, time.Now())
+			require.NoError(t, err)
+			return code
+		}},
 		probe.InputProbe{Client: c, Account: "agent"},
 		probe.CORSProbe{Client: c},
 		probe.LoginRateProbe{Client: c, Body: []byte(`{"email":"mallory@acme.test","password":"not-the-password"}`)},
@@ -76,7 +86,7 @@ func TestReadiness(t *testing.T) {
 			}
 		}
 	}
-	for _, name := range []string{"auth probe", "input probe", "cors probe", "ratelimit login probe", "log canary probe", "session probe"} {
+	for _, name := range []string{"auth probe", "input probe", "cors probe", "ratelimit login probe", "log canary probe", "session probe", "mfa probe"} {
 		assert.Positive(t, probes[name], "%s reached nothing it tests: %v", name, probes)
 	}
 	assert.Empty(t, report.ByID("AUTH011"), "the inventory is exactly the contract's routes")

@@ -29,7 +29,8 @@ func policyFor(rl rule, own owner) authz.Policy {
 	case staff:
 		p = authz.Role(staffRoles...)
 	case admin:
-		p = authz.Role(RoleAdmin)
+		// A stolen admin password alone opens nothing (AUTH013).
+		p = authz.Role(RoleAdmin).RequireMFA()
 	default:
 		panic("portal: route rule " + rl.String() + " has no policy")
 	}
@@ -71,5 +72,5 @@ func principal(r *http.Request) (Me, bool) {
 	if len(p.Roles) > 0 {
 		role = p.Roles[0]
 	}
-	return Me{ID: p.ID, Role: role, Tenant: p.Tenant}, true
+	return Me{ID: p.ID, Role: role, Tenant: p.Tenant, MFA: p.MultiFactor()}, true
 }

@@ -11,6 +11,10 @@ import (
 // refuses to boot while a demo account exists (AUTH010).
 const DemoPassword = "demo-password-123"
 
+// demoAdminID is the demo admin's user ID; in development its second
+// factor is DemoTOTPSecret.
+const demoAdminID = "u-admin"
+
 // Seed fills the store with the demo data of the portal's contract: four
 // demo accounts, clients client-a and client-b with tickets and invoices.
 func Seed(s *MemoryStore, now time.Time) error {
@@ -19,7 +23,7 @@ func Seed(s *MemoryStore, now time.Time) error {
 		return err
 	}
 	for _, u := range []User{
-		{ID: "u-admin", Email: "admin@acme.test", Name: "Ada Admin", Role: RoleAdmin},
+		{ID: demoAdminID, Email: "admin@acme.test", Name: "Ada Admin", Role: RoleAdmin},
 		{ID: "u-agent", Email: "agent@acme.test", Name: "Sam Support", Role: RoleSupport},
 		{ID: "u-alice", Email: "alice@client-a.test", Name: "Alice (Client A)", Role: RoleClient, Tenant: "client-a"},
 		{ID: "u-bob", Email: "bob@client-b.test", Name: "Bob (Client B)", Role: RoleClient, Tenant: "client-b"},

@@ -61,12 +61,16 @@ func (c *Check) checkDMARC(ctx context.Context, l *lookup) dmarcResult {
 			}
 		}
 		if policy == dmarc.PolicyNone {
-			r.findings = append(r.findings, warning("EMAIL006",
+			// The checklist asks for at least quarantine: p=none only
+			// monitors. A blocker in production, a warning in development.
+			r.findings = append(r.findings, blocker("EMAIL006",
 				fmt.Sprintf("DMARC at %s has %s=none%s: %s; receivers deliver spoofed mail as if it were the portal's", name, which, inherited, quote(recs[0])),
 				fmt.Sprintf("once aggregate reports show the portal's mail passing, set %s=quarantine, then %s=reject", which, which)))
 		}
 		if len(rec.ReportURIAggregate) == 0 {
-			r.findings = append(r.findings, info("EMAIL007",
+			// DESIGN's catalogue: a warning. Without reports nobody sees
+			// spoofing or the portal's own mail failing.
+			r.findings = append(r.findings, warning("EMAIL007",
 				fmt.Sprintf("DMARC at %s has no rua=%s: nobody learns when mail fails authentication", name, inherited),
 				fmt.Sprintf("add rua=mailto:dmarc-reports@%s (or your DMARC report service) to the record", d)))
 		}

@@ -50,7 +50,7 @@ func got(fs []readiness.Finding) []want {
 
 func TestZones(t *testing.T) {
 	s := startZoneServer(t)
-	B, W, I := readiness.Blocker, readiness.Warning, readiness.Info
+	B, W := readiness.Blocker, readiness.Warning
 	tests := []struct {
 		name   string
 		cfg    func(email.Config) email.Config
@@ -101,9 +101,9 @@ func TestZones(t *testing.T) {
 			return c
 		}, want: []want{{"EMAIL005", B}}, inSeen: []string{"does not verify"}},
 		{name: "DMARC missing", from: "nodmarc.test", want: []want{{"EMAIL006", B}}, inSeen: []string{"no DMARC record at _dmarc.nodmarc.test", "v=DMARC1; p=quarantine"}},
-		{name: "DMARC p=none", from: "pnone.test", want: []want{{"EMAIL006", W}}, inSeen: []string{"p=none"}},
+		{name: "DMARC p=none (blocks in production: the checklist asks for quarantine)", from: "pnone.test", want: []want{{"EMAIL006", B}}, inSeen: []string{"p=none"}},
 		{name: "two DMARC records", from: "twodmarc.test", want: []want{{"EMAIL006", B}}, inSeen: []string{"2 DMARC records"}},
-		{name: "DMARC without rua, pct=50", from: "norua.test", want: []want{{"EMAIL007", I}, {"EMAIL007", W}}, inSeen: []string{"no rua=", "pct=50"}},
+		{name: "DMARC without rua, pct=50", from: "norua.test", want: []want{{"EMAIL007", W}, {"EMAIL007", W}}, inSeen: []string{"no rua=", "pct=50"}},
 		{name: "misaligned", from: "misaligned.test", cfg: func(c email.Config) email.Config {
 			c.EnvelopeDomain, c.DKIMDomain = "bounce.misaligned.test", "mail.misaligned.test"
 			return c

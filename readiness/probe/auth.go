@@ -218,6 +218,9 @@ type probeState struct {
 	out  []readiness.Finding
 	// exercised marks the routes whose policy decided a plain request.
 	exercised map[string]bool
+	// unrecognised counts the requests of signed-in identities answered
+	// 401 even after signing in again.
+	unrecognised map[string]int
 	// signIn holds the sign-in error of each identity's account.
 	signIn map[string]error
 }
@@ -264,7 +267,12 @@ func (s *probeState) report(id, routePattern, key string, f readiness.Finding) {
 // variants.
 func (s *probeState) denied(rt authz.Route, method, target string, id *Identity, who, checkID, fix string) {
 	res := s.do(rt, probeRequest{method: method, target: target}, id)
-	if res.decided && res.route == rt.Pattern {
+	signedIn := id.Principal.Authenticated()
+	if signedIn && res.decided && res.status == http.StatusUnauthorized {
+		// The app did not recognise the identity: its refusal says
+		// nothing about what the identity may reach.
+		s.unrecognised[id.Name]++
+	} else if res.decided && res.route == rt.Pattern {
 		s.exercised[rt.Pattern] = true
 	}
 	if res.served(s.m, rt.Pattern, false) {
@@ -298,7 +306,7 @@ func (p *AuthProbe) Run(ctx context.Context, in *readiness.Inspection) []readine
 		}}
 	}
 	defer b.record()
-	s := &probeState{p: p, m: m, b: b, ctx: ctx, seen: map[string]bool{}, signIn: map[string]error{}, exercised: map[string]bool{}}
+	s := &probeState{p: p, m: m, b: b, ctx: ctx, seen: map[string]bool{}, signIn: map[string]error{}, exercised: map[string]bool{}, unrecognised: map[string]int{}}
 	anon := &Identity{Name: "anonymous client"}
 	host := b.host
 	var probed []authz.Route
@@ -356,6 +364,22 @@ func (p *AuthProbe) Run(ctx context.Context, in *readiness.Inspection) []readine
 	for _, rt := range probed {
 		if !s.exercised[rt.Pattern] {
 			s.out = append(s.out, b.notExercised(readiness.ItemAuth, rt.Pattern, "its authorization (AUTH005–AUTH007, AUTH009)"))
+		}
+	}
+	for i := range p.Identities {
+		id := &p.Identities[i]
+		if id.Principal.Authenticated() && id.Account == "" && id.Authenticate == nil {
+			s.out = append(s.out, readiness.Finding{
+				ID: "PROBE001", Severity: readiness.Blocker, Item: readiness.ItemAuth,
+				Seen: fmt.Sprintf("the identity %s has a principal but no credentials (Account or Authenticate), so its requests went out anonymous and what it must not reach was not verified", id.Name),
+				Fix:  "set Identity.Account to a Client.Accounts entry (or Identity.Authenticate for token auth)",
+			})
+		} else if n := s.unrecognised[id.Name]; n > 0 && s.signIn[id.Name] == nil {
+			s.out = append(s.out, readiness.Finding{
+				ID: "PROBE001", Severity: readiness.Blocker, Item: readiness.ItemAuth,
+				Seen: fmt.Sprintf("%d request(s) as %s were answered 401: the app did not recognise the identity's credentials, so what it must not reach was not verified on those routes", n, id.Name),
+				Fix:  "check the identity's credentials (Client.Accounts, Client.Login, Identity.Authenticate) and that the session survives the probe's requests",
+			})
 		}
 	}
 	names := make([]string, 0, len(s.signIn))

@@ -70,4 +70,5 @@ func ExampleAuthProbe() {
 	// AUTH003 GET /api/clients/{id}/invoices — the route addresses an object by {id} but its policy (authen
 	// AUTH007 GET /api/clients/{id}/invoices — alice got 200 from GET /api/clients/client-b/invoices
 	// AUTH007 GET /api/clients/{id}/invoices — bob got 200 from GET /api/clients/client-a/invoices
+	// AUTH013 GET /api/clients — a staff or export route does not require a second factor (po
 }

@@ -465,11 +465,15 @@ func (c *Client) renew(ctx context.Context, b *bound, old *Session) (*Session, e
 	}
 	c.mu.Unlock()
 	s, err := c.signIn(ctx, b, old.account)
-	if err == nil {
-		old.mu.Lock()
+	if err == nil && s != old {
 		s.mu.Lock()
-		old.cookies = s.cookies
+		fresh := make(map[string]*http.Cookie, len(s.cookies))
+		for k, v := range s.cookies {
+			fresh[k] = v
+		}
 		s.mu.Unlock()
+		old.mu.Lock()
+		old.cookies = fresh // holders of the old session continue signed in
 		old.mu.Unlock()
 	}
 	return s, err

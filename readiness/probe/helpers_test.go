@@ -68,3 +68,22 @@ func sessIDs(t *testing.T, target readiness.Target) ([]string, *readiness.Report
 }
 
 func sessServer(h http.Handler) *http.Server { return &http.Server{Handler: h} }
+
+// miniRouter is a hand-written router like chi or gorilla: it registers
+// patterns with Handle and dispatches on the path.
+type miniRouter struct{ routes map[string]http.Handler }
+
+func (m *miniRouter) Handle(pattern string, h http.Handler) {
+	if m.routes == nil {
+		m.routes = map[string]http.Handler{}
+	}
+	m.routes[pattern] = h
+}
+
+func (m *miniRouter) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if h, ok := m.routes[r.URL.Path]; ok {
+		h.ServeHTTP(w, r)
+		return
+	}
+	http.NotFound(w, r)
+}

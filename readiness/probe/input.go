@@ -111,9 +111,14 @@ func (p InputProbe) Run(ctx context.Context, in *readiness.Inspection) []readine
 		if limit == 0 {
 			limit = validate.DefaultMaxBytes
 		}
-		var bad, unreached []string
+		var bad, unreached, proven []string
+		status := map[string]int{}
 		for _, pc := range inputProbeCases {
 			res := p.send(ctx, b, sess, rt, pc, limit)
+			if res.Reached && inputEvidence[res.Status] {
+				status[pc.name] = res.Status
+				proven = append(proven, fmt.Sprintf("%s → %d", pc.name, res.Status))
+			}
 			switch {
 			case (res.Status < 400 || res.Status >= 500) && res.Reached:
 				bad = append(bad, fmt.Sprintf("%s answered %d", pc.name, res.Status))
@@ -122,6 +127,9 @@ func (p InputProbe) Run(ctx context.Context, in *readiness.Inspection) []readine
 			case !inputEvidence[res.Status]:
 				unreached = append(unreached, fmt.Sprintf("%s (answered %d by the handler, not by a body check)", pc.name, res.Status))
 			}
+		}
+		if len(bad) == 0 {
+			in.RecordEvidence(inputEvidenceOf(routeName(rt), limit, status, proven)...)
 		}
 		if len(bad) > 0 {
 			out = append(out, readiness.Finding{
@@ -136,6 +144,28 @@ func (p InputProbe) Run(ctx context.Context, in *readiness.Inspection) []readine
 			f.Fix += "; set Client.Values to objects that exist and InputProbe.Account to an account the route allows, so the body checks are what answers"
 			out = append(out, f)
 		}
+	}
+	return out
+}
+
+// inputEvidenceOf turns what the probe proved on a route into evidence
+// against the static findings (evidence beats declaration): an oversized
+// body answered 413 resolves INPUT002 (no size cap), an unknown field
+// answered 400/422 resolves INPUT003, and every case refused by a body
+// check resolves INPUT001 (no declared body schema).
+func inputEvidenceOf(route string, limit int64, status map[string]int, proven []string) []readiness.Evidence {
+	var out []readiness.Evidence
+	if status["oversized body"] == http.StatusRequestEntityTooLarge {
+		out = append(out, readiness.Evidence{ID: "INPUT002", Route: route,
+			Proof: fmt.Sprintf("a body of %d bytes was answered 413", limit+1)})
+	}
+	if s := status["unknown field"]; s == http.StatusBadRequest || s == http.StatusUnprocessableEntity {
+		out = append(out, readiness.Evidence{ID: "INPUT003", Route: route,
+			Proof: fmt.Sprintf("a body with an unknown field was answered %d", s)})
+	}
+	if len(status) == len(inputProbeCases) {
+		out = append(out, readiness.Evidence{ID: "INPUT001", Route: route,
+			Proof: strings.Join(proven, ", ")})
 	}
 	return out
 }

@@ -20,16 +20,17 @@ func authMux(in *readiness.Inspection) (*authz.Mux, bool) {
 }
 
 // findEverywhere returns every distinct T in the global chain and in the
-// chain of every route, global ones first.
-func findEverywhere[T comparable](in *readiness.Inspection) []T {
-	seen := map[T]bool{}
+// chain of every route, global ones first. Handlers of a type that cannot
+// be compared (a struct holding a func) are never merged.
+func findEverywhere[T any](in *readiness.Inspection) []T {
+	seen := map[any]bool{}
 	var out []T
 	add := func(chain []http.Handler) {
 		for _, h := range readiness.FindAll[T](chain) {
-			if !seen[h] {
-				seen[h] = true
-				out = append(out, h)
+			if !firstSight(seen, any(h)) {
+				continue
 			}
+			out = append(out, h)
 		}
 	}
 	add(in.Chain)
@@ -37,6 +38,22 @@ func findEverywhere[T comparable](in *readiness.Inspection) []T {
 		add(rt.Chain)
 	}
 	return out
+}
+
+// firstSight records k in seen and reports whether it is new. A key that
+// cannot be hashed (a struct holding a func, even behind an interface
+// field) counts as new.
+func firstSight(seen map[any]bool, k any) (first bool) {
+	defer func() {
+		if recover() != nil {
+			first = true
+		}
+	}()
+	if seen[k] {
+		return false
+	}
+	seen[k] = true
+	return true
 }
 
 // sessionHandlers returns the walked session layers.

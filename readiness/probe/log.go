@@ -115,7 +115,8 @@ func (p LogCanary) Run(ctx context.Context, in *readiness.Inspection) []readines
 		if path == "" {
 			path = "/"
 		}
-		targets = append(targets, target{m, concretePath(path), r.Pattern})
+		filled, _ := fill(path, nil, b.c.Values)
+		targets = append(targets, target{m, filled, r.Pattern})
 	}
 	if len(targets) == 0 {
 		targets = append(targets, target{http.MethodPost, "/", ""}, target{http.MethodGet, "/", ""})
@@ -158,29 +159,4 @@ func (p LogCanary) Run(ctx context.Context, in *readiness.Inspection) []readines
 		out = append(out, b.notExercised(readiness.ItemLogging, targets[0].route, "LOG002 (no canary reached a handler)"))
 	}
 	return out
-}
-
-// concretePath fills wildcards with a harmless value: /a/{id} → /a/1.
-func concretePath(p string) string {
-	var b strings.Builder
-	for {
-		i := strings.IndexByte(p, '{')
-		if i < 0 {
-			b.WriteString(p)
-			break
-		}
-		j := strings.IndexByte(p[i:], '}')
-		if j < 0 {
-			b.WriteString(p)
-			break
-		}
-		b.WriteString(p[:i])
-		b.WriteString("1")
-		p = p[i+j+1:]
-	}
-	s := b.String()
-	if strings.HasSuffix(s, "/") && len(s) > 1 && strings.Contains(s, "...") {
-		s = strings.TrimSuffix(s, "/")
-	}
-	return s
 }

@@ -43,10 +43,23 @@ async function loadApp() {
     $("app-view").hidden = true;
     $("logout").hidden = true;
     text($("who"), "");
+    // Nothing of the last user's enrolment stays on the page.
+    $("mfa-setup").hidden = true;
+    $("mfa-enroll").hidden = false;
+    $("mfa-enroll-step").hidden = true;
+    $("mfa-recovery").hidden = true;
+    $("mfa-recovery-codes").replaceChildren();
+    $("mfa-qr").removeAttribute("src");
+    text($("mfa-secret"), "");
     return;
   }
   text($("who"), me.data.name + " (" + me.data.role + ")");
   $("login-view").hidden = true;
+  $("login-form").hidden = false;
+  $("mfa-form").hidden = true;
+  // Staff without a second factor are offered to set one up.
+  const staff = me.data.role === "admin" || me.data.role === "support";
+  $("mfa-setup").hidden = !(staff && me.data.mfa === "none") && $("mfa-recovery").hidden;
   $("app-view").hidden = false;
   $("logout").hidden = false;
   let clients = [];
@@ -77,7 +90,14 @@ document.addEventListener("DOMContentLoaded", () => {
     ev.preventDefault();
     text($("login-error"), "");
     const res = await api("POST", "/api/login", { email: $("email").value, password: $("password").value });
-    if (res.status === 200) {
+    if (res.status === 200 && res.data.mfa_required) {
+      // Password right; the session waits for the second factor.
+      $("password").value = "";
+      $("login-form").hidden = true;
+      $("mfa-form").hidden = false;
+      $("mfa-code").focus();
+      document.body.dataset.step = "mfa";
+    } else if (res.status === 200) {
       $("password").value = "";
       await loadApp();
     } else if (res.status === 429) {
@@ -85,6 +105,54 @@ document.addEventListener("DOMContentLoaded", () => {
     } else {
       text($("login-error"), "Email or password is wrong.");
     }
+  });
+  $("mfa-form").addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    text($("login-error"), "");
+    const res = await api("POST", "/api/login/mfa", { code: $("mfa-code").value });
+    $("mfa-code").value = "";
+    if (res.status === 200) {
+      delete document.body.dataset.step;
+      await loadApp();
+    } else if (res.status === 429) {
+      text($("login-error"), "Too many attempts. Try again later.");
+    } else {
+      text($("login-error"), "The code is not valid. Sign in again if it keeps failing.");
+    }
+  });
+  $("mfa-enroll").addEventListener("click", async () => {
+    text($("mfa-error"), "");
+    const res = await api("POST", "/api/mfa/enroll");
+    if (res.status !== 200) {
+      text($("mfa-error"), "Two-factor sign-in could not be set up.");
+      return;
+    }
+    $("mfa-qr").src = res.data.qr_code;
+    text($("mfa-secret"), res.data.secret);
+    $("mfa-enroll").hidden = true;
+    $("mfa-enroll-step").hidden = false;
+    document.body.dataset.step = "enroll";
+  });
+  $("mfa-confirm-form").addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    text($("mfa-error"), "");
+    const res = await api("POST", "/api/mfa/confirm", { code: $("mfa-confirm-code").value });
+    $("mfa-confirm-code").value = "";
+    if (res.status !== 200) {
+      text($("mfa-error"), res.status === 429 ? "Too many attempts. Try again later." : "The code is not valid.");
+      return;
+    }
+    const list = $("mfa-recovery-codes");
+    list.replaceChildren();
+    for (const c of res.data.recovery_codes) {
+      const li = document.createElement("li");
+      li.className = "recovery-code";
+      text(li, c);
+      list.appendChild(li);
+    }
+    $("mfa-enroll-step").hidden = true;
+    $("mfa-recovery").hidden = false;
+    document.body.dataset.step = "enrolled";
   });
   $("logout").addEventListener("click", async () => {
     await api("POST", "/api/logout");
