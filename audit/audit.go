@@ -30,6 +30,12 @@ type Config struct {
 	// RequestID returns the request's ID. Nil means none.
 	RequestID func(*http.Request) string
 
+	// ClientIP returns the client's address as the app determines it
+	// (behind a proxy: from the trusted-proxy logic, e.g. ratelimit's
+	// IPResolver), so records of anonymous events (failed logins,
+	// refusals) say where they came from. Nil records none (AUDIT006).
+	ClientIP func(*http.Request) string
+
 	// AllMethods records every request, reads included, instead of only
 	// mutating ones (every method but GET, HEAD and OPTIONS).
 	AllMethods bool
@@ -75,6 +81,13 @@ func (a *Auditor) AllMethods() bool { return a.cfg.AllMethods }
 
 // FailOpen reports whether mutating requests are served while the sink fails.
 func (a *Auditor) FailOpen() bool { return a.cfg.InsecureFailOpen }
+
+// RecordsClientIP reports whether records carry the client address
+// (Config.ClientIP is set).
+func (a *Auditor) RecordsClientIP() bool { return a.cfg.ClientIP != nil }
+
+// RecordsRequestID reports whether records carry the request ID.
+func (a *Auditor) RecordsRequestID() bool { return a.cfg.RequestID != nil }
 
 // Failures returns how many records the sink failed to store.
 func (a *Auditor) Failures() uint64 { return a.failures.Load() }
@@ -126,6 +139,9 @@ func (a *Auditor) Event(r *http.Request, e Event) error {
 		}
 		if a.cfg.RequestID != nil {
 			rec.RequestID = a.cfg.RequestID(r)
+		}
+		if a.cfg.ClientIP != nil {
+			rec.ClientIP = a.cfg.ClientIP(r)
 		}
 	}
 	ctx := context.Background()
@@ -234,6 +250,9 @@ func (a *Auditor) record(aw *auditWriter, r *http.Request, status int) Record {
 	}
 	if a.cfg.RequestID != nil {
 		rec.RequestID = a.cfg.RequestID(r)
+	}
+	if a.cfg.ClientIP != nil {
+		rec.ClientIP = a.cfg.ClientIP(r)
 	}
 	rec.Objects = objects(rec.Route, r)
 	return rec

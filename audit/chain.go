@@ -78,6 +78,7 @@ func Canonical(rec Record) []byte {
 	field("status", strconv.Itoa(rec.Status))
 	field("outcome", rec.Outcome)
 	field("request_id", rec.RequestID)
+	field("client_ip", rec.ClientIP)
 	return b
 }
 

@@ -230,6 +230,9 @@ func TestCanonicalDistinguishesFields(t *testing.T) {
 	assert.Equal(t, audit.HashOf(a), audit.HashOf(b), "object order does not matter")
 	b.Objects = map[string]string{"id": "1x", "": "2"}
 	assert.NotEqual(t, audit.HashOf(a), audit.HashOf(b))
+	a, b = base, base
+	b.ClientIP = "203.0.113.9"
+	assert.NotEqual(t, audit.HashOf(a), audit.HashOf(b), "the client address is covered")
 }
 
 func FuzzVerifyReader(f *testing.F) {

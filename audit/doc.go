@@ -3,9 +3,14 @@
 // it worked. It records every mutating request (and explicit events such as
 // exports, logins and password changes) as one JSON line: principal and
 // tenant, method, route pattern, object identifiers from the path, time,
-// outcome and request ID — never bodies, query strings, headers or secrets.
-// It serves scorecard item 10, Monitoring coverage (readiness checks
-// AUDIT001–AUDIT004).
+// outcome, request ID and client address (Config.ClientIP) — never bodies,
+// query strings, headers or secrets. It serves scorecard item 10,
+// Monitoring coverage (readiness checks AUDIT001–AUDIT006).
+//
+// Put the auditor outside the layers that refuse requests (CORS, rate
+// limits): then a refused cross-origin request (403) or a lockout (429) is
+// recorded with where it came from, and the trail answers "who tried what,
+// from where" for anonymous clients too.
 //
 // Use it in three lines:
 //

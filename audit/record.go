@@ -40,6 +40,9 @@ type Record struct {
 	Seq  uint64 `json:"seq,omitempty"`
 	Prev string `json:"prev,omitempty"`
 	Hash string `json:"hash,omitempty"`
+	// ClientIP is the client's address (Config.ClientIP), so anonymous
+	// events (failed logins, lockouts, refusals) say where they came from.
+	ClientIP string `json:"client_ip,omitempty"`
 }
 
 // Outcomes.

@@ -25,6 +25,7 @@ func (s LogSink) Write(ctx context.Context, rec Record) error {
 		slog.String("method", rec.Method), slog.String("route", rec.Route),
 		slog.Any("objects", rec.Objects), slog.Int("status", rec.Status),
 		slog.String("outcome", rec.Outcome), slog.String("request_id", rec.RequestID),
+		slog.String("client_ip", rec.ClientIP),
 	}
 	l.LogAttrs(ctx, slog.LevelInfo, "audit", attrs...)
 	return nil

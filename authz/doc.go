@@ -33,6 +33,10 @@
 // request that reaches a handler without a decision of the Mux (defence in
 // depth against a handler mounted on a second, unguarded router).
 //
+// Other routers enforce the same policies through an Enforcer: Firewall
+// before routing, Enforce once a route matched (the chiauthz module does this
+// for go-chi/chi).
+//
 // Outer middleware (access log, metrics, audit) learns the matched route and
 // the principal through its response writer: after matching, the Mux calls
 // SetRoute(pattern) and, after authenticating, SetPrincipal(id, tenant) on

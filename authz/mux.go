@@ -40,11 +40,8 @@ type Config struct {
 // matching (unknown paths get ServeMux's 404 or 405, unclean paths its
 // redirect), then authentication and the route's policy.
 type Mux struct {
-	mux          *http.ServeMux
-	authenticate func(*http.Request) (Principal, error)
-	deny         func(http.ResponseWriter, *http.Request, Denial)
-	logger       *slog.Logger
-	now          func() time.Time
+	mux *http.ServeMux
+	e   *Enforcer
 
 	mu     sync.Mutex // serialises Handle
 	routes atomic.Pointer[routeTable]
@@ -60,26 +57,12 @@ type routeTable struct {
 // NewMux returns a Mux with no routes. It fails when Config.Authenticate is
 // nil.
 func NewMux(c Config) (*Mux, error) {
-	if c.Authenticate == nil {
-		return nil, errors.New("authz: Config.Authenticate is nil; pass the function that turns a request into a Principal (from the session or bearer token)")
+	e, err := NewEnforcer(c)
+	if err != nil {
+		return nil, err
 	}
-	m := &Mux{
-		mux:          http.NewServeMux(),
-		authenticate: c.Authenticate,
-		deny:         c.Deny,
-		logger:       c.Logger,
-		now:          c.Now,
-	}
-	if m.now == nil {
-		m.now = time.Now
-	}
+	m := &Mux{mux: http.NewServeMux(), e: e}
 	m.routes.Store(&routeTable{byPattern: map[string]*route{}})
-	if m.deny == nil {
-		m.deny = DefaultDeny
-	}
-	if m.logger == nil {
-		m.logger = slog.New(slog.DiscardHandler)
-	}
 	return m, nil
 }
 
@@ -101,7 +84,7 @@ func (m *Mux) Handle(pattern string, policy Policy, h http.Handler) {
 	if h == nil {
 		panic("authz: nil handler for " + pattern)
 	}
-	if err := policy.validate(); err != nil {
+	if err := policy.Validate(); err != nil {
 		panic(fmt.Sprintf("authz: route %q: %v", pattern, err))
 	}
 	rt := &route{m: m, pattern: pattern, policy: policy.clone(), handler: h}
@@ -128,66 +111,30 @@ func (m *Mux) HandleFunc(pattern string, policy Policy, f func(http.ResponseWrit
 // ServeHTTP runs the path firewall, matches the route and applies its
 // policy.
 func (m *Mux) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if err := CheckRequest(r); err != nil {
-		status := http.StatusBadRequest
-		if errors.Is(err, ErrMethod) {
-			status = http.StatusMethodNotAllowed
-		}
-		m.logger.LogAttrs(r.Context(), slog.LevelInfo, "authz: request refused by the path firewall",
-			slog.Int("status", status), slog.String("reason", err.Error()))
-		m.deny(w, r, Denial{Status: status, Err: err})
+	if !m.e.Firewall(w, r) {
 		return
+	}
+	if r.ProtoMajor == 1 && len(r.TransferEncoding) > 0 {
+		// A request with Transfer-Encoding may also have carried a
+		// Content-Length (net/http drops it and reads chunked), and a proxy
+		// in front may have framed it by that Content-Length: what follows
+		// on the connection is then a request the proxy never saw
+		// (request smuggling). RFC 9112 §6.1: close the connection after
+		// answering. net/http deletes the Content-Length header before the
+		// handler runs, so every HTTP/1.x request with Transfer-Encoding
+		// closes; browsers send chunked request bodies only over HTTP/2.
+		w.Header().Set("Connection", "close")
 	}
 	m.mux.ServeHTTP(w, r)
 }
 
 func (rt *route) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	m := rt.m
 	if r.Pattern != rt.pattern { // only reachable if someone calls the route directly
-		m.deny(w, r, Denial{Status: http.StatusInternalServerError, Route: rt.pattern,
+		rt.m.e.Deny(w, r, Denial{Status: http.StatusInternalServerError, Route: rt.pattern,
 			Err: errors.New("authz: route handler called without its pattern")})
 		return
 	}
-	annotateRoute(w, rt.pattern)
-	pr, err := m.authenticate(r)
-	if err != nil || !pr.Authenticated() {
-		if err != nil && !errors.Is(err, ErrUnauthenticated) {
-			m.logger.LogAttrs(r.Context(), slog.LevelWarn, "authz: authentication failed",
-				slog.String("route", rt.pattern), slog.String("error", err.Error()))
-		}
-		pr = Principal{}
-	} else {
-		annotatePrincipal(w, pr.ID, pr.Tenant)
-	}
-	sc := &stateCtx{Context: r.Context(), st: state{pattern: rt.pattern, principal: pr}}
-	st := &sc.st
-	r = r.WithContext(sc)
-	now := m.now()
-	d, err := rt.policy.DecideAt(r, pr, now)
-	annotateDecision(w, rt.pattern, d)
-	if d != Allow {
-		denial := Denial{Status: int(d), Route: rt.pattern, Err: err}
-		if d == Unauthenticated && pr.Authenticated() {
-			denial.StepUp = rt.policy.StepUpFor(pr, now)
-			denial.MaxAge = rt.policy.Freshness()
-		}
-		level := slog.LevelInfo
-		if err != nil {
-			level = slog.LevelError
-		}
-		attrs := []slog.Attr{slog.String("route", rt.pattern), slog.Int("status", int(d)), slog.String("principal", pr.ID)}
-		if err != nil {
-			attrs = append(attrs, slog.String("error", err.Error()))
-		}
-		if denial.StepUp != StepUpNone {
-			attrs = append(attrs, slog.String("step_up", string(denial.StepUp)))
-		}
-		m.logger.LogAttrs(r.Context(), level, "authz: request denied", attrs...)
-		m.deny(w, r, denial)
-		return
-	}
-	st.decided = true
-	rt.handler.ServeHTTP(w, r)
+	rt.m.e.Enforce(w, r, rt.pattern, &rt.policy, rt.handler)
 }
 
 // Decide evaluates the policy of the route r.Pattern names for principal pr,
@@ -199,7 +146,7 @@ func (m *Mux) Decide(r *http.Request, pr Principal) (Decision, error) {
 	if !ok {
 		return NotFound, nil
 	}
-	return rt.policy.DecideAt(r, pr, m.now())
+	return rt.policy.DecideAt(r, pr, m.e.now())
 }
 
 // Route is one registered route as the inventory reports it.

@@ -284,8 +284,11 @@ func (p Policy) String() string {
 	return strings.Join(parts, " ")
 }
 
-// validate reports what is wrong with a policy, for Handle.
-func (p Policy) validate() error {
+// Validate reports what is wrong with a policy: the zero Policy, Public
+// without a reason or with conditions, an empty role list or permission, an
+// object check without a loader or rule. Mux.Handle panics on such a policy;
+// router adapters call Validate when a route is registered.
+func (p Policy) Validate() error {
 	switch p.kind {
 	case kindNone:
 		return errors.New("the policy is the zero Policy; use authz.Public(reason), authz.Authenticated(), authz.Role(...) or authz.Permission(...)")

@@ -39,3 +39,25 @@ func Example() {
 	// https://portal.example.com.evil.test: 403 grant=""
 	// cors: Config.AllowedOrigins[0] is "*" with Config.AllowCredentials; any site could read responses with the user's cookies: list the exact trusted origins
 }
+
+// An export route refuses links from other sites: the browser would send
+// the session cookie with that navigation.
+func ExamplePolicy_SensitiveRead() {
+	policy, err := cors.New(cors.Config{PublicOrigin: "https://portal.example.com"})
+	if err != nil {
+		panic(err)
+	}
+	export := policy.SensitiveRead(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		_, _ = w.Write([]byte("id,subject\n"))
+	}))
+	for _, site := range []string{"same-origin", "cross-site"} {
+		r := httptest.NewRequest("GET", "https://portal.example.com/api/clients/c-1/export", nil)
+		r.Header.Set("Sec-Fetch-Site", site)
+		w := httptest.NewRecorder()
+		export.ServeHTTP(w, r)
+		fmt.Println(site, w.Code)
+	}
+	// Output:
+	// same-origin 200
+	// cross-site 403
+}

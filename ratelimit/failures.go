@@ -16,6 +16,14 @@ import (
 // which accounts exist. The budget is looked at before and charged after,
 // so concurrent failing attempts can overshoot it by the number in flight;
 // put Login (which charges up front) in front of Failures to bound that.
+//
+// A successful login also sets a device cookie (see DeviceCookieName):
+// when that browser comes back for the same account, the account's budget,
+// which anybody can exhaust by guessing from elsewhere, is not consulted;
+// the device has a failure budget of its own under the same policy. So an
+// attacker cannot lock a user out of a browser they signed in from before,
+// while new devices still meet the account's lockout. After a password
+// reset, call ResetAccount so the owner gets in from new devices too.
 func (l *Limiter) Failures(next http.Handler, account func(*http.Request) string) *Handler {
 	return l.FailuresWith(LoginFailuresPolicy, next, account)
 }
@@ -54,22 +62,28 @@ func (l *Limiter) failuresHandler(kind Kind, p Policy, next http.Handler, accoun
 	return h
 }
 
-// statusWriter records the status the login handler answers with.
+// statusWriter records the status the login handler answers with, and
+// runs before (once) just before the header is written, so a device cookie
+// can join a successful answer.
 type statusWriter struct {
 	http.ResponseWriter
 	status int
+	before func(code int)
 }
 
 func (w *statusWriter) WriteHeader(code int) {
 	if w.status == 0 {
 		w.status = code
+		if w.before != nil && code >= 200 {
+			w.before(code)
+		}
 	}
 	w.ResponseWriter.WriteHeader(code)
 }
 
 func (w *statusWriter) Write(b []byte) (int, error) {
 	if w.status == 0 {
-		w.status = http.StatusOK
+		w.WriteHeader(http.StatusOK)
 	}
 	return w.ResponseWriter.Write(b)
 }
@@ -81,11 +95,23 @@ func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 func (h *Handler) serveFailures(w http.ResponseWriter, r *http.Request) {
 	now := h.l.now()
 	keys := make([]Key, len(h.keys))
+	account, hasAccount := "", false
 	for i, b := range h.keys {
 		k, err := h.key(r, b)
 		if err != nil {
 			h.l.writeReject(w, r, h.policy, Decision{}, &Rejection{Status: http.StatusBadRequest, Reason: err, Kind: h.kind, Policy: h.policy}, h.policyHeader)
 			return
+		}
+		// Device cookies belong to the password step (Failures) only: a
+		// second factor's budget stays per account whatever the browser.
+		if k.Kind == KeyAccount && !hasAccount && h.kind == KindLoginFailures {
+			account, hasAccount = k.Name, true
+			// A browser that signed in to this account before is
+			// counted by its own device key, not by the account's
+			// budget that strangers can exhaust.
+			if dk, ok := h.l.device(r, account, now); ok {
+				k = dk
+			}
 		}
 		keys[i] = k
 	}
@@ -104,6 +130,13 @@ func (h *Handler) serveFailures(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	sw := &statusWriter{ResponseWriter: w}
+	if hasAccount {
+		sw.before = func(code int) {
+			if code >= 200 && code < 300 {
+				h.l.issueDevice(w, account, now)
+			}
+		}
+	}
 	h.next.ServeHTTP(sw, r)
 	switch {
 	case sw.status == http.StatusUnauthorized || sw.status == http.StatusForbidden:
@@ -111,8 +144,11 @@ func (h *Handler) serveFailures(w http.ResponseWriter, r *http.Request) {
 			_, _ = h.l.store.Take(r.Context(), h.policy, k, 1, now)
 		}
 	case sw.status >= 200 && sw.status < 300 || sw.status == 0:
+		// A success resets the bucket it was counted in: the account's
+		// for a new device, the device's own for a known one (strangers
+		// stay locked out while the owner signs in).
 		for _, k := range keys {
-			if k.Kind == KeyAccount {
+			if k.Kind == KeyAccount || k.Kind == KeyDevice {
 				_ = h.l.store.Reset(r.Context(), h.policy, k)
 			}
 		}

@@ -2,13 +2,13 @@ package ratelimit
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"net/netip"
 	"strconv"
-	"strings"
 	"sync/atomic"
 	"time"
 )
@@ -50,6 +50,14 @@ type Config struct {
 	Now func() time.Time
 	// Logger records store failures. Nil discards.
 	Logger *slog.Logger
+	// DeviceKey signs the device cookies of Failures (at least 32 bytes).
+	// Nil means a random key per Limiter: set one shared key when more
+	// than one replica serves, or devices are known to one replica only.
+	DeviceKey []byte
+	// InsecureDeviceCookieHTTP names the device cookie "lr-device" without
+	// Secure, for development over plain HTTP. The default is
+	// "__Host-lr-device", Secure.
+	InsecureDeviceCookieHTTP bool
 }
 
 // Rejection describes why a request was refused.
@@ -75,6 +83,10 @@ type Limiter struct {
 	now    func() time.Time
 	log    *slog.Logger
 
+	deviceKey          []byte
+	deviceKeySet       bool // Config.DeviceKey was given (shared across replicas)
+	insecureDeviceHTTP bool
+
 	// The fast path: the memory store called directly, on the monotonic
 	// clock in nanoseconds, without building a time.Time per decision.
 	mem     *MemoryStore
@@ -92,7 +104,14 @@ func New(c Config) (*Limiter, error) {
 	if c.FailMode < FailDefault || c.FailMode > FailOpen {
 		return nil, fmt.Errorf("ratelimit: Config.FailMode is %d; use FailDefault, FailClosed or FailOpen", int(c.FailMode))
 	}
-	l := &Limiter{store: c.Store, ip: ip, fail: c.FailMode, reject: c.Reject, now: c.Now, log: c.Logger}
+	l := &Limiter{store: c.Store, ip: ip, fail: c.FailMode, reject: c.Reject, now: c.Now, log: c.Logger,
+		deviceKey: c.DeviceKey, deviceKeySet: c.DeviceKey != nil, insecureDeviceHTTP: c.InsecureDeviceCookieHTTP}
+	if l.deviceKey == nil {
+		l.deviceKey = make([]byte, 32)
+		_, _ = rand.Read(l.deviceKey)
+	} else if len(l.deviceKey) < 32 {
+		return nil, fmt.Errorf("ratelimit: Config.DeviceKey has %d bytes; use at least 32 random bytes, or nil for a random key", len(c.DeviceKey))
+	}
 	if l.store == nil {
 		if c.MaxKeys < 0 {
 			return nil, fmt.Errorf("ratelimit: Config.MaxKeys is %d; use a positive cap or 0 for the default 100,000", c.MaxKeys)
@@ -138,8 +157,9 @@ func ByIP() By { return By{kind: KeyIP} }
 
 // ByAccount keys by the account name the client submitted, read by the
 // app's function (a form value, or a field the app decoded earlier). Names
-// are trimmed, lower-cased and cut at 256 bytes, so "Alice " and "alice"
-// share a bucket. Unknown accounts are limited like known ones, so the
+// are made canonical by AccountKey (trimmed, NFKC, Unicode case folding,
+// cut at 256 bytes), so "Alice ", "alice" and "ａlice" share a bucket; the
+// app's account lookup must match by the same AccountKey. Unknown accounts are limited like known ones, so the
 // limit reveals nothing about which accounts exist.
 func ByAccount(account func(*http.Request) string) By { return By{kind: KeyAccount, fn: account} }
 
@@ -155,19 +175,6 @@ func ByRoute() By { return By{kind: KeyRoute} }
 
 const maxNameLen = 256
 
-func normalizeAccount(s string) string {
-	s = strings.TrimSpace(s)
-	if len(s) > maxNameLen {
-		s = s[:maxNameLen]
-	}
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c >= 'A' && c <= 'Z' || c >= 0x80 {
-			return strings.ToLower(s)
-		}
-	}
-	return s
-}
-
 // Login limits login attempts with LoginPolicy, keyed by every given key
 // (ByIP and ByAccount together is the usual choice).
 func (l *Limiter) Login(next http.Handler, by By, more ...By) *Handler {
@@ -177,6 +184,12 @@ func (l *Limiter) Login(next http.Handler, by By, more ...By) *Handler {
 // PasswordReset limits password-reset requests with PasswordResetPolicy.
 func (l *Limiter) PasswordReset(next http.Handler, by By, more ...By) *Handler {
 	return l.handler(KindPasswordReset, PasswordResetPolicy, next, by, more)
+}
+
+// PasswordResetConfirm limits the submission of password-reset tokens with
+// PasswordResetConfirmPolicy, a bucket distinct from PasswordReset's.
+func (l *Limiter) PasswordResetConfirm(next http.Handler, by By, more ...By) *Handler {
+	return l.handler(KindPasswordResetConfirm, PasswordResetConfirmPolicy, next, by, more)
 }
 
 // Upload limits uploads with UploadPolicy.
@@ -245,6 +258,11 @@ func (h *Handler) KeyKinds() []KeyKind {
 	return out
 }
 
+// DeviceKeyConfigured reports whether the device cookies of Failures are
+// signed with Config.DeviceKey (one key every replica shares) rather than
+// a random key of this process (readiness RATE012 with several replicas).
+func (h *Handler) DeviceKeyConfigured() bool { return h.l.deviceKeySet }
+
 // FailMode is the effective fail mode (never FailDefault).
 func (h *Handler) FailMode() FailMode { return h.fail }
 
@@ -276,7 +294,7 @@ func (h *Handler) key(r *http.Request, b By) (Key, error) {
 		a, err := h.l.ip.Key(r)
 		return Key{Kind: KeyIP, Addr: a}, err
 	case KeyAccount:
-		return Key{Kind: KeyAccount, Name: normalizeAccount(b.fn(r))}, nil
+		return Key{Kind: KeyAccount, Name: AccountKey(b.fn(r))}, nil
 	case KeyPrincipal:
 		n := b.fn(r)
 		if len(n) > maxNameLen {

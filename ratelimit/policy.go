@@ -20,6 +20,9 @@ const (
 	KindExport                    // exports
 	KindLoginFailures             // failed logins (Failures)
 	KindSecondFactor              // wrong second-factor codes (SecondFactor)
+	// KindPasswordResetConfirm limits the submission of reset tokens: a
+	// bucket of its own, so requesting links never blocks using one.
+	KindPasswordResetConfirm
 )
 
 func (k Kind) String() string {
@@ -38,6 +41,8 @@ func (k Kind) String() string {
 		return "login-failures"
 	case KindSecondFactor:
 		return "second-factor"
+	case KindPasswordResetConfirm:
+		return "password-reset-confirm"
 	}
 	return fmt.Sprintf("kind(%d)", int(k))
 }
@@ -46,7 +51,7 @@ func (k Kind) String() string {
 // reset, login failures, second-factor codes): those fail closed by
 // default.
 func (k Kind) Auth() bool {
-	return k == KindLogin || k == KindPasswordReset || k == KindLoginFailures || k == KindSecondFactor
+	return k == KindLogin || k == KindPasswordReset || k == KindLoginFailures || k == KindSecondFactor || k == KindPasswordResetConfirm
 }
 
 // Policy is one limit: Burst requests at once, refilled at Rate per second.
@@ -107,6 +112,10 @@ var (
 	// gets about 100 guesses a day: 1 chance in 3,300 per day, where an
 	// unlimited verifier falls in minutes.
 	SecondFactorPolicy = Policy{Name: "second-factor", Rate: rate.Every(15 * time.Minute), Burst: 5}
+	// PasswordResetConfirmPolicy: 10 token submissions at once, then one a
+	// minute. Its own name, so it never shares the request limit's bucket
+	// (three link requests must not lock the confirm form for 10 min).
+	PasswordResetConfirmPolicy = Policy{Name: "password-reset-confirm", Rate: rate.Every(time.Minute), Burst: 10}
 )
 
 // PresetPolicy returns the default policy of a kind, and false for
@@ -125,6 +134,8 @@ func PresetPolicy(k Kind) (Policy, bool) {
 		return LoginFailuresPolicy, true
 	case KindSecondFactor:
 		return SecondFactorPolicy, true
+	case KindPasswordResetConfirm:
+		return PasswordResetConfirmPolicy, true
 	}
 	return Policy{}, false
 }

@@ -23,6 +23,7 @@ const (
 	KeyAccount                      // submitted account name
 	KeyPrincipal                    // authenticated principal
 	KeyRoute                        // matched route pattern (one bucket per route)
+	KeyDevice                       // a known device of an account (Failures' device cookie)
 )
 
 func (k KeyKind) String() string {
@@ -35,6 +36,8 @@ func (k KeyKind) String() string {
 		return "principal"
 	case KeyRoute:
 		return "route"
+	case KeyDevice:
+		return "device"
 	}
 	return fmt.Sprintf("keykind(%d)", int(k))
 }

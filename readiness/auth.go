@@ -19,11 +19,34 @@ func init() {
 	registerBuiltin("auth/debug", checkAuthDebug)
 }
 
-// authMux returns the authz.Mux the inspection reached, if any.
-func authMux(in *Inspection) (*authz.Mux, bool) {
-	m, ok := in.Inventory.(*authz.Mux)
-	return m, ok && m != nil
+// authMux returns the policy inventory the inspection reached (an
+// authz.Mux or a router adapter), if any, with its routes and their
+// policies in registration order.
+func authMux(in *Inspection) (policyRoutes, bool) {
+	p, ok := in.Inventory.(Policies)
+	if !ok {
+		return policyRoutes{}, false
+	}
+	pr := policyRoutes{Policies: p}
+	for _, r := range in.Routes {
+		pol, ok := p.Policy(r.Pattern)
+		if !ok {
+			continue
+		}
+		pr.routes = append(pr.routes, authz.Route{Pattern: r.Pattern, Method: r.Method, Host: r.Host, Path: r.Path,
+			Policy: pol, Handler: r.Handler})
+	}
+	return pr, true
 }
+
+// policyRoutes is a Policies with its routes listed once.
+type policyRoutes struct {
+	Policies
+	routes []authz.Route
+}
+
+// Routes returns the routes with their policies, in registration order.
+func (p policyRoutes) Routes() []authz.Route { return p.routes }
 
 // servesDefaultMux reports whether http.DefaultServeMux receives traffic:
 // a nil Server.Handler, or DefaultServeMux in the global chain.
@@ -59,8 +82,14 @@ func checkAuthInventory(_ context.Context, in *Inspection) []Finding {
 	case servesDefaultMux(in):
 		out = append(out, Finding{
 			ID: "AUTH001", Severity: Blocker,
-			Seen: "the server serves http.DefaultServeMux, where any imported package can register handlers (net/http/pprof, expvar) that no policy covers",
+			Seen: fmt.Sprintf("the server serves http.DefaultServeMux (%d routes listed for the assessment, AUTH015), where any imported package can register handlers (net/http/pprof, expvar) that no policy covers", len(in.Routes)),
 			Fix:  "serve an authz.Mux: mux, err := authz.NewMux(authz.Config{Authenticate: …}); srv.Handler = middleware(mux)",
+		})
+	case in.Plain:
+		out = append(out, Finding{
+			ID: "AUTH001", Severity: Blocker,
+			Seen: fmt.Sprintf("the server routes with a plain %s (%d routes), which has no authorization policies: no route is known to be protected (AUTH015 lists each sensitive route with its migration step; Report.Routes has the full table)", routerKind(in), len(in.Routes)),
+			Fix:  "move the routes to a router where each route carries a policy: authz.Mux for http.ServeMux, chiauthz.Router for chi; group by group, accepting AUTH015 per route until its group moves",
 		})
 	case in.Inventory == nil:
 		out = append(out, Finding{
@@ -70,12 +99,18 @@ func checkAuthInventory(_ context.Context, in *Inspection) []Finding {
 		})
 	}
 	for _, r := range in.Routes {
-		for _, h := range r.Chain[min(1, len(r.Chain)):] {
-			if _, ok := h.(*http.ServeMux); ok {
+		for _, h := range r.Chain {
+			// A plain ServeMux here is AUTH001; other routers (chi…) are
+			// AUTH012's, and AUTH015 lists the routes of both.
+			if mux, ok := h.(*http.ServeMux); ok {
+				n := 0
+				if sub, ok := enumerate(mux); ok {
+					sub.EachRoute(func(string, http.Handler) { n++ })
+				}
 				out = append(out, Finding{
 					ID: "AUTH001", Severity: Blocker, Route: r.Pattern,
-					Seen: "the route hands requests to a plain http.ServeMux, whose routes have no policy of their own and are not in the inventory",
-					Fix:  "register those routes on the authz.Mux, each with its policy",
+					Seen: fmt.Sprintf("the route hands requests to a plain http.ServeMux (%d routes), whose routes have no policy of their own and are not in the inventory", n),
+					Fix:  "register those routes on the route inventory (authz.Mux, chiauthz.Router), each with its policy",
 				})
 				break
 			}

@@ -146,8 +146,14 @@ func TestAuthInventoryAUTH001(t *testing.T) {
 	sub.Handle("/api/legacy/", noop)
 	m.Handle("/api/legacy/", authz.Authenticated(), walkable{sub})
 	r := runAuth(t, m)
-	assert.Equal(t, []string{"AUTH001"}, authIDs(r))
+	assert.Equal(t, []string{"AUTH001", "AUTH015"}, authIDs(r), "the mount, and the sensitive route behind it")
 	assert.Equal(t, "/api/legacy/", r.ByID("AUTH001")[0].Route)
+	assert.Contains(t, r.ByID("AUTH015")[0].Seen, `plain http.ServeMux mounted at "/api/legacy/", which gives all its routes the policy authenticated`)
+
+	// A router registered directly as a route's handler is seen too.
+	direct := newMux(t)
+	direct.Handle("/api/old/", authz.Authenticated(), sub)
+	assert.Equal(t, []string{"AUTH001", "AUTH015"}, authIDs(runAuth(t, direct)))
 }
 
 // This test changes http.DefaultServeMux, as importing net/http/pprof does.
@@ -162,12 +168,15 @@ func TestAuthDefaultServeMux(t *testing.T) {
 	}
 	r, err := readiness.Run(t.Context(), readiness.Target{Server: srv})
 	require.NoError(t, err)
-	assert.ElementsMatch(t, []string{"AUTH001", "AUTH008"}, authIDs(r))
+	// The assessment lists DefaultServeMux's routes: the debug endpoint
+	// is also an unprotected sensitive route to migrate.
+	assert.ElementsMatch(t, []string{"AUTH001", "AUTH008", "AUTH015"}, authIDs(r))
 	assert.Equal(t, "/debug/vars", r.ByID("AUTH008")[0].Route)
+	assert.Equal(t, "/debug/vars", r.ByID("AUTH015")[0].Route)
 
 	// Explicitly in the chain is the same.
 	r = runAuth(t, walkable{http.DefaultServeMux})
-	assert.ElementsMatch(t, []string{"AUTH001", "AUTH008"}, authIDs(r))
+	assert.ElementsMatch(t, []string{"AUTH001", "AUTH008", "AUTH015"}, authIDs(r))
 }
 
 func TestDeclaredAPI(t *testing.T) {

@@ -22,7 +22,7 @@ func twinKey(rt authz.Route) string {
 	if method == http.MethodHead {
 		method = http.MethodGet
 	}
-	p := strings.ToLower(strings.TrimSuffix(rt.Path, "/"))
+	p := strings.ToLower(strings.TrimSuffix(strings.TrimSuffix(rt.Path, "{$}"), "/"))
 	return method + " " + strings.ToLower(rt.Host) + p
 }
 

@@ -30,6 +30,8 @@ func init() {
 		{"AUTH012", ItemAuth, "subtree route dispatches to handlers outside the inventory"},
 		{"AUTH013", ItemAuth, "admin route without MFA (blocker in production); staff or export route without MFA (warning)"},
 		{"AUTH014", ItemAuth, "second factor not enforced: password-only session reached an MFA route, the factor did not let the user in, or a replayed code was accepted (probe)"},
+		{"AUTH015", ItemAuth, "assessment: sensitive route on a router without policies (with its migration step)"},
+		{"AUTH016", ItemAuth, "assessment: the router's routes could not be listed"},
 
 		{"SESS001", ItemSession, "session cookie not Secure"},
 		{"SESS002", ItemSession, "session cookie not HttpOnly"},
@@ -41,6 +43,8 @@ func init() {
 		{"SESS008", ItemSession, "logout does not invalidate the session server-side"},
 		{"SESS009", ItemSession, "session tokens stored unhashed"},
 		{"SESS010", ItemSession, "in-memory session store with more than one replica"},
+		{"SESS011", ItemSession, "a password reset does not end the account's other sessions"},
+		{"SESS012", ItemSession, "an older password-reset token still works after a newer one was issued or used"},
 
 		{"SECRET001", ItemSecrets, "required secret missing"},
 		{"SECRET002", ItemSecrets, "secret is a placeholder, published example, or too weak"},
@@ -65,6 +69,9 @@ func init() {
 		{"RATE007", ItemRateLimit, "repeated login attempts never answered 429"},
 		{"RATE008", ItemRateLimit, "limit store failure fails open on auth routes"},
 		{"RATE009", ItemRateLimit, "login route lacks an IP-keyed or an account-keyed limit"},
+		{"RATE010", ItemRateLimit, "one limit bucket shared by routes of different purposes"},
+		{"RATE011", ItemRateLimit, "a case- or Unicode-folding variant of a locked account is not locked"},
+		{"RATE012", ItemRateLimit, "login lockout device cookies signed with a per-process key across replicas"},
 
 		{"CORS001", ItemCORS, "wildcard origin with credentials"},
 		{"CORS002", ItemCORS, "any-origin reflection or over-broad origin pattern"},
@@ -74,6 +81,8 @@ func init() {
 		{"CORS006", ItemCORS, "cookie-authenticated mutating routes without cross-origin (CSRF) protection"},
 		{"CORS007", ItemCORS, "missing security headers"},
 		{"CORS008", ItemCORS, "untrusted origin received a CORS grant"},
+		{"CORS009", ItemCORS, "export or download route runs for a cross-site navigation"},
+		{"CORS010", ItemCORS, "a cross-site navigation to an export route was served (probe)"},
 
 		{"LOG001", ItemLogging, "app logger not redacting"},
 		{"LOG002", ItemLogging, "canary secret reached the logs"},
@@ -106,6 +115,8 @@ func init() {
 		{"AUDIT002", ItemMonitoring, "audit sink is only the app log"},
 		{"AUDIT003", ItemMonitoring, "the audit sink's database role can UPDATE, DELETE or TRUNCATE the audit table"},
 		{"AUDIT004", ItemMonitoring, "the audit trail's hash chain fails verification at boot"},
+		{"AUDIT005", ItemMonitoring, "audit trail sits inside the CORS layer: refusals go unrecorded"},
+		{"AUDIT006", ItemMonitoring, "audit records carry no client address"},
 
 		// EDGE: what the launchready command sees of a deployed portal from
 		// outside (cmd/launchready/edge); where the rule is the same as an

@@ -82,6 +82,7 @@ func Run(ctx context.Context, t Target) (*Report, error) {
 	}
 	in.reach.resolve(findings)
 	r := newReport(t, findings)
+	r.Routes = routeTable(in, r.Findings)
 	r.Reach = in.reach.snapshot()
 	return r, nil
 }

@@ -3,6 +3,7 @@ package readiness
 import (
 	"crypto/sha256"
 	"encoding/base64"
+	"fmt"
 	"html/template"
 	"io"
 	"strings"
@@ -33,6 +34,11 @@ h2{font-size:17px;margin:22px 0 8px;border-bottom:1px solid var(--line);padding-
 .where{font-family:ui-monospace,Menlo,monospace;color:var(--muted)}
 .fix{margin-top:4px}.fix b{color:var(--pass)}
 .acc{margin-top:4px;color:var(--warn)}
+table.routes{width:100%;border-collapse:collapse;background:#fff;border:1px solid var(--line);font-size:13px}
+.routes th,.routes td{text-align:left;padding:4px 8px;border-bottom:1px solid var(--line);vertical-align:top}
+.routes td.p{font-family:ui-monospace,Menlo,monospace}
+.routes tr.open td.s{color:var(--fail);font-weight:600}
+.routes a{color:var(--fail);font-family:ui-monospace,Menlo,monospace;margin-right:4px}
 `
 
 var htmlTemplate = template.Must(template.New("scorecard").Parse(`<!doctype html>
@@ -46,8 +52,12 @@ var htmlTemplate = template.Must(template.New("scorecard").Parse(`<!doctype html
 <section class="board" aria-label="scorecard">
 {{range .Items}}<div class="card {{.Status}}"><div class="n">{{.Item | printf "%d"}}</div><div class="t">{{.Title}}</div><div class="s">{{.Status}}</div><div class="c">{{.Blockers}} blockers · {{.Warnings}} warnings · {{.Accepted}} accepted</div></div>
 {{end}}</section>
-{{range .Groups}}<h2>{{.Item | printf "%d"}}. {{.Title}}</h2>
-{{range .Findings}}<div class="f"><span class="sev {{.Severity}}">{{.Severity}}</span><span class="id">{{.ID}}</span>{{if .Route}}<span class="where">{{.Route}}</span>{{end}}{{if .File}}<span class="where">{{.File}}{{if .Line}}:{{.Line}}{{end}}</span>{{end}}
+{{if .Routes}}<h2 id="routes">Routes</h2>
+<table class="routes"><thead><tr><th>route</th><th>policy</th><th>object check</th><th>limits</th><th>body schema</th><th>CSRF</th><th>audit</th><th>findings</th></tr></thead><tbody>
+{{range .Routes}}<tr id="{{.Anchor}}"{{if not .Protected}} class="open"{{end}}><td class="p">{{.Pattern}}</td><td class="s">{{.Policy}}</td><td>{{.Object}}</td><td>{{range $i, $l := .Limits}}{{if $i}}, {{end}}{{$l}}{{end}}</td><td>{{.Body}}</td><td>{{if .CrossOrigin}}yes{{else}}—{{end}}</td><td>{{if .Audited}}yes{{else}}—{{end}}</td><td>{{range .Links}}<a href="#{{.Anchor}}">{{.ID}}</a>{{end}}</td></tr>
+{{end}}</tbody></table>
+{{end}}{{range .Groups}}<h2>{{.Item | printf "%d"}}. {{.Title}}</h2>
+{{range .Findings}}<div class="f" id="{{.Anchor}}"><span class="sev {{.Severity}}">{{.Severity}}</span><span class="id">{{.ID}}</span>{{if .Route}}{{if .RouteAnchor}}<a class="where" href="#{{.RouteAnchor}}">{{.Route}}</a>{{else}}<span class="where">{{.Route}}</span>{{end}}{{end}}{{if .File}}<span class="where">{{.File}}{{if .Line}}:{{.Line}}{{end}}</span>{{end}}
 <div>{{.Seen}}</div>{{if .Fix}}<div class="fix"><b>Fix:</b> {{.Fix}}</div>{{end}}{{if .Downgraded}}<div class="c">A blocker in production; a warning in development.</div>{{end}}{{if .Accepted}}<div class="acc"><b>Accepted:</b> {{.AcceptedReason}}</div>{{end}}</div>
 {{end}}{{end}}
 </main></body></html>
@@ -64,21 +74,49 @@ var HTMLContentSecurityPolicy = func() string {
 type htmlGroup struct {
 	Item     Item
 	Title    string
-	Findings []Finding
+	Findings []htmlFinding
 }
 
+// htmlFinding is a finding with its anchor, and its route's row.
+type htmlFinding struct {
+	Finding
+	Anchor, RouteAnchor string
+}
+
+// htmlRoute is a row of the route table with links to its findings.
+type htmlRoute struct {
+	RouteInfo
+	Anchor string
+	Links  []htmlLink
+}
+
+type htmlLink struct{ ID, Anchor string }
+
 // WriteHTML writes the scorecard as a self-contained HTML page: the ten items
-// as a pass/warn/fail board, then the findings with their fixes. Serve it
+// as a pass/warn/fail board, the route table (each route with its policy,
+// object check, limits, body schema, CSRF and audit coverage, linked to its
+// findings), then the findings with their fixes, each linked to its route. Serve it
 // with Content-Security-Policy: HTMLContentSecurityPolicy. All text is
 // escaped by html/template.
 func (r *Report) WriteHTML(w io.Writer) error {
+	rowOf := map[string]int{}
+	routes := make([]htmlRoute, len(r.Routes))
+	for i, rt := range r.Routes {
+		routes[i] = htmlRoute{RouteInfo: rt, Anchor: fmt.Sprintf("route-%d", i+1)}
+		rowOf[rt.Pattern] = i
+	}
 	var groups []htmlGroup
-	for _, f := range r.Findings {
+	for i, f := range r.Findings {
 		if len(groups) == 0 || groups[len(groups)-1].Item != f.Item {
 			groups = append(groups, htmlGroup{Item: f.Item, Title: f.Item.String()})
 		}
 		g := &groups[len(groups)-1]
-		g.Findings = append(g.Findings, f)
+		hf := htmlFinding{Finding: f, Anchor: fmt.Sprintf("finding-%d", i+1)}
+		if row, ok := rowOf[f.Route]; ok && f.Route != "" {
+			hf.RouteAnchor = routes[row].Anchor
+			routes[row].Links = append(routes[row].Links, htmlLink{ID: f.ID, Anchor: hf.Anchor})
+		}
+		g.Findings = append(g.Findings, hf)
 	}
 	verdict := "READY"
 	if r.Blocked() {
@@ -90,6 +128,7 @@ func (r *Report) WriteHTML(w io.Writer) error {
 		"Summary": r.Summary(),
 		"Items":   r.Scorecard(),
 		"Groups":  groups,
+		"Routes":  routes,
 		// The style is a trusted constant; CSS type keeps the template from
 		// replacing it with ZgotmplZ.
 		"Style": template.CSS(strings.TrimSpace(htmlStyle)),

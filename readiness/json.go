@@ -12,6 +12,7 @@ type jsonReport struct {
 	Summary   string       `json:"summary"`
 	Scorecard []ItemResult `json:"scorecard"`
 	Findings  []Finding    `json:"findings"`
+	Routes    []RouteInfo  `json:"routes"`
 	Reach     []ProbeReach `json:"probe_reach,omitempty"`
 }
 
@@ -21,9 +22,13 @@ func (r *Report) MarshalJSON() ([]byte, error) {
 	if findings == nil {
 		findings = []Finding{}
 	}
+	routes := r.Routes
+	if routes == nil {
+		routes = []RouteInfo{}
+	}
 	return json.Marshal(jsonReport{
 		Env: r.Env, Ready: !r.Blocked(), Summary: r.Summary(),
-		Scorecard: r.Scorecard(), Findings: findings, Reach: r.Reach,
+		Scorecard: r.Scorecard(), Findings: findings, Routes: routes, Reach: r.Reach,
 	})
 }
 

@@ -39,7 +39,7 @@ func (p monPortal) target(t *testing.T) readiness.Target {
 	if p.logSinkOnly {
 		sink = audit.Tee{audit.LogSink{}, audit.LogSink{}}
 	}
-	auditor, err := audit.New(audit.Config{Sink: sink})
+	auditor, err := audit.New(audit.Config{Sink: sink, ClientIP: clientIPForAudit})
 	require.NoError(t, err)
 
 	ok := http.HandlerFunc(func(http.ResponseWriter, *http.Request) {})
@@ -109,14 +109,19 @@ func TestMonitorAndAuditChecks(t *testing.T) {
 }
 
 // Without a route inventory AUTH001 blocks and nothing route-level can be
-// verified: the MON and AUDIT checks stay silent instead of guessing.
+// verified: the MON and AUDIT checks stay silent instead of guessing. A
+// plain ServeMux is listed for the assessment, so they judge its routes.
 func TestMonitorChecksWithoutInventory(t *testing.T) {
-	target := readiness.Target{Server: &http.Server{Handler: http.NewServeMux()}}
+	target := readiness.Target{Server: &http.Server{Handler: http.HandlerFunc(http.NotFound)}}
 	assert.Nil(t, monIDs(t, target))
+	plain := http.NewServeMux()
+	plain.HandleFunc("POST /api/notes", http.NotFound)
+	target = readiness.Target{Server: &http.Server{Handler: plain}}
+	assert.Equal(t, []string{"AUDIT001 blocker POST /api/notes", "MON001 blocker ", "MON001 blocker ", "MON002 blocker ", "MON003 warning "}, monIDs(t, target))
 }
 
 func TestAuditSinkMixedIsDurable(t *testing.T) {
-	a, err := audit.New(audit.Config{Sink: audit.Tee{audit.LogSink{}, &audit.MemorySink{}}})
+	a, err := audit.New(audit.Config{Sink: audit.Tee{audit.LogSink{}, &audit.MemorySink{}}, ClientIP: clientIPForAudit})
 	require.NoError(t, err)
 	p := monPortal{noAudit: true}
 	target := p.target(t)
@@ -144,3 +149,6 @@ func TestRecoveryPerRoute(t *testing.T) {
 	require.NoError(t, err)
 	assert.Contains(t, rep.ByID("MON002")[0].Seen, "covers only some routes")
 }
+
+// clientIPForAudit stands in for the app's trusted-proxy client address.
+func clientIPForAudit(r *http.Request) string { return r.RemoteAddr }

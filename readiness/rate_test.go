@@ -72,7 +72,7 @@ func TestRateChecksGoodConfig(t *testing.T) {
 	inv := newRateInventory()
 	inv.Handle("POST /api/login", limits.Login(limits.Failures(denyLogin, account), ratelimit.ByIP(), ratelimit.ByAccount(account)))
 	inv.Handle("POST /api/password-reset", limits.PasswordReset(denyLogin, ratelimit.ByIP(), ratelimit.ByAccount(account)))
-	inv.Handle("POST /api/password-reset/confirm", limits.PasswordReset(denyLogin, ratelimit.ByIP()))
+	inv.Handle("POST /api/password-reset/confirm", limits.PasswordResetConfirm(denyLogin, ratelimit.ByIP()))
 	inv.Handle("POST /api/clients/{id}/uploads", limits.Upload(denyLogin, ratelimit.ByIP()))
 	inv.Handle("GET /api/clients/{id}/export", limits.Export(denyLogin, ratelimit.ByIP()))
 	inv.Handle("GET /api/clients/{id}", denyLogin)

@@ -4,6 +4,10 @@ package readiness
 type Report struct {
 	Env      Env       `json:"env"`
 	Findings []Finding `json:"findings"`
+	// Routes is the route table of the run: every route of the inventory
+	// with what protects it and its findings (empty when the handler tree
+	// leads to no router readiness can list).
+	Routes []RouteInfo `json:"routes,omitempty"`
 	// Reach lists, per probe and route, the requests sent and how many
 	// reached the route's handler.
 	Reach []ProbeReach `json:"probe_reach,omitempty"`

@@ -3,6 +3,8 @@ package readiness
 import (
 	"net/http"
 	"strings"
+
+	"github.com/launchready/launchready/authz"
 )
 
 // Unwrapper is implemented by every kit middleware handler: it returns the
@@ -21,6 +23,16 @@ type Unwrapper interface {
 type Inventory interface {
 	http.Handler
 	EachRoute(fn func(pattern string, h http.Handler))
+}
+
+// Policies is an Inventory whose every route carries an authz policy:
+// authz.Mux, and adapters for other routers such as chiauthz.Router
+// (go-chi/chi). The auth checks (AUTH002–AUTH004, AUTH008, AUTH009) and
+// AuthProbe work on any Policies; Policy is called with the patterns
+// EachRoute reports.
+type Policies interface {
+	Inventory
+	Policy(pattern string) (authz.Policy, bool)
 }
 
 // maxWalkDepth bounds walking so a cycle of Unwrap methods cannot hang a run.
@@ -137,6 +149,13 @@ type Inspection struct {
 	Inventory Inventory
 	// Routes lists the inventory's routes in registration order.
 	Routes []Route
+	// Plain is set when the server routes with a router that carries no
+	// policies (a plain http.ServeMux, a plain chi router): Inventory then
+	// lists its routes for the assessment (AUTH015) and is not a Policies.
+	Plain bool
+	// Unlisted is the handler the walk ended at when it is neither an
+	// Inventory nor a router an Enumerator knows (AUTH016 names it).
+	Unlisted http.Handler
 
 	reach *reachLog
 }
@@ -152,7 +171,21 @@ func inspect(t Target) *Inspection {
 	if t.Server != nil {
 		in.Chain = Walk(t.Server.Handler)
 	}
-	if inv, ok := Find[Inventory](in.Chain); ok {
+	inv, ok := Find[Inventory](in.Chain)
+	if !ok && t.Server != nil {
+		// No kit inventory: list the plain router the walk ended at, for
+		// the assessment. A nil Server.Handler serves DefaultServeMux.
+		var last http.Handler = http.DefaultServeMux
+		if len(in.Chain) > 0 {
+			last = in.Chain[len(in.Chain)-1]
+		}
+		if inv, ok = enumerate(last); ok {
+			in.Plain = true
+		} else {
+			in.Unlisted = last
+		}
+	}
+	if ok {
 		in.Inventory = inv
 		inv.EachRoute(func(pattern string, h http.Handler) {
 			m, host, p := ParsePattern(pattern)

@@ -26,7 +26,13 @@
 // every session of a user (after a password change): through the store's
 // per-user index with a UserStore (session/redisstore, shared by every
 // replica), else by listing every session of an iterable store (memstore);
-// Settings().CanLogoutEverywhere tells.
+// Settings().CanLogoutEverywhere tells. PasswordChanged is the call to
+// make after a password change or reset: it ends every other session of the
+// user (keeping the changing one, under a new token).
+//
+// ResetTokens issues password-reset tokens that are stored hashed, work
+// once, expire within 30 minutes and revoke each other: issuing a new one
+// or consuming one ends every other outstanding token of the account.
 //
 // # When the store is down
 //

@@ -1,6 +1,7 @@
 package session_test
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -65,4 +66,28 @@ func Example_authenticate() {
 	// anonymous: 401
 	// login: 204 __Host-session true true
 	// signed in as agent@acme.test
+}
+
+// Password-reset links: hashed at rest, single use, at most 30 minutes,
+// and a new link revokes the older ones.
+func ExampleResetTokens() {
+	resets, err := session.NewResetTokens(session.ResetConfig{})
+	if err != nil {
+		panic(err)
+	}
+	ctx := context.Background()
+	older, _ := resets.Issue(ctx, "u-agent")
+	newer, _ := resets.Issue(ctx, "u-agent") // put it in the mail, never in a log
+	_, err = resets.Consume(ctx, older)
+	fmt.Println("older link:", err)
+	user, err := resets.Consume(ctx, newer)
+	fmt.Println("newer link:", user, err)
+	_, err = resets.Consume(ctx, newer)
+	fmt.Println("again:", err)
+	// After setting the new password: mgr.PasswordChanged(ctx, user) ends
+	// the user's other sessions.
+	// Output:
+	// older link: session: the reset token is invalid or has expired
+	// newer link: u-agent <nil>
+	// again: session: the reset token is invalid or has expired
 }

@@ -158,3 +158,32 @@ func (m *Manager) UserContext(ctx context.Context) (id string, authTime time.Tim
 	ns, _ := m.sm.Get(ctx, keyAuthTime).(int64)
 	return id, time.Unix(0, ns), true
 }
+
+// PasswordChanged is the call to make right after a user's password was
+// changed or reset (or their account recovered): every other session of
+// userID ends at once, wherever its cookie was copied to, so whoever knew
+// the old password, or stole a session, is out. When the request itself is
+// signed in as userID (a change from the settings page), that session
+// stays, under a new token (a privilege change); a reset from the
+// signed-out form ends them all. It returns how many sessions ended.
+//
+// Like LogoutEverywhere it needs a store that can list its sessions and
+// returns ErrNotIterable otherwise: then the password changed but the
+// sessions live on, and the app must not report success silently.
+func (m *Manager) PasswordChanged(ctx context.Context, userID string) (int, error) {
+	if userID == "" {
+		return 0, ErrNoUserID
+	}
+	if s := m.store(); !iterable(s) && !isUserStore(s) {
+		return 0, ErrNotIterable
+	}
+	if id, _, ok := m.UserContext(ctx); ok && id == userID {
+		// The new token is stored when the response is written, after the
+		// sweep below: the current session survives it, the old token
+		// does not.
+		if err := m.RenewToken(ctx); err != nil {
+			return 0, err
+		}
+	}
+	return m.LogoutEverywhere(ctx, userID)
+}

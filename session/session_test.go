@@ -49,6 +49,25 @@ func portal(mgr *session.Manager) http.Handler {
 		}
 		w.WriteHeader(http.StatusNoContent)
 	})
+	// A password change by the signed-in user, and a reset completed from
+	// the signed-out form (the emailed token named the user).
+	mux.HandleFunc("POST /password", func(w http.ResponseWriter, r *http.Request) {
+		id, _, _ := mgr.User(r)
+		n, err := mgr.PasswordChanged(r.Context(), id)
+		if err != nil {
+			http.Error(w, "change failed", http.StatusInternalServerError)
+			return
+		}
+		fmt.Fprint(w, n)
+	})
+	mux.HandleFunc("POST /reset", func(w http.ResponseWriter, r *http.Request) {
+		n, err := mgr.PasswordChanged(r.Context(), r.FormValue("user"))
+		if err != nil {
+			http.Error(w, "reset failed", http.StatusInternalServerError)
+			return
+		}
+		fmt.Fprint(w, n)
+	})
 	mux.HandleFunc("POST /note", func(w http.ResponseWriter, r *http.Request) {
 		mgr.Engine().Put(r.Context(), "note", r.FormValue("note"))
 		w.WriteHeader(http.StatusNoContent)

@@ -36,7 +36,7 @@ func Body[T any](opts *Options, next http.Handler) *BodyHandler[T] {
 func (h *BodyHandler[T]) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	v := new(T)
 	if e := decodeInto(w, r, v, &h.opts); e != nil {
-		h.opts.ErrorWriter(w, r, e)
+		writeRefusal(w, r, e, h.opts.ErrorWriter)
 		return
 	}
 	h.next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), bodyKey[T]{}, v)))

@@ -45,7 +45,7 @@ func JSON[T any](next func(w http.ResponseWriter, r *http.Request, in *T), opts 
 func (h *Handler[T]) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	var v T
 	if e := decodeInto(w, r, &v, &h.opts); e != nil {
-		h.opts.ErrorWriter(w, r, e)
+		writeRefusal(w, r, e, h.opts.ErrorWriter)
 		return
 	}
 	h.next(w, r, &v)

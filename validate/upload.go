@@ -103,7 +103,7 @@ func MustUpload(limits UploadLimits, next http.Handler) *UploadHandler {
 func (h *UploadHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	body, e := h.check(w, r)
 	if e != nil {
-		h.limits.ErrorWriter(w, r, e)
+		writeRefusal(w, r, e, h.limits.ErrorWriter)
 		return
 	}
 	r.Body = io.NopCloser(bytes.NewReader(body))

@@ -263,7 +263,7 @@ func (s *Sink) commit(batch []*pending) (sent bool, err error) {
 			}
 		}
 		rows[i] = []any{int64(rec.Seq), rec.Time, rec.Kind, rec.Action, rec.PrincipalID, rec.Tenant,
-			rec.Method, rec.Route, objects, rec.Status, rec.Outcome, rec.RequestID, rec.Prev, rec.Hash}
+			rec.Method, rec.Route, objects, rec.Status, rec.Outcome, rec.RequestID, rec.ClientIP, rec.Prev, rec.Hash}
 	}
 	if _, err := tx.CopyFrom(ctx, pgx.Identifier{Table}, columns, pgx.CopyFromRows(rows)); err != nil {
 		return false, err
@@ -272,16 +272,16 @@ func (s *Sink) commit(batch []*pending) (sent bool, err error) {
 }
 
 var columns = []string{"seq", "time", "kind", "action", "principal", "tenant", "method", "route",
-	"objects", "status", "outcome", "request_id", "prev", "hash"}
+	"objects", "status", "outcome", "request_id", "client_ip", "prev", "hash"}
 
-const selectRecords = "SELECT seq, time, kind, action, principal, tenant, method, route, objects, status, outcome, request_id, prev, hash FROM " + Table
+const selectRecords = "SELECT seq, time, kind, action, principal, tenant, method, route, objects, status, outcome, request_id, client_ip, prev, hash FROM " + Table
 
 func scan(rows pgx.Rows) (audit.Record, error) {
 	var rec audit.Record
 	var seq int64
 	var objects []byte
 	err := rows.Scan(&seq, &rec.Time, &rec.Kind, &rec.Action, &rec.PrincipalID, &rec.Tenant, &rec.Method,
-		&rec.Route, &objects, &rec.Status, &rec.Outcome, &rec.RequestID, &rec.Prev, &rec.Hash)
+		&rec.Route, &objects, &rec.Status, &rec.Outcome, &rec.RequestID, &rec.ClientIP, &rec.Prev, &rec.Hash)
 	if err != nil {
 		return rec, err
 	}

@@ -97,7 +97,10 @@ func deniedTarget(t *testing.T, g *tally, anonymous, c *client, res *response, w
 // staff and another tenant's object routes; none is ever answered 2xx (or
 // 5xx), whatever the router makes of the path.
 func TestPathTricksDoNotBypassAuthorization(t *testing.T) {
-	p := startPortal(t)
+	onEachRouter(t, testPathTricksDoNotBypassAuthorization)
+}
+
+func testPathTricksDoNotBypassAuthorization(t *testing.T, p *portal) {
 	g := newTally(t, "path-tricks")
 	alice := p.signedIn(t, aliceEmail)
 	admin := p.signedIn(t, adminEmail)
@@ -181,8 +184,9 @@ func multipartFile(t *testing.T, name, content string) ([]byte, string) {
 // {id} route and method on the other tenant's client and tickets; each is
 // answered exactly like a missing object (404, same body), and nothing of
 // the other tenant changes. Symmetric for both demo tenants.
-func TestBOLAAcrossTenants(t *testing.T) {
-	p := startPortal(t)
+func TestBOLAAcrossTenants(t *testing.T) { onEachRouter(t, testBOLAAcrossTenants) }
+
+func testBOLAAcrossTenants(t *testing.T, p *portal) {
 	g := newTally(t, "bola")
 	alice := p.signedIn(t, aliceEmail)
 	bob := p.signedIn(t, bobEmail)
@@ -283,8 +287,9 @@ func jsonEqual(a, b []byte) bool {
 // TestFunctionLevelAccess (AUTH006): client users never reach staff or
 // admin functions, support staff never reach admin ones, anonymous callers
 // get 401 everywhere but the public routes.
-func TestFunctionLevelAccess(t *testing.T) {
-	p := startPortal(t)
+func TestFunctionLevelAccess(t *testing.T) { onEachRouter(t, testFunctionLevelAccess) }
+
+func testFunctionLevelAccess(t *testing.T, p *portal) {
 	g := newTally(t, "function-level")
 	users := map[string]*client{
 		"admin": p.signedIn(t, adminEmail), "agent": p.signedIn(t, agentEmail),

@@ -68,8 +68,9 @@ func hostileBodies(valid map[string]string) []struct {
 
 // TestHostileBodies (INPUT005): every JSON route answers hostile bodies
 // with 4xx, never 2xx and never 5xx, and the process keeps serving.
-func TestHostileBodies(t *testing.T) {
-	p := startPortal(t)
+func TestHostileBodies(t *testing.T) { onEachRouter(t, testHostileBodies) }
+
+func testHostileBodies(t *testing.T, p *portal) {
 	g := newTally(t, "hostile-bodies")
 	alice := p.signedIn(t, aliceEmail)
 	ticket := discoverTickets(t, alice, "client-a")[0]

@@ -91,8 +91,9 @@ func noGrant(t *testing.T, g *tally, res *response, origin, what string) {
 // same-site, foreign or null Origin, and the form content types a page can
 // send without a preflight; requests without any browser header carry no
 // cookie a browser would attach cross-site (SameSite) and still need JSON.
-func TestCSRF(t *testing.T) {
-	p := startPortal(t)
+func TestCSRF(t *testing.T) { onEachRouter(t, testCSRF) }
+
+func testCSRF(t *testing.T, p *portal) {
 	g := newTally(t, "csrf")
 	alice := p.signedIn(t, aliceEmail)
 	agent := p.signedIn(t, agentEmail)

@@ -110,9 +110,10 @@ type portal struct {
 }
 
 type portalOpts struct {
-	tls   bool
-	host  string // listen host; default 127.0.0.1
-	audit string // audit file; default audit.jsonl in a test directory
+	router string // -router; default servemux (authz.Mux)
+	tls    bool
+	host   string // listen host; default 127.0.0.1
+	audit  string // audit file; default audit.jsonl in a test directory
 }
 
 // startPortal runs the portal binary in development mode on a free loopback
@@ -154,6 +155,9 @@ func launchPortal(t *testing.T, o portalOpts) (*portal, error) {
 	}
 	outbox := t.TempDir()
 	args := []string{"-addr", addr, "-env", "development", "-outbox", outbox, "-audit", o.audit}
+	if o.router != "" {
+		args = append(args, "-router", o.router)
+	}
 	scheme := "http"
 	if o.tls {
 		args = append(args, "-tls")
@@ -515,4 +519,13 @@ func discoverTickets(t *testing.T, c *client, clientID string) []int64 {
 		ids[i] = x.ID
 	}
 	return ids
+}
+
+// onEachRouter runs an attack against the portal on each router it can
+// serve from: authz.Mux and go-chi/chi through chiauthz. The attack holds
+// no router-specific code: the same requests must meet the same refusals.
+func onEachRouter(t *testing.T, attack func(t *testing.T, p *portal)) {
+	for _, router := range []string{"servemux", "chi"} {
+		t.Run(router, func(t *testing.T) { attack(t, startPortal(t, portalOpts{router: router})) })
+	}
 }

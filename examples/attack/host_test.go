@@ -16,8 +16,9 @@ import (
 // attacker sets (Host, X-Forwarded-Host, Forwarded host=, X-Original-Host)
 // can point the password-reset link at the attacker: every link in the
 // outbox starts with the portal's own URL.
-func TestHostHeaderAndResetPoisoning(t *testing.T) {
-	p := startPortal(t)
+func TestHostHeaderAndResetPoisoning(t *testing.T) { onEachRouter(t, testHostHeaderAndResetPoisoning) }
+
+func testHostHeaderAndResetPoisoning(t *testing.T, p *portal) {
 	g := newTally(t, "host-poisoning")
 	for _, host := range []string{"evil.test", "evil.test:80", "127.0.0.1.evil.test", "localhost.evil.test", "127.0.0.2", "[::1]"} {
 		res := p.raw(t, "GET /api/me HTTP/1.1\r\nHost: "+host+"\r\nConnection: close\r\n\r\n")

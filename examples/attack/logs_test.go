@@ -24,8 +24,9 @@ func canary(part string) string {
 // of a request — password, reset token, Authorization, Cookie, API-key
 // headers, query string, Referer, the session cookie itself — never appear
 // in the portal's captured stdout or stderr.
-func TestCanarySecretsNeverLogged(t *testing.T) {
-	p := startPortal(t)
+func TestCanarySecretsNeverLogged(t *testing.T) { onEachRouter(t, testCanarySecretsNeverLogged) }
+
+func testCanarySecretsNeverLogged(t *testing.T, p *portal) {
 	g := newTally(t, "canary-secrets")
 	alice := p.signedIn(t, aliceEmail)
 	sessionValue := ""
@@ -96,8 +97,9 @@ func TestCanarySecretsNeverLogged(t *testing.T) {
 // headers) never forge a log record nor reach the terminal raw: every line
 // the portal logs while serving is one JSON record, none is the fake, and
 // no raw ESC byte is written.
-func TestLogInjection(t *testing.T) {
-	p := startPortal(t)
+func TestLogInjection(t *testing.T) { onEachRouter(t, testLogInjection) }
+
+func testLogInjection(t *testing.T, p *portal) {
 	g := newTally(t, "log-injection")
 	mark := len(p.out.String())
 	fake := `{"time":"2026-01-01T00:00:00Z","level":"ERROR","msg":"FAKE-INJECTED","user":"u-admin"}`

@@ -65,7 +65,10 @@ func spoofHeaders(ip string) []string {
 // limited however the headers change, and cannot lock another client out by
 // naming its address.
 func TestLoginLimitIgnoresSpoofedClientIP(t *testing.T) {
-	p := startPortal(t)
+	onEachRouter(t, testLoginLimitIgnoresSpoofedClientIP)
+}
+
+func testLoginLimitIgnoresSpoofedClientIP(t *testing.T, p *portal) {
 	g := newTally(t, "login-limit-spoofing")
 	const max = 60
 	baseline := loginLimitAfter(t, p.clientFrom(loopbackIP(10, 0)), max, nil)

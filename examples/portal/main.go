@@ -9,6 +9,7 @@
 //	go run ./examples/portal -env production      # refuses to boot: demo accounts, unverified mail
 //	go run ./examples/portal -redis redis://127.0.0.1:6379/0 -postgres postgres://portal_app@127.0.0.1/portal
 //	                                              # sessions and limits on Redis, the audit trail on PostgreSQL
+//	go run ./examples/portal -router chi          # the same routes and policies on go-chi/chi (chiauthz)
 //
 // -redis, -postgres and -postgres-migrate default to LAUNCHREADY_REDIS_URL,
 // LAUNCHREADY_POSTGRES_URL and LAUNCHREADY_POSTGRES_MIGRATE_URL; without
@@ -48,6 +49,7 @@ func run(args []string) int {
 	migrateURL := fs.String("postgres-migrate", os.Getenv(portalapp.EnvPostgresMigrateURL), "PostgreSQL URL of the audit table's owner: create the table at start and grant the -postgres role INSERT, SELECT (env "+portalapp.EnvPostgresMigrateURL+")")
 	replicas := fs.Int("replicas", 1, "how many instances serve the portal behind the load balancer (readiness SESS010, RATE006)")
 	trusted := fs.String("trusted-proxy", "", "comma-separated addresses or CIDR prefixes of the reverse proxies whose X-Forwarded-For is trusted")
+	routerName := fs.String("router", portalapp.RouterServeMux, "router: servemux (authz.Mux) or chi (go-chi/chi through chiauthz)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -56,7 +58,7 @@ func run(args []string) int {
 		fmt.Fprintln(os.Stderr, err)
 		return 2
 	}
-	opts := portalapp.Options{Env: env, Addr: *addr, TLS: *useTLS, Log: os.Stderr, OutboxDir: *outbox, AuditFile: *auditFile,
+	opts := portalapp.Options{Env: env, Addr: *addr, TLS: *useTLS, Log: os.Stderr, OutboxDir: *outbox, AuditFile: *auditFile, Router: *routerName,
 		RedisURL: *redisURL, PostgresURL: *postgresURL, PostgresMigrateURL: *migrateURL, Replicas: *replicas}
 	if *trusted != "" {
 		opts.TrustedProxies = strings.Split(*trusted, ",")

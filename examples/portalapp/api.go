@@ -34,14 +34,22 @@ func (m Me) Staff() bool { return m.Role == RoleAdmin || m.Role == RoleSupport }
 type Sessions interface {
 	Login(ctx context.Context, userID string) error
 	Logout(ctx context.Context) error
-	// LogoutEverywhere ends every session of userID (on every replica
-	// when the store is shared).
-	LogoutEverywhere(ctx context.Context, userID string) (int, error)
 	// The two-step sign-in and step-up of session.Manager.
 	BeginLogin(ctx context.Context, userID string) error
 	PendingLogin(ctx context.Context) (userID string, ok bool)
 	CompleteLogin(ctx context.Context, method string) (userID string, err error)
 	StepUp(ctx context.Context, method string) error
+	// PasswordChanged ends every other session of the user (after a
+	// password change or reset) and returns how many ended.
+	PasswordChanged(ctx context.Context, userID string) (int, error)
+}
+
+// ResetTokens issues and consumes password-reset tokens: stored hashed,
+// single use, short-lived, and one outstanding per account (issuing or
+// consuming one revokes the others). session.ResetTokens is one.
+type ResetTokens interface {
+	Issue(ctx context.Context, account string) (string, error)
+	Consume(ctx context.Context, token string) (string, error)
 }
 
 // Events receives the security events handlers know about (login success
@@ -81,6 +89,13 @@ type API struct {
 	Now       func() time.Time
 	// ResetTTL is how long a password-reset link works.
 	ResetTTL time.Duration
+	// Resets issues the reset tokens. Nil falls back to the Store's
+	// SaveResetToken/ConsumeResetToken, which keep older tokens alive.
+	Resets ResetTokens
+	// Defer runs work after the response (a queue with retries), so the
+	// reset form answers in the same time for every address. Nil runs it
+	// in the request.
+	Defer func(task func(ctx context.Context))
 
 	dummyHash []byte
 }
@@ -235,37 +250,62 @@ func (a *API) CurrentUserInfo(w http.ResponseWriter, r *http.Request) {
 }
 
 // PasswordReset always answers 202, whether or not the account exists; a
-// known account gets an email with a single-use link.
+// known account gets an email with a single-use link. The lookup, the token
+// and the mail happen after the response (Defer), so the answer takes the
+// same time for every address and reveals nothing.
 func (a *API) PasswordReset(w http.ResponseWriter, r *http.Request, in *ResetInput) {
-	defer writeJSON(w, http.StatusAccepted, map[string]string{"status": "if the account exists, an email is on its way"})
-	u, err := a.Store.UserByEmail(r.Context(), in.Email)
+	email := in.Email
+	if a.Defer == nil {
+		a.sendReset(r.Context(), email)
+	} else {
+		a.Defer(func(ctx context.Context) { a.sendReset(ctx, email) })
+	}
+	writeJSON(w, http.StatusAccepted, map[string]string{"status": "if the account exists, an email is on its way"})
+}
+
+func (a *API) sendReset(ctx context.Context, email string) {
+	u, err := a.Store.UserByEmail(ctx, email)
 	if err != nil {
 		return
 	}
-	token := rand.Text() + rand.Text() // 52 base32 characters, 256 bits
 	ttl := a.ResetTTL
 	if ttl == 0 {
 		ttl = 30 * time.Minute
 	}
-	if err := a.Store.SaveResetToken(r.Context(), HashToken(token), u.ID, a.now().Add(ttl)); err != nil {
-		a.logger().ErrorContext(r.Context(), "saving reset token failed", "error", err)
+	var token string
+	if a.Resets != nil {
+		token, err = a.Resets.Issue(ctx, u.ID)
+	} else {
+		token = rand.Text() + rand.Text() // 52 base32 characters, 256 bits
+		err = a.Store.SaveResetToken(ctx, HashToken(token), u.ID, a.now().Add(ttl))
+	}
+	if err != nil {
+		a.logger().ErrorContext(ctx, "saving reset token failed", "error", err)
 		return
 	}
 	link := strings.TrimRight(a.PublicURL, "/") + "/#reset=" + token
-	err = a.Mailer.Send(r.Context(), Mail{To: u.Email, Subject: "Reset your portal password",
+	err = a.Mailer.Send(ctx, Mail{To: u.Email, Subject: "Reset your portal password",
 		Body: "Someone asked to reset your password. The link works once, for " + ttl.String() + ":\n\n" + link + "\n\nIgnore this email if it was not you."})
 	if err != nil {
-		a.logger().ErrorContext(r.Context(), "sending reset email failed", "error", err)
+		a.logger().ErrorContext(ctx, "sending reset email failed", "error", err)
 		return
 	}
 	// The email address is PII and the link is a credential: the log gets
 	// neither in clear (the redacting handler masks the address).
-	a.logger().InfoContext(r.Context(), "password reset email sent", "email", u.Email)
+	a.logger().InfoContext(ctx, "password reset email sent", "email", u.Email)
 }
 
-// PasswordResetConfirm sets a new password with a valid token.
+// PasswordResetConfirm sets a new password with a valid token, then ends
+// every session of the account (whoever knew the old password or held a
+// stolen cookie is out) and reports the change, which lifts a lockout.
 func (a *API) PasswordResetConfirm(w http.ResponseWriter, r *http.Request, in *ResetConfirmInput) {
-	userID, err := a.Store.ConsumeResetToken(r.Context(), HashToken(in.Token), a.now())
+	var userID string
+	var err error
+	if a.Resets != nil {
+		userID, err = a.Resets.Consume(r.Context(), in.Token)
+	} else {
+		userID, err = a.Store.ConsumeResetToken(r.Context(), HashToken(in.Token), a.now())
+	}
 	if err != nil {
 		writeProblem(w, http.StatusBadRequest, "Bad Request", "the reset link is invalid or has expired; ask for a new one")
 		return
@@ -279,13 +319,13 @@ func (a *API) PasswordResetConfirm(w http.ResponseWriter, r *http.Request, in *R
 		a.internalError(w, r, err)
 		return
 	}
-	a.Events.PasswordChanged(r, userID)
-	// Whoever knew the old password is signed out everywhere.
-	if _, err := a.Sessions.LogoutEverywhere(r.Context(), userID); err != nil {
-		a.Logger.ErrorContext(r.Context(), "password changed but sessions not ended", "user", userID, "error", err)
-		writeProblem(w, http.StatusServiceUnavailable, "Service Unavailable", "the password was changed, but other sessions could not be signed out; sign in and change it again")
+	if _, err := a.Sessions.PasswordChanged(r.Context(), userID); err != nil {
+		// The password changed but old sessions may live on: say so
+		// rather than report success.
+		a.internalError(w, r, err)
 		return
 	}
+	a.Events.PasswordChanged(r, userID)
 	w.WriteHeader(http.StatusNoContent)
 }
 
@@ -429,11 +469,29 @@ func (a *API) Export(w http.ResponseWriter, r *http.Request) {
 	a.Events.Exported(r, clientID, len(ts)+len(inv))
 }
 
+// csvSafe neutralises formulas (CSV injection): a quote goes before every
+// '=', '+', '-', '@', tab or CR that starts the cell or follows a ';', ',',
+// tab, CR or LF, because spreadsheets split unquoted cells on the locale's
+// separator (';' in much of Europe) and on line breaks, and evaluate each
+// piece that starts like a formula: "x;=1+1;y" becomes "x;'=1+1;y".
 func csvSafe(s string) string {
-	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
-		return "'" + s
+	const triggers, separators = "=+-@\t\r", ";,\t\r\n"
+	var b strings.Builder
+	last, start := 0, true
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if start && strings.IndexByte(triggers, c) >= 0 {
+			b.WriteString(s[last:i])
+			b.WriteByte('\'')
+			last = i
+		}
+		start = strings.IndexByte(separators, c) >= 0
 	}
-	return s
+	if last == 0 && b.Len() == 0 {
+		return s
+	}
+	b.WriteString(s[last:])
+	return b.String()
 }
 
 // Uploaded is what the upload handler receives after the upload limits

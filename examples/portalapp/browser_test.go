@@ -108,8 +108,14 @@ func (rec *recorder) find(method, path string) []hit {
 // loopback origin can neither read the API nor post a form with the user's
 // cookie; an admin opens the readiness scorecard, saved as a screenshot.
 func TestBrowser(t *testing.T) {
+	for _, router := range routers {
+		t.Run(router, func(t *testing.T) { testBrowser(t, router) })
+	}
+}
+
+func testBrowser(t *testing.T, router string) {
 	srv := httptest.NewUnstartedServer(nil)
-	p, err := portalapp.Build(portalapp.Options{Env: readiness.Development, Addr: srv.Listener.Addr().String(), OutboxDir: t.TempDir(), AuditFile: filepath.Join(t.TempDir(), "audit.jsonl")})
+	p, err := portalapp.Build(portalapp.Options{Env: readiness.Development, Addr: srv.Listener.Addr().String(), OutboxDir: t.TempDir(), AuditFile: filepath.Join(t.TempDir(), "audit.jsonl"), Router: router})
 	require.NoError(t, err)
 	p.Health.SetBoot(nil)
 	rec := &recorder{}
@@ -210,7 +216,11 @@ window.readAPI = fetch(%[1]q + "/api/clients/client-a/tickets", {credentials: "i
 	assert.Equal(t, 10, cards)
 	png, err := b.Screenshot()
 	require.NoError(t, err)
-	path := filepath.Join(artifactDir(t), "admin-readiness.png")
+	name := "admin-readiness.png"
+	if router != portalapp.RouterServeMux {
+		name = "admin-readiness-" + router + ".png"
+	}
+	path := filepath.Join(artifactDir(t), name)
 	require.NoError(t, os.WriteFile(path, png, 0o644))
 	t.Logf("screenshot of /admin/readiness: %s", path)
 }

@@ -86,12 +86,22 @@ type Options struct {
 	// TrustedProxies are the reverse proxies in front of the portal
 	// (addresses or CIDR prefixes): only their X-Forwarded-For is read.
 	TrustedProxies []string
+	// ResetStore keeps the password-reset token hashes. Nil: in process
+	// memory (one replica); replicas must share one, as they share Store.
+	ResetStore session.ResetStore
+	// Router is the router the routes are registered on: RouterServeMux
+	// (authz.Mux, the default) or RouterChi (go-chi/chi through
+	// chiauthz). The routes, policies and middleware are the same.
+	Router string
 	// MFAKey seals the staff's TOTP secrets (32 random bytes). Nil: read
 	// from PORTAL_MFA_KEY in production (the gate blocks while it is
 	// missing or weak, SECRET001/SECRET002); a key made at start in
 	// development, as the memory store's enrolments do not outlive the
 	// process anyway.
 	MFAKey []byte
+	// MailBackoff is the wait before mail delivery attempt n+1. Nil: 1 s,
+	// doubling, at most 1 min.
+	MailBackoff func(attempt int) time.Duration
 }
 
 // MailDomain is the portal's sending domain, checked by the email check.
@@ -131,13 +141,22 @@ type Portal struct {
 	// DemoRecoveryCodes are the demo admin's recovery codes (development
 	// only; nil otherwise).
 	DemoRecoveryCodes []string
+	// Mail runs the mail work after the response (Wait in tests).
+	Mail *MailQueue
+	// Resets issues the password-reset tokens.
+	Resets *session.ResetTokens
 
 	engines *engines
 }
 
-// Close closes the audit trail and the connections to the shared
-// engines. Call it after the server stopped.
+// Close runs the queued mail, closes the audit trail and the connections
+// to the shared engines. Call it after the server stopped.
 func (p *Portal) Close() error {
+	if p.Mail != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), ShutdownTimeout)
+		defer cancel()
+		_ = p.Mail.Close(ctx)
+	}
 	p.engines.close()
 	if p.AuditFile != nil {
 		return p.AuditFile.Close()
@@ -247,7 +266,19 @@ func Build(opts Options) (*Portal, error) {
 			}
 		}()
 	}
-	auditor, err := audit.New(audit.Config{Sink: auditSink, Logger: logger, Now: now})
+	// The audit trail says where anonymous events came from: the client
+	// address as the limits resolve it (trusted proxies only).
+	var limits *ratelimit.Limiter
+	auditor, err := audit.New(audit.Config{Sink: auditSink, Logger: logger, Now: now,
+		ClientIP: func(r *http.Request) string {
+			ip, err := limits.IPResolver().ClientIP(r)
+			if err != nil {
+				return ""
+			}
+			return ip.String()
+		},
+		RequestID: func(r *http.Request) string { return r.Header.Get("X-Request-Id") },
+	})
 	if err != nil {
 		return nil, fmt.Errorf("portal: audit trail: %w", err)
 	}
@@ -276,8 +307,18 @@ func Build(opts Options) (*Portal, error) {
 	}
 	counters := monitor.NewCounters()
 
+	// Mail goes out after the response, with retries (see MailQueue).
+	mailQueue, err := NewMailQueue(MailQueueConfig{Mailer: mailer, Logger: logger, Backoff: opts.MailBackoff})
+	if err != nil {
+		return nil, err
+	}
+	resets, err := session.NewResetTokens(session.ResetConfig{Now: now, Store: opts.ResetStore})
+	if err != nil {
+		return nil, fmt.Errorf("portal: reset tokens: %w", err)
+	}
 	p := &Portal{Store: store, Logger: logger, Sessions: sess, PublicURL: opts.PublicURL, Outbox: outbox,
-		Health: health, Counters: counters, Audit: auditor, AuditFile: auditFile, AuditDB: eng.auditSink, engines: eng}
+		Health: health, Counters: counters, Audit: auditor, AuditFile: auditFile, AuditDB: eng.auditSink, engines: eng,
+		Mail: mailQueue, Resets: resets}
 
 	// Staff second factor: TOTP secrets sealed under a key from the
 	// environment; the demo admin is enrolled in development only.
@@ -319,14 +360,16 @@ func Build(opts Options) (*Portal, error) {
 		}
 		return authz.Principal{ID: u.ID, Roles: []string{u.Role}, Tenant: u.Tenant, Factors: factors}, nil
 	}
-	mux, err := authz.NewMux(authz.Config{Authenticate: authenticate, Logger: logger, Now: now})
+	mux, err := newRouter(opts.Router, authz.Config{Authenticate: authenticate, Logger: logger, Now: now})
 	if err != nil {
 		return nil, fmt.Errorf("portal: authz: %w", err)
 	}
 
+	ev := &events{logger: logger, audit: auditor, store: store}
 	api := &API{
-		Store: store, Sessions: sess, Mailer: mailer, Events: &events{logger: logger, audit: auditor}, MFA: p.MFA,
+		Store: store, Sessions: sess, Mailer: mailQueue.Mailer(), Events: ev, MFA: p.MFA,
 		Logger: logger, CurrentUser: principal, PublicURL: opts.PublicURL, Now: now,
+		Resets: resets, Defer: mailQueue.Defer,
 	}
 	api.Init()
 
@@ -334,29 +377,53 @@ func Build(opts Options) (*Portal, error) {
 	hsts := opts.TLS || opts.Env == readiness.Production
 	g := &routes{mux: mux}
 	clientOf, ticketOf := clientOwner(store), ticketOwner(store)
-	// Limits: login per IP and per account up front, plus failure-based
-	// lockout per account and per IP (same 429 for unknown accounts);
+	// Limits: login per IP up front, plus failure-based lockout per
+	// account and per IP (same 429 for unknown accounts). No per-account
+	// limit charges before the credentials are checked: anybody could
+	// spend it and lock the owner out; the failure lockout spares the
+	// owner's known browsers (device cookies) instead;
 	// reset per IP and per address; upload and export per principal.
-	limitCfg := ratelimit.Config{Logger: logger, Now: opts.LimitNow, TrustedProxies: opts.TrustedProxies}
+	// A browser that signed in before keeps getting in while strangers'
+	// failures lock the account for everyone else (device cookies).
+	limitCfg := ratelimit.Config{Logger: logger, Now: opts.LimitNow, TrustedProxies: opts.TrustedProxies,
+		InsecureDeviceCookieHTTP: !opts.TLS && opts.Env == readiness.Development}
 	if eng.limits != nil {
 		limitCfg.Store = eng.limits
 	}
-	limits, err := ratelimit.New(limitCfg)
+	limits, err = ratelimit.New(limitCfg)
 	if err != nil {
 		return nil, fmt.Errorf("portal: rate limits: %w", err)
 	}
+	// ByAccount keys by ratelimit.AccountKey, the form the store's lookup
+	// matches by: every spelling of an account shares its buckets.
 	account := func(r *http.Request) string {
 		if in := validate.Value[LoginInput](r); in != nil {
-			return strings.ToLower(in.Email)
+			return in.Email
 		}
 		return ""
 	}
 	resetAccount := func(r *http.Request) string {
 		if in := validate.Value[ResetInput](r); in != nil {
-			return strings.ToLower(in.Email)
+			return in.Email
 		}
 		return ""
 	}
+	// One trusted-origin list for CORS grants, cross-origin (CSRF)
+	// protection and the cross-site refusal of exports: the portal's own
+	// origin. No other site is trusted.
+	policy, err := cors.New(cors.Config{
+		AllowedOrigins:    []string{opts.PublicURL},
+		AllowCredentials:  true,
+		AllowedMethods:    []string{"GET", "HEAD", "POST", "PATCH"},
+		PublicOrigin:      opts.PublicURL,
+		InsecureAllowHTTP: !opts.TLS,
+		DenyHandler:       counters.CrossOriginDenied(nil),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("portal: cors: %w", err)
+	}
+	loginFailures := limits.Failures(withBody(api.Login), account)
+	ev.failures = loginFailures
 	principalID := func(r *http.Request) string {
 		me, _ := principal(r)
 		return me.ID
@@ -369,7 +436,7 @@ func Build(opts Options) (*Portal, error) {
 	}
 	g.public("POST /api/login", "sign-in form",
 		validate.Body[LoginInput](bodyLimits,
-			limits.Login(limits.Failures(withBody(api.Login), account), ratelimit.ByIP(), ratelimit.ByAccount(account))))
+			limits.Login(loginFailures, ratelimit.ByIP())))
 	g.public("POST /api/login/mfa", "second sign-in step; the session's pending sign-in is the credential",
 		validate.Body[CodeInput](bodyLimits, limits.SecondFactor(withBody(api.LoginMFA), pendingAccount)))
 	g.handle("POST /api/mfa/enroll", signed, nil, validate.NoBody(http.HandlerFunc(api.EnrollMFA)))
@@ -383,7 +450,7 @@ func Build(opts Options) (*Portal, error) {
 		validate.Body[ResetInput](bodyLimits,
 			limits.PasswordReset(withBody(api.PasswordReset), ratelimit.ByIP(), ratelimit.ByAccount(resetAccount))))
 	g.public("POST /api/password-reset/confirm", "the emailed single-use token is the credential",
-		limits.PasswordReset(validate.JSON(api.PasswordResetConfirm, bodyLimits), ratelimit.ByIP()))
+		limits.PasswordResetConfirm(validate.JSON(api.PasswordResetConfirm, bodyLimits), ratelimit.ByIP()))
 	g.handle("GET /api/clients", staff, nil, http.HandlerFunc(api.ListClients))
 	g.handle("GET /api/clients/{id}", signed, clientOf, clientPath(http.HandlerFunc(api.GetClient)))
 	g.handle("GET /api/clients/{id}/tickets", signed, clientOf, clientPath(http.HandlerFunc(api.ListTickets)))
@@ -391,7 +458,7 @@ func Build(opts Options) (*Portal, error) {
 	g.handle("GET /api/tickets/{id}", signed, ticketOf, ticketPath(http.HandlerFunc(api.GetTicket)))
 	g.handle("PATCH /api/tickets/{id}", signed, ticketOf, ticketPath(validate.JSON(api.PatchTicket, bodyLimits)))
 	g.handle("GET /api/clients/{id}/invoices", signed, clientOf, clientPath(http.HandlerFunc(api.ListInvoices)))
-	g.handle("GET /api/clients/{id}/export", staff, clientOf, clientPath(limits.Export(http.HandlerFunc(api.Export), ratelimit.ByPrincipal(principalID))))
+	g.handle("GET /api/clients/{id}/export", staff, clientOf, clientPath(policy.SensitiveRead(limits.Export(http.HandlerFunc(api.Export), ratelimit.ByPrincipal(principalID)))))
 	g.handle("POST /api/clients/{id}/uploads", signed, clientOf, clientPath(limits.Upload(uploadLimits(uploads(api.SaveUpload)), ratelimit.ByPrincipal(principalID))))
 	if auditFile != nil {
 		g.handle("GET /api/admin/audit", admin, nil, auditFile.Admin(200, logger))
@@ -410,28 +477,17 @@ func Build(opts Options) (*Portal, error) {
 	g.public("GET /app.js", "page script", page)
 	g.public("GET /app.css", "page style", page)
 
-	// One trusted-origin list for CORS grants and cross-origin (CSRF)
-	// protection: the portal's own origin. No other site is trusted.
-	policy, err := cors.New(cors.Config{
-		AllowedOrigins:    []string{opts.PublicURL},
-		AllowCredentials:  true,
-		AllowedMethods:    []string{"GET", "HEAD", "POST", "PATCH"},
-		PublicOrigin:      opts.PublicURL,
-		InsecureAllowHTTP: !opts.TLS,
-		DenyHandler:       counters.CrossOriginDenied(nil),
-	})
-	if err != nil {
-		return nil, fmt.Errorf("portal: cors: %w", err)
-	}
 	apiHeaders, err := cors.NewHeaders(cors.HeadersConfig{InsecureNoHSTS: !hsts})
 	if err != nil {
 		return nil, fmt.Errorf("portal: security headers: %w", err)
 	}
 
+	// The auditor wraps the CORS layer, so cross-origin refusals are
+	// recorded too (AUDIT005).
 	var h http.Handler = mux
-	h = auditor.Handler(h)
 	h = sess.Handler(h)
 	h = policy.Handler(h)
+	h = auditor.Handler(h)
 	h = apiHeaders.Handler(h)
 	accessLog, err := redact.NewAccessLogWriter(h, logOut, redacting.Redactor(), redact.AccessLogConfig{ClientIP: func(r *http.Request) string {
 		ip, err := limits.IPResolver().ClientIP(r)
@@ -490,8 +546,10 @@ func Build(opts Options) (*Portal, error) {
 // them (the login itself is a mutating request, recorded by the middleware
 // with its outcome; the event adds who signed in).
 type events struct {
-	logger *slog.Logger
-	audit  *audit.Auditor
+	logger   *slog.Logger
+	audit    *audit.Auditor
+	store    Store
+	failures *ratelimit.Handler // the login lockout, lifted by a password reset
 }
 
 func (e *events) record(r *http.Request, ev audit.Event) {
@@ -515,6 +573,15 @@ func (e *events) LoginSucceeded(r *http.Request, account, userID string) {
 
 func (e *events) PasswordChanged(r *http.Request, userID string) {
 	e.logger.InfoContext(r.Context(), "password changed", "user", userID)
+	// The owner proved control of the account: strangers' failed guesses
+	// no longer lock it.
+	if e.failures != nil && e.store != nil {
+		if u, err := e.store.UserByID(r.Context(), userID); err == nil {
+			if err := e.failures.ResetAccount(r.Context(), u.Email); err != nil {
+				e.logger.ErrorContext(r.Context(), "lifting the lockout failed", "user", userID, "error", err)
+			}
+		}
+	}
 	e.record(r, audit.Event{Action: "password_change", PrincipalID: userID})
 }
 

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/launchready/launchready/readiness"
+	"github.com/launchready/launchready/session"
 )
 
 // ClusterOptions configures StartCluster.
@@ -43,8 +44,8 @@ type ClusterOptions struct {
 // Cluster is several portal replicas on real loopback listeners behind a
 // round-robin reverse proxy, in one process. The replicas share only what
 // a real deployment shares: Redis (sessions, limits), PostgreSQL (audit)
-// and the app's data store (one MemoryStore here, standing in for the
-// app's own database); each has its own session manager, limiter,
+// and the app's data (one MemoryStore and one reset-token store here,
+// standing in for the app's own database); each has its own session manager, limiter,
 // auditor, connection pools and HTTP server.
 type Cluster struct {
 	// URL is the proxy's base URL: the portal's public URL.
@@ -97,6 +98,8 @@ func StartCluster(o ClusterOptions) (_ *Cluster, err error) {
 	if err := Seed(data, time.Now()); err != nil {
 		return nil, err
 	}
+	// The app's own database in a real deployment: shared by the replicas.
+	resets := session.NewMemoryResetStore()
 	var targets []*url.URL
 	for i := range o.Replicas {
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -109,7 +112,7 @@ func StartCluster(o ClusterOptions) (_ *Cluster, err error) {
 		}
 		p, err := Build(Options{Env: o.Env, Addr: ln.Addr().String(), PublicURL: c.URL, Store: data,
 			Log: o.Log, OutboxDir: o.OutboxDir, RedisURL: o.RedisURL, PostgresURL: o.PostgresURL,
-			PostgresMigrateURL: migrate, Replicas: o.Replicas, TrustedProxies: []string{o.ProxySource}})
+			PostgresMigrateURL: migrate, Replicas: o.Replicas, TrustedProxies: []string{o.ProxySource}, ResetStore: resets})
 		if err != nil {
 			ln.Close()
 			return nil, fmt.Errorf("portal: replica %d: %w", i+1, err)

@@ -15,7 +15,12 @@ import (
 // -race: sessions, limits, audit trail and store are shared, and no user
 // ever sees another tenant's data.
 func TestConcurrentUsers(t *testing.T) {
-	h := startPortal(t)
+	for _, router := range routers {
+		t.Run(router, func(t *testing.T) { testConcurrentUsers(t, startPortal(t, router)) })
+	}
+}
+
+func testConcurrentUsers(t *testing.T, h *harness) {
 	users := map[string]string{
 		"alice@client-a.test": "client-a",
 		"bob@client-b.test":   "client-b",

@@ -53,14 +53,23 @@ type harness struct {
 	codes   codeSource // the demo admin's second factor
 }
 
-// startPortal serves a development portal on a loopback port.
-func startPortal(t *testing.T) *harness {
+// routers are the routers every portal test runs on: the same routes,
+// policies and middleware on authz.Mux and on go-chi/chi (chiauthz).
+var routers = []string{portalapp.RouterServeMux, portalapp.RouterChi}
+
+// startPortal serves a development portal on a loopback port, on the named
+// router (default authz.Mux).
+func startPortal(t *testing.T, router ...string) *harness {
 	t.Helper()
+	name := portalapp.RouterServeMux
+	if len(router) > 0 {
+		name = router[0]
+	}
 	log := &syncBuffer{}
 	srv := httptest.NewUnstartedServer(nil)
 	p, err := portalapp.Build(portalapp.Options{
 		Env: readiness.Development, Addr: srv.Listener.Addr().String(),
-		Log: log, OutboxDir: t.TempDir(), AuditFile: filepath.Join(t.TempDir(), "audit.jsonl"),
+		Log: log, OutboxDir: t.TempDir(), AuditFile: filepath.Join(t.TempDir(), "audit.jsonl"), Router: name,
 	})
 	require.NoError(t, err)
 	p.Health.SetBoot(nil)
@@ -147,7 +156,12 @@ func decode[T any](t *testing.T, raw []byte) T {
 }
 
 func TestSupportFlows(t *testing.T) {
-	h := startPortal(t)
+	for _, router := range routers {
+		t.Run(router, func(t *testing.T) { testSupportFlows(t, startPortal(t, router)) })
+	}
+}
+
+func testSupportFlows(t *testing.T, h *harness) {
 
 	t.Run("anonymous", func(t *testing.T) {
 		c := h.client()
@@ -250,6 +264,26 @@ func TestSupportFlows(t *testing.T) {
 		require.Equal(t, http.StatusOK, res.StatusCode)
 		assert.Contains(t, res.Header.Get("Content-Type"), "application/json")
 		assert.True(t, json.Valid(body))
+		// The scorecard carries the route table: every route with what
+		// protects it, the same on both routers.
+		var doc struct {
+			Routes []readiness.RouteInfo `json:"routes"`
+		}
+		require.NoError(t, json.Unmarshal(body, &doc))
+		rows := map[string]readiness.RouteInfo{}
+		for _, r := range doc.Routes {
+			rows[r.Pattern] = r
+			assert.True(t, r.Protected, "%s has a policy", r.Pattern)
+		}
+		assert.Len(t, doc.Routes, len(portalapp.ContractRoutes)+2, "the contract's routes plus app.js and app.css")
+		export := rows["GET /api/clients/{id}/export"]
+		assert.Equal(t, "role(admin|support) object(same tenant or role admin|support)", export.Policy)
+		assert.Equal(t, []string{"export"}, export.Limits)
+		assert.True(t, rows["POST /api/clients/{id}/tickets"].CrossOrigin)
+		assert.True(t, rows["POST /api/clients/{id}/tickets"].Audited)
+		assert.Equal(t, "portalapp.TicketInput", rows["POST /api/clients/{id}/tickets"].Body)
+		_, body = adm.do("GET", "/admin/readiness", nil)
+		assert.Contains(t, string(body), `<td class="p">GET /api/clients/{id}/export</td>`)
 		res, _ = adm.do("GET", "/api/admin/audit", nil)
 		assert.Equal(t, http.StatusOK, res.StatusCode)
 	})
@@ -260,6 +294,7 @@ func TestSupportFlows(t *testing.T) {
 		assert.Equal(t, http.StatusAccepted, res.StatusCode)
 		res, _ = c.do("POST", "/api/password-reset", map[string]string{"email": "bob@client-b.test"})
 		require.Equal(t, http.StatusAccepted, res.StatusCode)
+		h.portal.Mail.Wait() // mail goes out after the response
 		mails, err := filepath.Glob(filepath.Join(h.portal.Outbox, "*.eml"))
 		require.NoError(t, err)
 		require.Len(t, mails, 1, "one mail for the known account, none for the unknown one")

@@ -14,7 +14,10 @@ import (
 	"slices"
 	"strings"
 	"testing/fstest"
+	"time"
 
+	"github.com/alexedwards/scs/v2"
+	"github.com/alexedwards/scs/v2/memstore"
 	rscors "github.com/rs/cors"
 
 	"github.com/launchready/launchready/authz"
@@ -86,6 +89,9 @@ func BuildInsecure(opts Options) (*Portal, error) {
 		InsecurePlainHTTP:     true,
 		InsecureNoIdleTimeout: true,
 		Logger:                logger,
+		// planted: a store that cannot list its sessions, so nothing can
+		// end them when a password is reset (SESS011)
+		Store: unlistedStore{memstore.NewWithCleanupInterval(time.Minute)},
 	})
 	if err != nil {
 		return nil, err
@@ -106,7 +112,11 @@ func BuildInsecure(opts Options) (*Portal, error) {
 	if err != nil {
 		return nil, err
 	}
-	api := &API{Store: store, Sessions: sess, Mailer: mailer, Events: &events{logger: logger},
+	// planted: the reset forgets the sessions of the old password, keeps
+	// older reset links alive (no Resets: the store's tokens), and sends
+	// the mail inside the request (no Defer: timing tells who has an
+	// account).
+	api := &API{Store: store, Sessions: sessionsKeptAtReset{sess}, Mailer: mailer, Events: &events{logger: logger},
 		Logger: logger, CurrentUser: principal, PublicURL: opts.PublicURL, Now: opts.Now}
 	api.Init()
 
@@ -125,7 +135,7 @@ func BuildInsecure(opts Options) (*Portal, error) {
 	mux.Handle("GET /api/tickets/{id}", authz.Authenticated(), http.HandlerFunc(api.GetTicket)) // planted: no tenant check
 	mux.Handle("PATCH /api/tickets/{id}", authz.Authenticated().Object(loader(ticketOwner(store)), tenantRule), validate.JSON(api.PatchTicket, nil))
 	mux.Handle("GET /api/clients/{id}/invoices", tenant, http.HandlerFunc(api.ListInvoices))
-	mux.Handle("GET /api/clients/{id}/export", tenant, http.HandlerFunc(api.Export))                                            // planted: no limit
+	mux.Handle("GET /api/clients/{id}/export", tenant, http.HandlerFunc(api.Export))                                            // planted: no limit, a cross-site link runs it (CORS009)
 	mux.Handle("POST /api/clients/{id}/uploads", tenant, uploadLimits(uploads(api.SaveUpload)))                                 // planted: no limit
 	mux.Handle("GET /api/admin/audit", authz.Public("internal tool, hidden in the menu"), http.HandlerFunc(serveInsecureAudit)) // planted: public admin route
 	mux.Handle("GET /admin/readiness", authz.Authenticated(), http.HandlerFunc(p.serveReadiness))                               // planted: any signed-in user
@@ -228,3 +238,18 @@ func InsecureBundle() string {
 func serveInsecureAudit(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, []any{})
 }
+
+// unlistedStore hides the memory store's listing, as many hand-written
+// stores do.
+type unlistedStore struct{ s scs.Store }
+
+func (u unlistedStore) Find(token string) ([]byte, bool, error) { return u.s.Find(token) }
+func (u unlistedStore) Commit(token string, b []byte, exp time.Time) error {
+	return u.s.Commit(token, b, exp)
+}
+func (u unlistedStore) Delete(token string) error { return u.s.Delete(token) }
+
+// sessionsKeptAtReset ends no sessions when a password changes.
+type sessionsKeptAtReset struct{ *session.Manager }
+
+func (sessionsKeptAtReset) PasswordChanged(context.Context, string) (int, error) { return 0, nil }

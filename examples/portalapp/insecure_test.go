@@ -23,6 +23,7 @@ func insecureReport(t *testing.T) *readiness.Report {
 	c := probeClient(t, p, portalapp.DemoPassword)
 	target.Checks = append(target.Checks, insecureProbes(c, logs)...)
 	target.Checks = append(target.Checks, authProbe(t, p, c))
+	target.Checks = append(target.Checks, resetProbe(t, p, c), probe.CrossSiteReadProbe{Client: c, Account: "agent"})
 	report, err := readiness.Run(t.Context(), target)
 	require.NoError(t, err)
 	return report
@@ -55,8 +56,18 @@ func TestInsecureTwinIsCaught(t *testing.T) {
 		"session without idle timeout":  "SESS005",
 		"server without timeouts":       "DEPLOY003",
 		"admin route without MFA":       "AUTH013",
+		"cross-site link runs export":   "CORS009",
+		"reset cannot end sessions":     "SESS011",
+		"older reset links survive":     "SESS012",
+		"cross-site export served":      "CORS010",
 	} {
 		assert.True(t, slices.Contains(blockers, id), "%s: want blocker %s, got %v", flaw, id, blockers)
 	}
+	// The reset probe proved it too: old sessions survived a real reset.
+	proved := false
+	for _, f := range report.ByID("SESS011") {
+		proved = proved || f.Route == "POST /api/password-reset/confirm"
+	}
+	assert.True(t, proved, "the reset probe saw the old sessions survive: %v", report.ByID("SESS011"))
 	t.Logf("%s", report)
 }

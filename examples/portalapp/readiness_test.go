@@ -24,11 +24,11 @@ import (
 const probePassword = "probe-password-for-tests-only-7"
 
 func productionPortal(t *testing.T) *portalapp.Portal {
-	p, _ := productionPortalLog(t)
+	p, _ := productionPortalLog(t, portalapp.RouterServeMux)
 	return p
 }
 
-func productionPortalLog(t *testing.T) (*portalapp.Portal, *probe.LogCapture) {
+func productionPortalLog(t *testing.T, router string) (*portalapp.Portal, *probe.LogCapture) {
 	t.Helper()
 	logs := &probe.LogCapture{}
 	store := portalapp.NewMemoryStore()
@@ -43,15 +43,23 @@ func productionPortalLog(t *testing.T) (*portalapp.Portal, *probe.LogCapture) {
 		Env: readiness.Production, Addr: "portal.acme.test:443", TLS: true,
 		PublicURL: "https://portal.acme.test", Store: store, MFAKey: testMFAKey(t),
 		Resolver: startMailDNS(t), Log: logs, OutboxDir: t.TempDir(), AuditFile: filepath.Join(t.TempDir(), "audit.jsonl"),
+		Router: router,
 	})
 	require.NoError(t, err)
 	return p, logs
 }
 
 // TestReadiness is the portal's launch gate in go test: every static check
-// and every probe the kit provides, in production mode.
+// and every probe the kit provides, in production mode, on each router. The
+// test holds no router-specific code.
 func TestReadiness(t *testing.T) {
-	p, logs := productionPortalLog(t)
+	for _, router := range routers {
+		t.Run(router, func(t *testing.T) { testReadiness(t, router) })
+	}
+}
+
+func testReadiness(t *testing.T, router string) {
+	p, logs := productionPortalLog(t, router)
 	target := p.Target
 	c := probeClient(t, p, probePassword)
 	// The admin is enrolled with a secret made for this run; the MFA probe
@@ -72,6 +80,9 @@ func TestReadiness(t *testing.T) {
 		readiness.DeclaredAPI{Routes: portalapp.ContractRoutes, Ignore: []string{"GET /app.js", "GET /app.css"}},
 		probe.SessionProbe{Client: c, Account: "agent",
 			Logout: probe.SessionRequest{Path: "/api/logout"}, Check: probe.SessionRequest{Path: "/api/me"}},
+		resetProbe(t, p, c),
+		probe.AccountFoldingProbe{Client: c, Account: "agent@acme.test"},
+		probe.CrossSiteReadProbe{Client: c, Account: "agent"},
 	)
 	report := readiness.Require(t, target)
 	require.NotNil(t, report)
@@ -86,7 +97,8 @@ func TestReadiness(t *testing.T) {
 			}
 		}
 	}
-	for _, name := range []string{"auth probe", "input probe", "cors probe", "ratelimit login probe", "log canary probe", "session probe", "mfa probe"} {
+	for _, name := range []string{"auth probe", "input probe", "cors probe", "ratelimit login probe", "log canary probe", "session probe", "mfa probe",
+		"password reset probe", "account folding probe", "cross-site read probe"} {
 		assert.Positive(t, probes[name], "%s reached nothing it tests: %v", name, probes)
 	}
 	assert.Empty(t, report.ByID("AUTH011"), "the inventory is exactly the contract's routes")

@@ -185,6 +185,9 @@ func TestThreeReplicas(t *testing.T) {
 		anon := newBrowser(t, cl.URL, "127.0.0.13", statuses)
 		code, _ := anon.do(http.MethodPost, "/api/password-reset", `{"email":"bob@client-b.test"}`)
 		require.Equal(t, http.StatusAccepted, code)
+		for _, p := range cl.Portals {
+			p.Mail.Wait() // mail goes out after the response
+		}
 		mails, err := filepath.Glob(filepath.Join(outbox, "*.eml"))
 		require.NoError(t, err)
 		require.Len(t, mails, 1)

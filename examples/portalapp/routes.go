@@ -2,16 +2,62 @@ package portalapp
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
+	"strings"
 
 	"github.com/launchready/launchready/authz"
+	"github.com/launchready/launchready/authz/chiauthz"
 )
 
 // routes registers the portal's routes on the kit's route inventory
-// (authz.Mux): every route with a policy, every {id} route with an
-// object-level (tenant) check. The rules are written once, here.
+// (authz.Mux, or chiauthz.Router with Options.Router "chi"): every route
+// with a policy, every {id} route with an object-level (tenant) check. The
+// rules are written once, here.
 type routes struct {
-	mux *authz.Mux
+	mux router
+}
+
+// router is what the portal needs of its router: authz.Mux as it is, or
+// the chi adapter through chiRouter.
+type router interface {
+	http.Handler
+	Handle(pattern string, p authz.Policy, h http.Handler)
+}
+
+// Routers the portal can run on (Options.Router).
+const (
+	RouterServeMux = "servemux"
+	RouterChi      = "chi"
+)
+
+// newRouter builds the named router.
+func newRouter(name string, c authz.Config) (router, error) {
+	switch name {
+	case "", RouterServeMux:
+		return authz.NewMux(c)
+	case RouterChi:
+		r, err := chiauthz.New(c)
+		if err != nil {
+			return nil, err
+		}
+		return chiRouter{r}, nil
+	}
+	return nil, fmt.Errorf("portal: Options.Router is %q; use %q (the default) or %q", name, RouterServeMux, RouterChi)
+}
+
+// chiRouter registers the portal's ServeMux-style patterns on chi:
+// "GET /api/clients/{id}" becomes r.Method("GET", "/api/clients/{id}"), and
+// ServeMux's exact-match "/{$}" is chi's "/". The inventory then lists the
+// same patterns as on authz.Mux.
+type chiRouter struct{ *chiauthz.Router }
+
+func (c chiRouter) Handle(pattern string, p authz.Policy, h http.Handler) {
+	method, path, ok := strings.Cut(pattern, " ")
+	if !ok || !strings.HasPrefix(path, "/") {
+		panic("portal: route pattern " + pattern + " needs a method")
+	}
+	c.Method(method, strings.TrimSuffix(path, "{$}"), p, h)
 }
 
 // staffRoles work across tenants.

@@ -7,9 +7,10 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 	"sync"
 	"time"
+
+	"github.com/launchready/launchready/ratelimit"
 )
 
 // ErrNotFound is returned for a missing object. Handlers answer 404 for it,
@@ -157,11 +158,15 @@ func (s *MemoryStore) AddInvoice(inv Invoice) {
 	s.invoices = append(s.invoices, inv)
 }
 
+// UserByEmail matches by ratelimit.AccountKey, the one canonical form of an
+// account name that the login and reset limits key by too: a spelling that
+// finds the account ("AGENT@acme.teſt") meets that account's lockout.
 func (s *MemoryStore) UserByEmail(_ context.Context, email string) (User, error) {
+	key := ratelimit.AccountKey(email)
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	for _, u := range s.users {
-		if strings.EqualFold(u.Email, email) {
+		if ratelimit.AccountKey(u.Email) == key {
 			return u, nil
 		}
 	}

@@ -46,9 +46,13 @@ func TestTLS(t *testing.T) {
 	require.NoError(t, err)
 	res.Body.Close()
 	require.Equal(t, http.StatusOK, res.StatusCode)
-	require.NotEmpty(t, res.Cookies())
-	cookie := res.Cookies()[0]
-	assert.Equal(t, "__Host-session", cookie.Name)
+	var cookie *http.Cookie
+	for _, c := range res.Cookies() {
+		if c.Name == "__Host-session" {
+			cookie = c
+		}
+	}
+	require.NotNil(t, cookie, "session cookie in %v", res.Header["Set-Cookie"])
 	assert.True(t, cookie.Secure)
 	assert.True(t, cookie.HttpOnly)
 	assert.Equal(t, http.SameSiteLaxMode, cookie.SameSite)

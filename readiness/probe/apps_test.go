@@ -154,9 +154,17 @@ func buildApp(t *testing.T, password string, logs io.Writer, planted map[int]boo
 	} else {
 		mux.Handle("GET /api/clients/{id}/tickets", authz.Authenticated().Object(tenantOf, staffOrTenant), clientPath(http.HandlerFunc(tickets)))
 	}
-	export := clientPath(limits.Export(http.HandlerFunc(ok), ratelimit.ByPrincipal(principalOf)))
+	origins := cors.Config{AllowedOrigins: []string{"https://portal.example.com"}, AllowCredentials: true}
+	if planted[5] {
+		origins.AllowedOrigins = []string{"https://*.example.com"}
+		origins.InsecureAllowWildcardSubdomains = true
+	}
+	policy, err := cors.New(origins)
+	require.NoError(t, err)
+	// Exports refuse cross-site navigations (CORS009).
+	export := clientPath(policy.SensitiveRead(limits.Export(http.HandlerFunc(ok), ratelimit.ByPrincipal(principalOf))))
 	if planted[1] {
-		mux.Handle("GET /api/clients/{id}/export", authz.Public("sales asked for it"), clientPath(limits.Export(http.HandlerFunc(ok), ratelimit.ByIP())))
+		mux.Handle("GET /api/clients/{id}/export", authz.Public("sales asked for it"), clientPath(policy.SensitiveRead(limits.Export(http.HandlerFunc(ok), ratelimit.ByIP()))))
 	} else {
 		mux.Handle("GET /api/clients/{id}/export", authz.Role("support", "admin").Object(tenantOf, staffOrTenant), export)
 	}
@@ -186,13 +194,6 @@ func buildApp(t *testing.T, password string, logs io.Writer, planted map[int]boo
 		mux.Handle("GET /api/v1/", authz.Authenticated(), v1)
 	}
 
-	origins := cors.Config{AllowedOrigins: []string{"https://portal.example.com"}, AllowCredentials: true}
-	if planted[5] {
-		origins.AllowedOrigins = []string{"https://*.example.com"}
-		origins.InsecureAllowWildcardSubdomains = true
-	}
-	policy, err := cors.New(origins)
-	require.NoError(t, err)
 	headers, err := cors.NewHeaders(cors.HeadersConfig{})
 	require.NoError(t, err)
 	sink, err := audit.OpenFile(filepath.Join(t.TempDir(), "audit.jsonl"), nil)

@@ -141,7 +141,7 @@ func lookup(m map[string]string, prefix, name string) (string, bool) {
 // it (a weaker twin: "GET /x/" next to "GET /x"); a public catch-all such as
 // "GET /" does not. Without a writer annotation (a middleware writer lacking
 // Unwrap), a plain request's 2xx counts and a variant's does not.
-func (res probeResult) served(m *authz.Mux, pattern string, variant bool) bool {
+func (res probeResult) served(m *policyInventory, pattern string, variant bool) bool {
 	if res.status < 200 || res.status > 299 {
 		return false
 	}
@@ -211,7 +211,7 @@ func variants(method, target string) []variant {
 
 type probeState struct {
 	p    *AuthProbe
-	m    *authz.Mux
+	m    *policyInventory
 	b    *bound
 	ctx  context.Context
 	seen map[string]bool

@@ -136,10 +136,10 @@ type bound struct {
 	probe string
 	h     http.Handler
 	host  string
-	peer  netip.Addr // the probe's client address
-	proxy netip.Addr // a trusted proxy to send through, if the app has one
-	fwd   string     // the forwarding header the proxy sets
-	m     *authz.Mux // for reading policies
+	peer  netip.Addr       // the probe's client address
+	proxy netip.Addr       // a trusted proxy to send through, if the app has one
+	fwd   string           // the forwarding header the proxy sets
+	m     *policyInventory // for reading policies
 }
 
 // bind prepares c for probe on in; a nil c is a zero Client.

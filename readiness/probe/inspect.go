@@ -13,10 +13,33 @@ import (
 // the global chain and at every route's chain, so a middleware wired on one
 // route is found as well as one wired in front of the route inventory.
 
-// authMux returns the authz.Mux at the end of the global chain.
-func authMux(in *readiness.Inspection) (*authz.Mux, bool) {
-	m, ok := in.Inventory.(*authz.Mux)
-	return m, ok && m != nil
+// policyInventory is the route inventory whose routes carry policies
+// (authz.Mux, or a router adapter such as chiauthz.Router), with its routes
+// and their policies listed once.
+type policyInventory struct {
+	readiness.Policies
+	routes []authz.Route
+}
+
+// Routes returns the routes with their policies, in registration order.
+func (p *policyInventory) Routes() []authz.Route { return p.routes }
+
+// authMux returns the policy inventory at the end of the global chain.
+func authMux(in *readiness.Inspection) (*policyInventory, bool) {
+	p, ok := in.Inventory.(readiness.Policies)
+	if !ok || p == nil {
+		return nil, false
+	}
+	pi := &policyInventory{Policies: p}
+	for _, r := range in.Routes {
+		pol, found := p.Policy(r.Pattern)
+		if !found {
+			continue
+		}
+		pi.routes = append(pi.routes, authz.Route{Pattern: r.Pattern, Method: r.Method, Host: r.Host, Path: r.Path,
+			Policy: pol, Handler: r.Handler})
+	}
+	return pi, true
 }
 
 // findEverywhere returns every distinct T in the global chain and in the

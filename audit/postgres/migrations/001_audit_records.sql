@@ -14,6 +14,7 @@ CREATE TABLE IF NOT EXISTS audit_records (
     status     integer     NOT NULL DEFAULT 0,
     outcome    text        NOT NULL,
     request_id text        NOT NULL DEFAULT '',
+    client_ip  text        NOT NULL DEFAULT '',
     prev       text        NOT NULL,
     hash       text        NOT NULL UNIQUE
 );
