@@ -22,6 +22,12 @@ type Dependency struct {
 	Timeout time.Duration
 	// Ping returns nil when the dependency is usable.
 	Ping func(ctx context.Context) error
+	// Optional marks a dependency the app can serve without, through a
+	// declared fallback (a queue, a degraded page): while it fails, the
+	// detail view says "degraded" but the endpoint stays ready. Pulling
+	// every replica out of the load balancer for a dependency they all
+	// share would turn a degraded page into an outage.
+	Optional bool
 }
 
 // HealthConfig configures the health endpoints.
@@ -195,12 +201,14 @@ type DependencyState struct {
 	OK         bool   `json:"ok"`
 	DurationMS int64  `json:"duration_ms"`
 	Error      string `json:"error,omitempty"`
+	Optional   bool   `json:"optional,omitempty"`
 }
 
 type healthResult struct {
-	ready bool
-	boot  string
-	deps  []DependencyState
+	ready    bool
+	degraded bool // an optional dependency fails
+	boot     string
+	deps     []DependencyState
 }
 
 type detailBody struct {
@@ -217,6 +225,9 @@ func (rh *ReadinessHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		status, word = http.StatusServiceUnavailable, "unavailable"
 	}
 	if rh.AlwaysDetail() || (rh.h.cfg.Detail != nil && rh.h.cfg.Detail(r)) {
+		if res.ready && res.degraded {
+			word = "degraded"
+		}
 		writeJSON(w, status, detailBody{Status: word, Boot: res.boot, Dependencies: res.deps, CheckedAt: at.UTC()})
 		return
 	}
@@ -235,7 +246,7 @@ func (h *Health) Check(ctx context.Context) error {
 		errs = append(errs, fmt.Errorf("boot: %s", res.boot))
 	}
 	for _, d := range res.deps {
-		if !d.OK {
+		if !d.OK && !d.Optional {
 			errs = append(errs, fmt.Errorf("%s: %s", d.Name, d.Error))
 		}
 	}
@@ -265,7 +276,11 @@ func (h *Health) check(ctx context.Context) (*healthResult, time.Time) {
 	}
 	wg.Wait()
 	for _, d := range res.deps {
-		if !d.OK {
+		switch {
+		case d.OK:
+		case d.Optional:
+			res.degraded = true
+		default:
 			res.ready = false
 		}
 	}
@@ -274,7 +289,7 @@ func (h *Health) check(ctx context.Context) (*healthResult, time.Time) {
 }
 
 func (h *Health) ping(ctx context.Context, d Dependency) (st DependencyState) {
-	st.Name = d.Name
+	st.Name, st.Optional = d.Name, d.Optional
 	ctx, cancel := context.WithTimeout(ctx, d.Timeout)
 	defer cancel()
 	start := h.cfg.Now()

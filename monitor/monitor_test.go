@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"testing"
@@ -424,4 +425,82 @@ func TestCountersWithRecoveryInEitherOrder(t *testing.T) {
 		h.ServeHTTP(httptest.NewRecorder(), r)
 		assert.EqualValues(t, 1, c.Value("POST /csrf", monitor.CrossOrigin), "counted directly, not left to a writer no counter reads")
 	})
+}
+
+// An optional dependency (one with a fallback, such as a breaker-guarded
+// enrichment API) that fails shows as degraded to admins, but the replica
+// stays ready: every replica shares the dependency, and taking them all out
+// of the load balancer would turn a degraded page into an outage.
+func TestHealthOptionalDependencyDegradesWithoutFailingReadiness(t *testing.T) {
+	crmErr := errors.New("egress: crm is failing; its circuit breaker is open")
+	dbErr := error(nil)
+	var mu sync.Mutex
+	h, err := monitor.NewHealth(monitor.HealthConfig{
+		Dependencies: []monitor.Dependency{
+			{Name: "db", Timeout: time.Second, Ping: func(context.Context) error { mu.Lock(); defer mu.Unlock(); return dbErr }},
+			{Name: "crm", Timeout: time.Second, Optional: true, Ping: func(context.Context) error { return crmErr }},
+		},
+		Detail:   func(r *http.Request) bool { return r.Header.Get("X-Admin") == "yes" },
+		CacheFor: -1,
+	})
+	require.NoError(t, err)
+	h.SetBoot(nil)
+	get := func(admin bool) (int, string) {
+		r := httptest.NewRequest("GET", "/readyz", nil)
+		if admin {
+			r.Header.Set("X-Admin", "yes")
+		}
+		rec := httptest.NewRecorder()
+		h.Readiness().ServeHTTP(rec, r)
+		return rec.Code, rec.Body.String()
+	}
+	code, body := get(false)
+	assert.Equal(t, http.StatusOK, code)
+	assert.JSONEq(t, `{"status":"ready"}`, body)
+	code, body = get(true)
+	assert.Equal(t, http.StatusOK, code)
+	var detail struct {
+		Status       string
+		Dependencies []monitor.DependencyState
+	}
+	require.NoError(t, json.Unmarshal([]byte(body), &detail))
+	assert.Equal(t, "degraded", detail.Status)
+	require.Len(t, detail.Dependencies, 2)
+	assert.False(t, detail.Dependencies[1].OK)
+	assert.True(t, detail.Dependencies[1].Optional)
+	assert.Contains(t, detail.Dependencies[1].Error, "circuit breaker is open")
+	assert.NoError(t, h.Check(context.Background()))
+
+	// A required dependency still fails readiness.
+	mu.Lock()
+	dbErr = errors.New("db down")
+	mu.Unlock()
+	code, _ = get(false)
+	assert.Equal(t, http.StatusServiceUnavailable, code)
+	err = h.Check(context.Background())
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "db down")
+	assert.NotContains(t, err.Error(), "crm", "optional dependencies do not make the replica unready")
+}
+
+func TestReleaseFromBuildInfo(t *testing.T) {
+	bi := &debug.BuildInfo{GoVersion: "go1.26.0", Main: debug.Module{Version: "v1.2.3"}, Settings: []debug.BuildSetting{
+		{Key: "vcs.revision", Value: "0123456789abcdef0123456789abcdef01234567"},
+		{Key: "vcs.time", Value: "2026-12-01T10:00:00Z"},
+		{Key: "vcs.modified", Value: "true"},
+	}}
+	rel := monitor.ReleaseFrom(bi)
+	assert.Equal(t, "0123456789abcdef0123456789abcdef01234567", rel.Revision)
+	assert.True(t, rel.Modified)
+	assert.Equal(t, 2026, rel.Time.Year())
+	assert.Equal(t, "0123456789abcdef0123456789abcdef01234567+modified (v1.2.3)", rel.String())
+	assert.Equal(t, monitor.Release{}, monitor.ReleaseFrom(nil))
+
+	rec := httptest.NewRecorder()
+	monitor.NewVersionHandler(rel).ServeHTTP(rec, httptest.NewRequest("GET", "/version", nil))
+	assert.Equal(t, "application/json", rec.Header().Get("Content-Type"))
+	assert.Equal(t, "no-store", rec.Header().Get("Cache-Control"))
+	var got monitor.Release
+	require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &got))
+	assert.Equal(t, rel, got)
 }

@@ -105,11 +105,15 @@ func init() {
 		{"DEPLOY005", ItemDeploy, "TLS below 1.2, or TLS 1.2 suites outside ECDHE with AES-GCM/ChaCha20 (CBC)"},
 		{"DEPLOY006", ItemDeploy, "outbound http.Client without timeout, or http.DefaultClient"},
 		{"DEPLOY007", ItemDeploy, "no Host allowlist, or outbound client without an SSRF guard"},
+		{"DEPLOY008", ItemDeploy, "no rollback target declared (production); the report names the running and previous release"},
+		{"DEPLOY009", ItemDeploy, "no verification flow declared for the deploy gate (production)"},
 
 		{"MON001", ItemMonitoring, "no liveness or readiness endpoint"},
 		{"MON002", ItemMonitoring, "panics not recovered and reported"},
 		{"MON003", ItemMonitoring, "no 5xx, auth-failure or rate-limit counters"},
 		{"MON004", ItemMonitoring, "health endpoint leaks internals to anonymous callers"},
+		{"MON005", ItemMonitoring, "no synthetic flow covers login and a core workflow"},
+		{"MON006", ItemMonitoring, "a declared synthetic flow failed against the app"},
 
 		{"AUDIT001", ItemMonitoring, "mutating routes not covered by the audit trail"},
 		{"AUDIT002", ItemMonitoring, "audit sink is only the app log"},

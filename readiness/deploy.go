@@ -163,7 +163,7 @@ func checkClients(_ context.Context, in *Inspection) []Finding {
 				Seen: fmt.Sprintf("outbound client %q has no Timeout: a hung provider hangs the portal's handlers", name),
 				Fix:  "set http.Client.Timeout (e.g. 10 * time.Second), or build it with egress.NewClient"})
 		}
-		if _, guarded := c.Transport.(*egress.Transport); !guarded {
+		if _, guarded := c.Transport.(interface{ Guard() *egress.Guard }); !guarded {
 			out = append(out, Finding{ID: "DEPLOY007", Severity: Warning,
 				Seen: fmt.Sprintf("outbound client %q has no SSRF guard: a URL from user input or a redirect can reach loopback, private or cloud-metadata addresses", name),
 				Fix:  "build it with egress.NewClient; list trusted internal hosts in egress.Config.Allow"})

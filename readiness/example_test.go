@@ -13,6 +13,7 @@ import (
 
 	"github.com/launchready/launchready/authz"
 	"github.com/launchready/launchready/cors"
+	"github.com/launchready/launchready/flows"
 	"github.com/launchready/launchready/monitor"
 	"github.com/launchready/launchready/readiness"
 )
@@ -66,6 +67,9 @@ func ExampleGate() {
 	// DEPLOY003 http.Server.ReadHeaderTimeout is not set
 	// DEPLOY003 http.Server.ReadTimeout is not set
 	// DEPLOY003 http.Server.WriteTimeout is not set
+	// DEPLOY008 running unknown revision with no rollback target declared
+	// DEPLOY009 no synthetic flow is declared to verify a release after deploy, so a release whose login is broken goes live and stays live
+	// MON005 no synthetic flow is declared, so nothing signs in and runs a core workflow every few minutes
 }
 
 // The test helper: the app's own go test fails while blockers remain.
@@ -81,9 +85,17 @@ func ExampleRequire() {
 		ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 30 * time.Second,
 		WriteTimeout: time.Minute, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 64 << 10,
 	}
+	// The synthetic flows verify each deploy and run every five minutes
+	// (flows.Load("flows.yaml") in a real app); the deploy script names the
+	// release to roll back to.
+	signIn := flows.Flow{Name: "agent opens a ticket", Covers: []string{flows.CoverLogin, flows.CoverWorkflow}, Steps: []flows.Step{
+		{Name: "login", Request: "POST /api/login", JSON: map[string]any{"email": "${FLOW_EMAIL}", "password": "${FLOW_PASSWORD}"}},
+		{Name: "ticket creation", Request: "POST /api/clients/client-a/tickets", JSON: map[string]any{"subject": "synthetic"}, Status: 201},
+	}}
 	report := readiness.Require(t, readiness.Target{
 		Server: srv, Env: readiness.Production, ShutdownTimeout: 20 * time.Second,
 		AllowedHosts: []string{"portal.example.com"},
+		Release:      readiness.ReleasePlan{Previous: "v1.3.0", Flows: []flows.Flow{signIn}},
 	})
 	fmt.Println(report.Summary())
 	// Output: launch readiness (production): READY — 0 blockers, 0 warnings, 0 accepted

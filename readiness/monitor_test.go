@@ -66,9 +66,9 @@ func (p monPortal) target(t *testing.T) readiness.Target {
 		h = monitor.NewCounters().Handler(h)
 	}
 	if !p.noRecovery {
-		h = monitor.Recover(nil).Handler(h)
+		h = monitor.Recover(trackerReporter{}).Handler(h)
 	}
-	return readiness.Target{Server: &http.Server{Handler: h}, Env: readiness.Production}
+	return readiness.Target{Server: &http.Server{Handler: h}, Env: readiness.Production, Release: declaredRelease()}
 }
 
 func monIDs(t *testing.T, target readiness.Target) []string {
@@ -117,7 +117,7 @@ func TestMonitorChecksWithoutInventory(t *testing.T) {
 	plain := http.NewServeMux()
 	plain.HandleFunc("POST /api/notes", http.NotFound)
 	target = readiness.Target{Server: &http.Server{Handler: plain}}
-	assert.Equal(t, []string{"AUDIT001 blocker POST /api/notes", "MON001 blocker ", "MON001 blocker ", "MON002 blocker ", "MON003 warning "}, monIDs(t, target))
+	assert.Equal(t, []string{"AUDIT001 blocker POST /api/notes", "MON001 blocker ", "MON001 blocker ", "MON002 blocker ", "MON003 warning ", "MON005 blocker "}, monIDs(t, target))
 }
 
 func TestAuditSinkMixedIsDurable(t *testing.T) {

@@ -45,8 +45,9 @@ func hardenedServer() *http.Server {
 }
 
 func goodTarget(t *testing.T, env readiness.Env) readiness.Target {
-	client, err := egress.NewClient(egress.Config{Timeout: 5 * time.Second})
+	mail, err := egress.NewDependency(egress.DependencyConfig{Name: "mail", Deadline: 5 * time.Second, Fallback: egress.Queue})
 	require.NoError(t, err)
+	client := mail.Client()
 	return readiness.Target{
 		Server:          hardenedServer(),
 		Env:             env,
@@ -54,16 +55,21 @@ func goodTarget(t *testing.T, env readiness.Env) readiness.Target {
 		ShutdownTimeout: 20 * time.Second,
 		AllowedHosts:    []string{"portal.example.com"},
 		Clients:         map[string]*http.Client{"mail": client},
+		Release:         declaredRelease(),
 	}
 }
 
 // deployIDs keeps the findings of the deployment checks, which are the only
-// built-in checks that fire on a bare server.
+// built-in checks that fire on a bare server; informational ones (the
+// release identity, DEPLOY008) are left out.
 func deployIDs(r *readiness.Report) []string {
 	var out []string
-	for _, id := range r.IDs() {
-		if strings.HasPrefix(id, "DEPLOY") || strings.HasPrefix(id, "CHECK") {
-			out = append(out, id)
+	for _, f := range r.Findings {
+		if f.Severity == readiness.Info {
+			continue
+		}
+		if strings.HasPrefix(f.ID, "DEPLOY") || strings.HasPrefix(f.ID, "CHECK") {
+			out = append(out, f.ID)
 		}
 	}
 	return out
@@ -84,6 +90,7 @@ func TestDeployChecksBadServer(t *testing.T) {
 		"DEPLOY004",              // no graceful shutdown
 		"DEPLOY006", "DEPLOY006", // DefaultClient, and a client without timeout
 		"DEPLOY007", "DEPLOY007", // no host allowlist; unguarded "webhooks" client
+		"DEPLOY010", "DEPLOY010", // neither client declares a budget, breaker and fallback
 	}, deployIDs(r))
 	assert.True(t, r.Blocked())
 	for _, f := range r.ByID("DEPLOY001") {

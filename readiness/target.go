@@ -73,6 +73,11 @@ type Target struct {
 	// Zero reports DEPLOY004.
 	ShutdownTimeout time.Duration
 
+	// Release declares the deployment's rollback path and the synthetic
+	// flows that verify a release and monitor it (DEPLOY008, DEPLOY009,
+	// MON005; probe.FlowProbe runs the flows in tests for MON006).
+	Release ReleasePlan
+
 	// Build overrides the build information read from the running binary.
 	// Tests set it; apps leave it nil.
 	Build *debug.BuildInfo

@@ -10,6 +10,7 @@
 //	go run ./examples/portal -redis redis://127.0.0.1:6379/0 -postgres postgres://portal_app@127.0.0.1/portal
 //	                                              # sessions and limits on Redis, the audit trail on PostgreSQL
 //	go run ./examples/portal -router chi          # the same routes and policies on go-chi/chi (chiauthz)
+//	go run ./examples/portal -fault tickets       # ticket creation answers 500: launchready verify fails
 //
 // -redis, -postgres and -postgres-migrate default to LAUNCHREADY_REDIS_URL,
 // LAUNCHREADY_POSTGRES_URL and LAUNCHREADY_POSTGRES_MIGRATE_URL; without
@@ -19,6 +20,7 @@ package main
 import (
 	"bytes"
 	"context"
+	_ "embed"
 	"errors"
 	"flag"
 	"fmt"
@@ -29,8 +31,15 @@ import (
 	"time"
 
 	"github.com/launchready/launchready/examples/portalapp"
+	"github.com/launchready/launchready/flows"
 	"github.com/launchready/launchready/readiness"
 )
+
+// flowsYAML is the portal's synthetic flows, shipped next to it for
+// launchready verify and monitor.
+//
+//go:embed flows.yaml
+var flowsYAML []byte
 
 func main() {
 	os.Exit(run(os.Args[1:]))
@@ -49,7 +58,10 @@ func run(args []string) int {
 	migrateURL := fs.String("postgres-migrate", os.Getenv(portalapp.EnvPostgresMigrateURL), "PostgreSQL URL of the audit table's owner: create the table at start and grant the -postgres role INSERT, SELECT (env "+portalapp.EnvPostgresMigrateURL+")")
 	replicas := fs.Int("replicas", 1, "how many instances serve the portal behind the load balancer (readiness SESS010, RATE006)")
 	trusted := fs.String("trusted-proxy", "", "comma-separated addresses or CIDR prefixes of the reverse proxies whose X-Forwarded-For is trusted")
+	enrichment := fs.String("enrichment-url", os.Getenv("LAUNCHREADY_ENRICHMENT_URL"), "base URL of the CRM that enriches client lookups (also LAUNCHREADY_ENRICHMENT_URL; default: none)")
+	mailAPI := fs.String("mail-api-url", os.Getenv("LAUNCHREADY_MAIL_API_URL"), "base URL of the mail provider's HTTP API (also LAUNCHREADY_MAIL_API_URL; default: the development outbox)")
 	routerName := fs.String("router", portalapp.RouterServeMux, "router: servemux (authz.Mux) or chi (go-chi/chi through chiauthz)")
+	fault := fs.String("fault", "", "development only: break \"login\" or \"tickets\" (they answer 500), to watch verify, monitor and a rollback catch it")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -58,7 +70,28 @@ func run(args []string) int {
 		fmt.Fprintln(os.Stderr, err)
 		return 2
 	}
-	opts := portalapp.Options{Env: env, Addr: *addr, TLS: *useTLS, Log: os.Stderr, OutboxDir: *outbox, AuditFile: *auditFile, Router: *routerName,
+	faults := &portalapp.Faults{}
+	if err := faults.Set(*fault); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 2
+	}
+	if *fault != "" && env == readiness.Production {
+		fmt.Fprintln(os.Stderr, "portal: -fault is for development; refusing to break a production portal")
+		return 2
+	}
+	// LAUNCHREADY_RELEASE_TOKEN lets the deploy pipeline read GET /version
+	// (launchready verify -expect-revision); without it only admins can.
+	// The deploy script (examples/deploy) exports the release it would roll
+	// back to; the shipped flows are what verify and monitor run.
+	shipped, err := flows.Parse(flowsYAML, "flows.yaml")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "portal:", err)
+		return 2
+	}
+	opts := portalapp.Options{Env: env, Addr: *addr, TLS: *useTLS, Log: os.Stderr, OutboxDir: *outbox, AuditFile: *auditFile,
+		Faults: faults, ReleaseToken: os.Getenv("LAUNCHREADY_RELEASE_TOKEN"),
+		Flows: shipped.Flows, PreviousRelease: os.Getenv("LAUNCHREADY_PREVIOUS_RELEASE"), Router: *routerName,
+		EnrichmentURL: *enrichment, MailAPIURL: *mailAPI,
 		RedisURL: *redisURL, PostgresURL: *postgresURL, PostgresMigrateURL: *migrateURL, Replicas: *replicas}
 	if *trusted != "" {
 		opts.TrustedProxies = strings.Split(*trusted, ",")

@@ -141,4 +141,5 @@ var ContractRoutes = []string{
 	"POST /api/clients/{id}/uploads", "GET /api/admin/audit", "GET /admin/readiness",
 	"GET /healthz", "GET /readyz", "GET /{$}",
 	"POST /api/login/mfa", "POST /api/mfa/enroll", "POST /api/mfa/confirm", "POST /api/mfa/step-up",
+	"GET /version", // the running release, for admins and the deploy pipeline's release token
 }

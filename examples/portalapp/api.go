@@ -89,6 +89,12 @@ type API struct {
 	Now       func() time.Time
 	// ResetTTL is how long a password-reset link works.
 	ResetTTL time.Duration
+	// Enrichment, when set, looks a client up in the external CRM. A
+	// failure is shown as "unavailable", never as an error page.
+	Enrichment func(ctx context.Context, clientID string) (Enrichment, error)
+	// NotifyTickets mails a client's contact about each new ticket,
+	// through Defer: the ticket is created whether or not mail works.
+	NotifyTickets bool
 	// Resets issues the reset tokens. Nil falls back to the Store's
 	// SaveResetToken/ConsumeResetToken, which keep older tokens alive.
 	Resets ResetTokens
@@ -346,7 +352,17 @@ func (a *API) GetClient(w http.ResponseWriter, r *http.Request) {
 		notFound(w)
 		return
 	}
-	writeJSON(w, http.StatusOK, c)
+	if a.Enrichment == nil {
+		writeJSON(w, http.StatusOK, c)
+		return
+	}
+	// The CRM is optional: a slow or failing CRM costs at most its
+	// deadline and degrades the panel, never the page.
+	e, err := a.Enrichment(r.Context(), c.ID)
+	if err != nil {
+		a.logger().WarnContext(r.Context(), "client enrichment unavailable", "client", c.ID, "error", err)
+	}
+	writeJSON(w, http.StatusOK, ClientView{Client: c, Enrichment: &e})
 }
 
 // ListTickets answers GET /api/clients/{id}/tickets.
@@ -379,8 +395,25 @@ func (a *API) CreateTicket(w http.ResponseWriter, r *http.Request, in *TicketInp
 		a.internalError(w, r, err)
 		return
 	}
+	if a.NotifyTickets && a.Defer != nil {
+		a.Defer(func(ctx context.Context) { a.notifyTicket(ctx, t) })
+	}
 	w.Header().Set("Location", "/api/tickets/"+strconv.FormatInt(t.ID, 10))
 	writeJSON(w, http.StatusCreated, t)
+}
+
+// notifyTicket mails the client's contact about a new ticket. It runs on
+// the mail queue, after the response.
+func (a *API) notifyTicket(ctx context.Context, t Ticket) {
+	c, err := a.Store.Client(ctx, t.ClientID)
+	if err != nil || c.Contact == "" {
+		return
+	}
+	msg := Mail{To: c.Contact, Subject: fmt.Sprintf("Ticket #%d opened: %s", t.ID, t.Subject),
+		Body: fmt.Sprintf("A support ticket was opened for %s.\n\n#%d %s (priority %s)\n", c.Name, t.ID, t.Subject, t.Priority)}
+	if err := a.Mailer.Send(ctx, msg); err != nil {
+		a.logger().WarnContext(ctx, "ticket notification not sent", "ticket", t.ID, "error", err)
+	}
 }
 
 // GetTicket answers GET /api/tickets/{id}.

@@ -19,6 +19,7 @@ import (
 	auditpg "github.com/launchready/launchready/audit/postgres"
 	"github.com/launchready/launchready/authz"
 	"github.com/launchready/launchready/cors"
+	"github.com/launchready/launchready/flows"
 	"github.com/launchready/launchready/mfa"
 	"github.com/launchready/launchready/monitor"
 	"github.com/launchready/launchready/ratelimit"
@@ -89,6 +90,19 @@ type Options struct {
 	// ResetStore keeps the password-reset token hashes. Nil: in process
 	// memory (one replica); replicas must share one, as they share Store.
 	ResetStore session.ResetStore
+	// EnrichmentURL is the base URL of the external CRM that enriches
+	// GET /api/clients/{id} (account health, account manager). Empty: no
+	// CRM, the embedded default. It is called through an
+	// egress.Dependency with an 800 ms deadline, a breaker and a degraded
+	// fallback; its host is allowed past the SSRF guard because the
+	// operator configured it.
+	EnrichmentURL string
+	// MailAPIURL is the base URL of the mail provider's HTTP API. Set, the
+	// portal sends its mail there (through the mail queue and a budgeted
+	// dependency) instead of the outbox, and also notifies a client's
+	// contact of each new ticket. Empty: the development outbox, reset mail
+	// only. Ignored when Mailer is set.
+	MailAPIURL string
 	// Router is the router the routes are registered on: RouterServeMux
 	// (authz.Mux, the default) or RouterChi (go-chi/chi through
 	// chiauthz). The routes, policies and middleware are the same.
@@ -102,6 +116,22 @@ type Options struct {
 	// MailBackoff is the wait before mail delivery attempt n+1. Nil: 1 s,
 	// doubling, at most 1 min.
 	MailBackoff func(attempt int) time.Duration
+	// Release is what GET /version answers. Zero: the running binary's
+	// build information (monitor.CurrentRelease).
+	Release monitor.Release
+	// ReleaseToken, when set, lets a deploy pipeline read GET /version with
+	// "Authorization: Bearer <token>" (launchready verify
+	// -expect-revision); at least 32 characters. Empty: admins only.
+	ReleaseToken string
+	// Faults, when set, break login or ticket creation on purpose (tests of
+	// the monitor, verify and rollback). Nil breaks nothing.
+	Faults *Faults
+	// Flows are the portal's synthetic flows (examples/portal/flows.yaml),
+	// declared to readiness (DEPLOY009, MON005).
+	Flows []flows.Flow
+	// PreviousRelease is the release a failed deploy rolls back to, as the
+	// deploy script exports it (LAUNCHREADY_PREVIOUS_RELEASE); DEPLOY008.
+	PreviousRelease string
 }
 
 // MailDomain is the portal's sending domain, checked by the email check.
@@ -192,6 +222,16 @@ func Build(opts Options) (*Portal, error) {
 			}
 		}
 	}
+	if err := checkReleaseToken(opts.ReleaseToken); err != nil {
+		return nil, err
+	}
+	if opts.Release == (monitor.Release{}) {
+		opts.Release = monitor.CurrentRelease()
+	}
+	faults := opts.Faults
+	if faults == nil {
+		faults = &Faults{}
+	}
 	now := opts.Now
 	if now == nil {
 		now = time.Now
@@ -216,6 +256,14 @@ func Build(opts Options) (*Portal, error) {
 	}
 
 	mailer, outbox := opts.Mailer, ""
+	var mailAPI *APIMailer
+	if mailer == nil && opts.MailAPIURL != "" {
+		var err error
+		if mailAPI, err = NewAPIMailer(opts.MailAPIURL, "Acme Support <portal@"+MailDomain+">"); err != nil {
+			return nil, err
+		}
+		mailer = mailAPI
+	}
 	if mailer == nil {
 		outbox = opts.OutboxDir
 		if outbox == "" {
@@ -282,19 +330,33 @@ func Build(opts Options) (*Portal, error) {
 	if err != nil {
 		return nil, fmt.Errorf("portal: audit trail: %w", err)
 	}
+	enrich, err := newEnricher(opts.EnrichmentURL)
+	if err != nil {
+		return nil, err
+	}
+	healthDeps := []monitor.Dependency{
+		{Name: "store", Timeout: time.Second, Ping: func(ctx context.Context) error {
+			_, err := store.Clients(ctx)
+			return err
+		}},
+		{Name: "audit trail", Timeout: time.Second, Ping: func(context.Context) error {
+			if !auditor.Healthy() {
+				return errors.New("the audit trail's last write failed")
+			}
+			return nil
+		}},
+	}
+	if enrich != nil {
+		// An open breaker shows as "degraded" to admins; the portal stays
+		// ready because it serves clients without the CRM.
+		healthDeps = append(healthDeps, monitor.Dependency{Name: "crm", Timeout: time.Second, Optional: true, Ping: enrich.dep.Ping})
+	}
+	if mailAPI != nil {
+		// Mail waits on the queue while the provider is down.
+		healthDeps = append(healthDeps, monitor.Dependency{Name: "mail", Timeout: time.Second, Optional: true, Ping: mailAPI.Dependency().Ping})
+	}
 	health, err := monitor.NewHealth(monitor.HealthConfig{
-		Dependencies: []monitor.Dependency{
-			{Name: "store", Timeout: time.Second, Ping: func(ctx context.Context) error {
-				_, err := store.Clients(ctx)
-				return err
-			}},
-			{Name: "audit trail", Timeout: time.Second, Ping: func(context.Context) error {
-				if !auditor.Healthy() {
-					return errors.New("the audit trail's last write failed")
-				}
-				return nil
-			}},
-		},
+		Dependencies: healthDeps,
 		// Admins see which dependency failed; everyone else only
 		// ready/unavailable (MON004).
 		Detail: func(r *http.Request) bool {
@@ -345,7 +407,11 @@ func Build(opts Options) (*Portal, error) {
 
 	// The glue between session and authz: session user ID and factors ->
 	// store user -> authz principal.
+	release := releaseToken(opts.ReleaseToken, now)
 	authenticate := func(r *http.Request) (authz.Principal, error) {
+		if p, ok := release(r); ok {
+			return p, nil
+		}
 		a, ok := sess.Auth(r)
 		if !ok {
 			return authz.Principal{}, authz.ErrUnauthenticated
@@ -371,6 +437,10 @@ func Build(opts Options) (*Portal, error) {
 		Logger: logger, CurrentUser: principal, PublicURL: opts.PublicURL, Now: now,
 		Resets: resets, Defer: mailQueue.Defer,
 	}
+	if enrich != nil {
+		api.Enrichment = enrich.lookup
+	}
+	api.NotifyTickets = mailAPI != nil
 	api.Init()
 
 	// HSTS only where the browser reached the portal over HTTPS.
@@ -422,7 +492,7 @@ func Build(opts Options) (*Portal, error) {
 	if err != nil {
 		return nil, fmt.Errorf("portal: cors: %w", err)
 	}
-	loginFailures := limits.Failures(withBody(api.Login), account)
+	loginFailures := limits.Failures(fault(faults.Login.Load, withBody(api.Login)), account)
 	ev.failures = loginFailures
 	principalID := func(r *http.Request) string {
 		me, _ := principal(r)
@@ -454,7 +524,7 @@ func Build(opts Options) (*Portal, error) {
 	g.handle("GET /api/clients", staff, nil, http.HandlerFunc(api.ListClients))
 	g.handle("GET /api/clients/{id}", signed, clientOf, clientPath(http.HandlerFunc(api.GetClient)))
 	g.handle("GET /api/clients/{id}/tickets", signed, clientOf, clientPath(http.HandlerFunc(api.ListTickets)))
-	g.handle("POST /api/clients/{id}/tickets", signed, clientOf, clientPath(validate.JSON(api.CreateTicket, bodyLimits)))
+	g.handle("POST /api/clients/{id}/tickets", signed, clientOf, clientPath(fault(faults.Tickets.Load, validate.JSON(api.CreateTicket, bodyLimits))))
 	g.handle("GET /api/tickets/{id}", signed, ticketOf, ticketPath(http.HandlerFunc(api.GetTicket)))
 	g.handle("PATCH /api/tickets/{id}", signed, ticketOf, ticketPath(validate.JSON(api.PatchTicket, bodyLimits)))
 	g.handle("GET /api/clients/{id}/invoices", signed, clientOf, clientPath(http.HandlerFunc(api.ListInvoices)))
@@ -466,6 +536,8 @@ func Build(opts Options) (*Portal, error) {
 		g.handle("GET /api/admin/audit", admin, nil, auditAdmin(eng.auditSink, 200, logger))
 	}
 	g.handle("GET /admin/readiness", admin, nil, http.HandlerFunc(p.serveReadiness))
+	// Admins with their second factor, or the deploy pipeline's release token.
+	mux.Handle("GET "+VersionPath, authz.Role(RoleAdmin, RoleRelease).RequireMFA(), monitor.NewVersionHandler(opts.Release))
 	g.public("GET /healthz", "uptime monitor", health.Liveness())
 	g.public("GET /readyz", "load balancer readiness", health.Readiness())
 	pageHeaders, err := cors.NewHeaders(cors.HeadersConfig{Preset: cors.PresetPage, InsecureNoHSTS: !hsts})
@@ -537,6 +609,14 @@ func Build(opts Options) (*Portal, error) {
 		AllowedHosts:    opts.Hosts,
 		ShutdownTimeout: ShutdownTimeout,
 		Checks:          checks,
+		Release:         readiness.ReleasePlan{Previous: opts.PreviousRelease, Flows: opts.Flows},
+	}
+	p.Target.Clients = map[string]*http.Client{}
+	if enrich != nil {
+		p.Target.Clients["crm"] = enrich.dep.Client()
+	}
+	if mailAPI != nil {
+		p.Target.Clients["mail"] = mailAPI.Dependency().Client()
 	}
 	built = true
 	return p, nil

@@ -65,12 +65,22 @@ func startPortal(t *testing.T, router ...string) *harness {
 	if len(router) > 0 {
 		name = router[0]
 	}
+	return startPortalWith(t, func(o *portalapp.Options) { o.Router = name })
+}
+
+// startPortalWith serves a development portal whose options edit adjusts.
+func startPortalWith(t *testing.T, edit func(*portalapp.Options)) *harness {
+	t.Helper()
 	log := &syncBuffer{}
 	srv := httptest.NewUnstartedServer(nil)
-	p, err := portalapp.Build(portalapp.Options{
+	opts := portalapp.Options{
 		Env: readiness.Development, Addr: srv.Listener.Addr().String(),
-		Log: log, OutboxDir: t.TempDir(), AuditFile: filepath.Join(t.TempDir(), "audit.jsonl"), Router: name,
-	})
+		Log: log, OutboxDir: t.TempDir(), AuditFile: filepath.Join(t.TempDir(), "audit.jsonl"),
+	}
+	if edit != nil {
+		edit(&opts)
+	}
+	p, err := portalapp.Build(opts)
 	require.NoError(t, err)
 	p.Health.SetBoot(nil)
 	srv.Config = p.Server

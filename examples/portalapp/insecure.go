@@ -45,6 +45,8 @@ import (
 //   - the session key falls back to a placeholder  SECRET002
 //   - no server timeouts  DEPLOY003
 //   - demo accounts in production  AUTH010
+//   - the CRM called inside the request with a plain client: no deadline
+//     budget, no breaker, no fallback  DEPLOY010
 
 // InsecureMailKey is the twin's hard-coded mail API key. It is derived at
 // run time so that the repository holds no key-shaped string; the binary
@@ -118,6 +120,26 @@ func BuildInsecure(opts Options) (*Portal, error) {
 	// account).
 	api := &API{Store: store, Sessions: sessionsKeptAtReset{sess}, Mailer: mailer, Events: &events{logger: logger},
 		Logger: logger, CurrentUser: principal, PublicURL: opts.PublicURL, Now: opts.Now}
+	// planted: the CRM is called inside the request with a plain client:
+	// a 30 s timeout, no breaker and no fallback, so a slow CRM freezes
+	// every client lookup for 30 s and a failing one breaks the page.
+	crmClient := &http.Client{Timeout: 30 * time.Second}
+	if opts.EnrichmentURL != "" {
+		api.Enrichment = func(ctx context.Context, clientID string) (Enrichment, error) {
+			req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimRight(opts.EnrichmentURL, "/")+"/clients/"+clientID, nil)
+			if err != nil {
+				return Enrichment{}, err
+			}
+			resp, err := crmClient.Do(req)
+			if err != nil {
+				return Enrichment{}, err
+			}
+			defer resp.Body.Close()
+			var e Enrichment
+			err = json.NewDecoder(resp.Body).Decode(&e)
+			return e, err
+		}
+	}
 	api.Init()
 
 	// Roles are checked in the browser only: the page hides the admin
@@ -158,6 +180,7 @@ func BuildInsecure(opts Options) (*Portal, error) {
 	p.Server = &http.Server{Addr: opts.Addr, Handler: h} // planted: no timeouts
 	p.Target = readiness.Target{
 		Server: p.Server, Env: opts.Env, Replicas: 1,
+		Clients: map[string]*http.Client{"crm": crmClient},
 		Checks: []readiness.Check{
 			demoAccountsCheck(store),
 			rsCORSCheck,

@@ -51,15 +51,16 @@ func TestInsecureTwinIsCaught(t *testing.T) {
 		blockers = append(blockers, f.ID)
 	}
 	for flaw, id := range map[string]string{
-		"demo accounts in production":   "AUTH010",
-		"session cookie without Secure": "SESS001",
-		"session without idle timeout":  "SESS005",
-		"server without timeouts":       "DEPLOY003",
-		"admin route without MFA":       "AUTH013",
-		"cross-site link runs export":   "CORS009",
-		"reset cannot end sessions":     "SESS011",
-		"older reset links survive":     "SESS012",
-		"cross-site export served":      "CORS010",
+		"demo accounts in production":    "AUTH010",
+		"session cookie without Secure":  "SESS001",
+		"session without idle timeout":   "SESS005",
+		"server without timeouts":        "DEPLOY003",
+		"CRM without budget or fallback": "DEPLOY010",
+		"admin route without MFA":        "AUTH013",
+		"cross-site link runs export":    "CORS009",
+		"reset cannot end sessions":      "SESS011",
+		"older reset links survive":      "SESS012",
+		"cross-site export served":       "CORS010",
 	} {
 		assert.True(t, slices.Contains(blockers, id), "%s: want blocker %s, got %v", flaw, id, blockers)
 	}

@@ -44,6 +44,7 @@ func productionPortalLog(t *testing.T, router string) (*portalapp.Portal, *probe
 		PublicURL: "https://portal.acme.test", Store: store, MFAKey: testMFAKey(t),
 		Resolver: startMailDNS(t), Log: logs, OutboxDir: t.TempDir(), AuditFile: filepath.Join(t.TempDir(), "audit.jsonl"),
 		Router: router,
+		Flows:  portalFlows(t).Flows, PreviousRelease: "v0.9.0",
 	})
 	require.NoError(t, err)
 	return p, logs
@@ -83,6 +84,7 @@ func testReadiness(t *testing.T, router string) {
 		resetProbe(t, p, c),
 		probe.AccountFoldingProbe{Client: c, Account: "agent@acme.test"},
 		probe.CrossSiteReadProbe{Client: c, Account: "agent"},
+		probe.FlowProbe{Client: c, Env: map[string]string{"LAUNCHREADY_FLOW_PASSWORD": probePassword}},
 	)
 	report := readiness.Require(t, target)
 	require.NotNil(t, report)
@@ -98,7 +100,7 @@ func testReadiness(t *testing.T, router string) {
 		}
 	}
 	for _, name := range []string{"auth probe", "input probe", "cors probe", "ratelimit login probe", "log canary probe", "session probe", "mfa probe",
-		"password reset probe", "account folding probe", "cross-site read probe"} {
+		"password reset probe", "account folding probe", "cross-site read probe", "flow probe"} {
 		assert.Positive(t, probes[name], "%s reached nothing it tests: %v", name, probes)
 	}
 	assert.Empty(t, report.ByID("AUTH011"), "the inventory is exactly the contract's routes")

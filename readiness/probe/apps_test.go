@@ -17,6 +17,7 @@ import (
 	"github.com/launchready/launchready/audit"
 	"github.com/launchready/launchready/authz"
 	"github.com/launchready/launchready/cors"
+	"github.com/launchready/launchready/flows"
 	"github.com/launchready/launchready/monitor"
 	"github.com/launchready/launchready/ratelimit"
 	"github.com/launchready/launchready/readiness"
@@ -250,8 +251,12 @@ func scoreApp(t *testing.T, planted map[int]bool) *readiness.Report {
 	h := buildApp(t, password, logs, planted)
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 30 * time.Second,
 		WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second, MaxHeaderBytes: 64 << 10}
+	// The release plan (DEPLOY008, DEPLOY009, MON005) is declared: these
+	// apps are about the probes' findings, not the deploy gate.
+	plan := readiness.ReleasePlan{Previous: "v0.9.0", Flows: []flows.Flow{{Name: "sign in and read", Covers: []string{flows.CoverLogin, flows.CoverWorkflow},
+		Steps: []flows.Step{{Name: "login", Request: "POST /api/login"}, {Name: "clients", Request: "GET /api/clients"}}}}}
 	r, err := readiness.Run(t.Context(), readiness.Target{Server: srv, Env: readiness.Production,
-		ShutdownTimeout: 10 * time.Second, Checks: appProbes(password, logs)})
+		ShutdownTimeout: 10 * time.Second, Checks: appProbes(password, logs), Release: plan})
 	require.NoError(t, err)
 	return r
 }

@@ -5,7 +5,10 @@
 // copied one at logout (SessionProbe), that bad bodies are refused
 // (InputProbe), that untrusted origins get no CORS grant and cross-site
 // posts are refused (CORSProbe), that failed logins meet a 429
-// (LoginRateProbe) and that secrets never reach the logs (LogCanary).
+// (LoginRateProbe), that secrets never reach the logs (LogCanary) and that
+// the synthetic flows verify and monitor run pass (FlowProbe, MON006), and
+// that a slow or failing outbound dependency degrades the app instead of
+// freezing it (DependencyProbe).
 //
 // It defends against the checker's own failure mode: a probe that passes
 // without testing anything. Every probe sends through one shared Client,
@@ -20,7 +23,7 @@
 //
 // Probes execute real handlers against the app's data, so they run only in
 // tests (readiness.Require); readiness.Gate refuses them. Scorecard items
-// 1, 2, 4, 5, 6 and 7.
+// 1, 2, 4, 5, 6, 7 and 10.
 //
 //	c := &probe.Client{Login: probe.Login{Path: "/api/login"},
 //		Accounts: map[string]probe.Account{"agent": {Username: "agent@acme.test", Password: pw}}}

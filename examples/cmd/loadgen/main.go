@@ -37,8 +37,9 @@ func main() {
 	workers := flag.Int("workers", 64, "concurrent connections")
 	target := flag.String("url", "", "base URL of a running portal (default: build one in process)")
 	auditFile := flag.String("audit", "", "audit trail file of the in-process portal (default: a new file in the temp dir; fsynced per record)")
+	crm := flag.String("crm", "", "give the in-process portal a stand-in CRM for client enrichment: ok, slow (each answer takes 10 s) or fail (500); default none")
 	flag.Parse()
-	if err := run(*rate, *duration, *workers, *target, *auditFile); err != nil {
+	if err := run(*rate, *duration, *workers, *target, *auditFile, *crm); err != nil {
 		fmt.Fprintln(os.Stderr, "loadgen:", err)
 		os.Exit(1)
 	}
@@ -50,9 +51,12 @@ type result struct {
 	err     error
 }
 
-func run(rate int, duration time.Duration, workers int, base, auditFile string) error {
+func run(rate int, duration time.Duration, workers int, base, auditFile, crm string) error {
 	if rate <= 0 || duration <= 0 || workers <= 0 {
 		return fmt.Errorf("rate, duration and workers must be positive")
+	}
+	if crm != "" && base != "" {
+		return fmt.Errorf("-crm applies to the in-process portal only; drop -url or -crm")
 	}
 	if duration > 5*time.Minute {
 		return fmt.Errorf("duration %v is over the 5 minute bound", duration)
@@ -71,7 +75,12 @@ func run(rate int, duration time.Duration, workers int, base, auditFile string) 
 			auditFile = filepath.Join(dir, "audit.jsonl")
 		}
 		fmt.Printf("audit trail: %s\n", auditFile)
-		p, err := portalapp.Build(portalapp.Options{Env: readiness.Development, Addr: ln.Addr().String(), OutboxDir: os.TempDir(), AuditFile: auditFile})
+		crmURL, stopCRM, err := standInCRM(crm)
+		if err != nil {
+			return err
+		}
+		defer stopCRM()
+		p, err := portalapp.Build(portalapp.Options{Env: readiness.Development, Addr: ln.Addr().String(), OutboxDir: os.TempDir(), AuditFile: auditFile, EnrichmentURL: crmURL})
 		if err != nil {
 			return err
 		}
@@ -187,4 +196,37 @@ func run(rate int, duration time.Duration, workers int, base, auditFile string) 
 		return fmt.Errorf("%d transport errors, non-2xx answers %v", errs, bad)
 	}
 	return nil
+}
+
+// standInCRM starts a loopback CRM for the enrichment of client lookups:
+// "ok" answers at once, "slow" holds every request 10 s (the portal's
+// dependency deadline must cut it), "fail" answers 500. "" starts none.
+func standInCRM(mode string) (url string, stop func(), err error) {
+	if mode == "" {
+		return "", func() {}, nil
+	}
+	if mode != "ok" && mode != "slow" && mode != "fail" {
+		return "", nil, fmt.Errorf("-crm %q: use ok, slow or fail", mode)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", nil, err
+	}
+	srv := &http.Server{ReadHeaderTimeout: 5 * time.Second, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch mode {
+		case "slow":
+			select {
+			case <-r.Context().Done():
+			case <-time.After(10 * time.Second):
+			}
+		case "fail":
+			http.Error(w, "crm unavailable", http.StatusInternalServerError)
+		default:
+			w.Header().Set("Content-Type", "application/json")
+			io.WriteString(w, `{"health":"green","account_manager":"Dana"}`)
+		}
+	})}
+	go func() { _ = srv.Serve(ln) }()
+	fmt.Printf("stand-in CRM (%s): http://%s\n", mode, ln.Addr())
+	return "http://" + ln.Addr().String(), func() { srv.Close() }, nil
 }

@@ -18,8 +18,23 @@ async function api(method, path, body) {
 
 function text(el, value) { el.textContent = value; }
 
+async function showEnrichment(client) {
+  const el = $("enrichment");
+  text(el, "");
+  const { status, data } = await api("GET", "/api/clients/" + encodeURIComponent(client.id));
+  if (status !== 200 || !data.enrichment) return;
+  // The CRM is optional: when it is slow or down the server says so
+  // within its deadline, and the page says so too.
+  if (data.enrichment.status === "ok") {
+    text(el, "Account health: " + data.enrichment.health + (data.enrichment.account_manager ? " · manager: " + data.enrichment.account_manager : ""));
+  } else {
+    text(el, "Account details are unavailable right now.");
+  }
+}
+
 async function showTickets(client) {
   text($("tickets-title"), "Tickets of " + client.name);
+  showEnrichment(client);
   const { status, data } = await api("GET", "/api/clients/" + encodeURIComponent(client.id) + "/tickets");
   const body = $("tickets");
   body.replaceChildren();
