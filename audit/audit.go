@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/url"
 	"strings"
@@ -203,6 +204,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		_ = a.write(r.Context(), rec)
 		return
 	}
+	// Hold the response until the record is stored, so no change is
+	// answered 2xx without its record (see "When the sink fails").
+	aw.hold = !a.cfg.InsecureFailOpen
+	before := w.Header().Clone()
 	completed := false
 	defer func() {
 		status := aw.status
@@ -211,7 +216,19 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		} else if status == 0 {
 			status = http.StatusOK
 		}
-		_ = a.write(r.Context(), a.record(aw, r, status))
+		err := a.write(r.Context(), a.record(aw, r, status))
+		if !completed {
+			return // the panic goes on; the held response is dropped
+		}
+		if err != nil && aw.hold && !aw.released {
+			// Not recorded: answer 503 instead of what the handler said.
+			h := w.Header()
+			clear(h)
+			maps.Copy(h, before)
+			writeUnavailableAfter(w)
+			return
+		}
+		aw.release()
 	}()
 	h.next.ServeHTTP(aw, r)
 	completed = true
@@ -246,6 +263,13 @@ func (a *Auditor) record(aw *auditWriter, r *http.Request, status int) Record {
 type auditWriter struct {
 	http.ResponseWriter
 	status int
+	// With hold, the status and up to maxHeld bytes of body wait until
+	// the record is stored (release); a Flush, or a longer body, releases
+	// them early.
+	hold       bool
+	released   bool
+	heldStatus int
+	held       []byte
 	// The annotations are guarded by mu rather than held in atomic
 	// pointers, which would allocate on every request.
 	mu           sync.Mutex
@@ -255,19 +279,60 @@ type auditWriter struct {
 	hasPrincipal bool
 }
 
+// maxHeld bounds the body held back until the record is stored.
+const maxHeld = 64 << 10
+
 func (w *auditWriter) WriteHeader(code int) {
-	if w.status == 0 && code >= 200 {
+	if code >= 200 && w.status == 0 {
 		w.status = code
+		if w.hold && !w.released {
+			w.heldStatus = code
+			return
+		}
+	} else if code >= 200 {
+		return // superfluous, as net/http would say
 	}
 	w.ResponseWriter.WriteHeader(code)
 }
 
 func (w *auditWriter) Write(b []byte) (int, error) {
 	if w.status == 0 {
-		w.status = http.StatusOK
+		w.WriteHeader(http.StatusOK)
+	}
+	if w.hold && !w.released {
+		if len(w.held)+len(b) <= maxHeld {
+			w.held = append(w.held, b...)
+			return len(b), nil
+		}
+		w.release()
 	}
 	return w.ResponseWriter.Write(b)
 }
+
+// release sends what is held.
+func (w *auditWriter) release() {
+	if w.released {
+		return
+	}
+	w.released = true
+	if w.heldStatus != 0 {
+		w.ResponseWriter.WriteHeader(w.heldStatus)
+	}
+	if len(w.held) > 0 {
+		_, _ = w.ResponseWriter.Write(w.held)
+		w.held = nil
+	}
+}
+
+// FlushError sends the held response and flushes: a streaming handler
+// gives up the hold (its record is still written when it returns).
+func (w *auditWriter) FlushError() error {
+	w.release()
+	return http.NewResponseController(w.ResponseWriter).Flush()
+}
+
+// Flush is FlushError without the error.
+func (w *auditWriter) Flush() { _ = w.FlushError() }
 
 // Unwrap returns the wrapped writer.
 func (w *auditWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
@@ -359,6 +424,19 @@ func secretName(name string) bool {
 		}
 	}
 	return false
+}
+
+// writeUnavailableAfter answers a change whose record could not be stored.
+func writeUnavailableAfter(w http.ResponseWriter) {
+	h := w.Header()
+	h.Set("Content-Type", "application/problem+json")
+	h.Set("Cache-Control", "no-store")
+	h.Set("Retry-After", "30")
+	w.WriteHeader(http.StatusServiceUnavailable)
+	_ = json.NewEncoder(w).Encode(map[string]any{
+		"type": "about:blank", "title": "Service Unavailable", "status": 503,
+		"detail": "the audit trail could not record this change; it may have been applied: check before retrying",
+	})
 }
 
 func writeUnavailable(w http.ResponseWriter) {

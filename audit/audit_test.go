@@ -233,7 +233,8 @@ func TestDiskFullFailsClosed(t *testing.T) {
 	h := a.Handler(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { calls++ }))
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, httptest.NewRequest("POST", "/a", nil))
-	assert.Equal(t, 200, rec.Code, "the first change already happened")
+	assert.Equal(t, 503, rec.Code, "the first change happened but is not answered 2xx without its record")
+	assert.Equal(t, "application/problem+json", rec.Header().Get("Content-Type"))
 	assert.False(t, a.Healthy())
 	rec = httptest.NewRecorder()
 	h.ServeHTTP(rec, httptest.NewRequest("POST", "/b", nil))
@@ -354,4 +355,43 @@ func TestAdminView(t *testing.T) {
 	sink.Admin(0, nil).ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
 	assert.Equal(t, 500, rec.Code)
 	assert.NotContains(t, rec.Body.String(), path, "no file paths to the client")
+}
+
+// No change is answered 2xx without its record: the response waits for the
+// sink, and a failed write turns it into a 503 without the handler's headers.
+func TestResponseHeldUntilRecorded(t *testing.T) {
+	s := &flakySink{fail: true}
+	a, err := audit.New(audit.Config{Sink: s})
+	require.NoError(t, err)
+	h := a.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Location", "/api/tickets/t-1")
+		w.WriteHeader(http.StatusCreated)
+		_, _ = w.Write([]byte(`{"id":"t-1"}`))
+	}))
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("POST", "/api/tickets", nil))
+	assert.Equal(t, 503, rec.Code)
+	assert.Empty(t, rec.Header().Get("Location"))
+	assert.NotContains(t, rec.Body.String(), "t-1")
+
+	s.mu.Lock()
+	s.fail = false
+	s.mu.Unlock()
+	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("POST", "/api/tickets", nil)) // refused, heals the trail
+	require.True(t, a.Healthy())
+	rec = httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("POST", "/api/tickets", nil))
+	assert.Equal(t, 201, rec.Code)
+	assert.Equal(t, "/api/tickets/t-1", rec.Header().Get("Location"))
+	assert.Equal(t, `{"id":"t-1"}`, rec.Body.String())
+
+	// A streaming handler's flush sends the response at once.
+	h = a.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = w.Write([]byte("part"))
+		require.NoError(t, http.NewResponseController(w).Flush())
+		assert.True(t, w.(interface{ Unwrap() http.ResponseWriter }).Unwrap().(*httptest.ResponseRecorder).Flushed)
+	}))
+	rec = httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("POST", "/stream", nil))
+	assert.Equal(t, "part", rec.Body.String())
 }

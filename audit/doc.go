@@ -5,8 +5,7 @@
 // tenant, method, route pattern, object identifiers from the path, time,
 // outcome, request ID and client address (Config.ClientIP) — never bodies,
 // query strings, headers or secrets. It serves scorecard item 10,
-// Monitoring coverage (readiness checks AUDIT001, AUDIT002, AUDIT005,
-// AUDIT006).
+// Monitoring coverage (readiness checks AUDIT001–AUDIT006).
 //
 // Put the auditor outside the layers that refuse requests (CORS, rate
 // limits): then a refused cross-origin request (403) or a lockout (429) is
@@ -41,16 +40,34 @@
 // flushing to the operating system: faster, and a power loss may drop the
 // records of the last few seconds.
 //
+// # The hash chain
+//
+// FileSink (and the PostgreSQL sink in audit/postgres) chain their records:
+// each carries its sequence number, the previous record's hash and its own
+// SHA-256 over a canonical encoding (Chain, Canonical). Verify, VerifyFile
+// and `launchready audit verify` detect an edited, deleted, inserted or
+// reordered record and name the first bad one (*ChainError). A chain cannot
+// show that its newest records were cut off, nor that it was rewritten from
+// the start with fresh hashes: keep the last Link (FileSink.Last, the
+// verify command prints it) somewhere the server cannot write, and pass it
+// as the anchor next time. Readiness verifies the trail at boot (AUDIT004).
+//
 // # When the sink fails
 //
 // A full or read-only disk makes Write return an error wrapping ErrDiskFull
-// or ErrReadOnly that names the file and the fix. The change that request
-// made has already happened and its response is sent unchanged; the failure
-// is logged (Config.Logger) and counted (Auditor.Failures). From then on the
-// audit trail is marked broken, and — unless Config.InsecureFailOpen is set
-// — mutating requests are refused with a problem+json 503 before they reach
-// the handler, until a write succeeds again (each refused request still
-// tries to record itself, which is how the trail notices the disk is back).
-// Auditor.Event returns the sink's error, so a handler can refuse an export
-// it cannot record.
+// or ErrReadOnly that names the file and the fix (the PostgreSQL sink's
+// errors wrap its own ErrUnavailable). The middleware holds a mutating
+// request's response (status, headers and up to 64 KiB of body) until its
+// record is stored, so no change is answered 2xx without its record: when
+// the write fails, the client gets a problem+json 503 saying the change may
+// have been applied, instead of the handler's answer. (A handler that
+// flushes, or writes more than 64 KiB, gives up that hold; its record is
+// still written when it returns.) The failure is logged (Config.Logger)
+// and counted (Auditor.Failures). From then on the audit trail is marked
+// broken, and — unless Config.InsecureFailOpen is set, which also drops
+// the hold — mutating requests are refused with a problem+json 503 before
+// they reach the handler, until a write succeeds again (each refused
+// request still tries to record itself, which is how the trail notices the
+// store is back). Reads keep working. Auditor.Event returns the sink's
+// error, so a handler can refuse an export it cannot record.
 package audit

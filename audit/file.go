@@ -1,6 +1,7 @@
 package audit
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -58,11 +59,15 @@ type FileSink struct {
 	f      *os.File
 	broken bool // the last line may be incomplete: start the next on a new line
 	tail   bool // the file had an incomplete last line when opened
+	last   Link // the chain's last record
 }
 
 var _ Sink = (*FileSink)(nil)
 
-// OpenFile opens (creating if needed) the audit file at path for appending.
+// OpenFile opens (creating if needed) the audit file at path for appending,
+// and continues its hash chain. It takes an exclusive lock on the file
+// (ErrInUse when another writer holds it): two writers would fork the
+// chain. Close releases it.
 func OpenFile(path string, opts *FileOptions) (*FileSink, error) {
 	var o FileOptions
 	if opts != nil {
@@ -88,6 +93,12 @@ func OpenFile(path string, opts *FileOptions) (*FileSink, error) {
 	}
 	s := &FileSink{path: path, opts: o, f: f}
 	st, err := f.Stat()
+	if err == nil && st.Mode().IsRegular() {
+		if err := lockFile(f); err != nil {
+			f.Close()
+			return nil, err
+		}
+	}
 	if err != nil {
 		f.Close()
 		return nil, classify(path, "stat", err)
@@ -101,8 +112,44 @@ func OpenFile(path string, opts *FileOptions) (*FileSink, error) {
 		if last[0] != '\n' {
 			s.broken, s.tail = true, true
 		}
+		if s.last, err = lastLink(f, st.Size()); err != nil {
+			f.Close()
+			return nil, fmt.Errorf("audit: %s: %w", path, err)
+		}
 	}
 	return s, nil
+}
+
+// lastLink returns the chain position of the file's last complete record
+// (a crash may have left an incomplete line after it), or the zero Link
+// when that record is not chained.
+func lastLink(f *os.File, size int64) (Link, error) {
+	n := int64(2*MaxLineBytes + 2)
+	off := max(size-n, 0)
+	buf := make([]byte, size-off)
+	if _, err := f.ReadAt(buf, off); err != nil && err != io.EOF {
+		return Link{}, err
+	}
+	end := bytes.LastIndexByte(buf, '\n')
+	for end >= 0 {
+		start := bytes.LastIndexByte(buf[:end], '\n') + 1
+		if start == 0 && off > 0 {
+			break // the line starts before the window: longer than MaxLineBytes
+		}
+		line := bytes.TrimSpace(buf[start:end])
+		if len(line) > 0 {
+			rec, err := parseRecord(line)
+			if err != nil {
+				return Link{}, fmt.Errorf("its last complete line is not an audit record (%v), so the hash chain cannot continue: run `launchready audit verify` on it and start a new file", err)
+			}
+			return Link{Seq: rec.Seq, Hash: rec.Hash}, nil
+		}
+		end = start - 1
+	}
+	if off == 0 {
+		return Link{}, nil // only blank lines or a fragment
+	}
+	return Link{}, errors.New("no complete audit record in its last 128 KiB, so the hash chain cannot continue: start a new file")
 }
 
 // Path returns the file's path.
@@ -115,18 +162,20 @@ func (s *FileSink) Sync() SyncPolicy { return s.opts.Sync }
 // it was opened: the previous process crashed in the middle of a write.
 func (s *FileSink) TruncatedAtOpen() bool { return s.tail }
 
-// Write appends rec as one line.
+// Write appends rec as one line, chained after the previous record (see
+// Chain; any Seq, Prev or Hash rec carries is replaced).
 func (s *FileSink) Write(_ context.Context, rec Record) error {
-	line, err := json.Marshal(rec)
-	if err != nil {
-		return fmt.Errorf("audit: encode record: %w", err)
-	}
-	line = append(line, '\n')
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.f == nil {
 		return ErrClosed
 	}
+	rec, next := Chain(s.last, rec)
+	line, err := json.Marshal(rec)
+	if err != nil {
+		return fmt.Errorf("audit: encode record: %w", err)
+	}
+	line = append(line, '\n')
 	if s.broken {
 		line = append([]byte{'\n'}, line...)
 	}
@@ -135,12 +184,30 @@ func (s *FileSink) Write(_ context.Context, rec Record) error {
 		return classify(s.path, "append to", err)
 	}
 	s.broken = false
+	// The line is in the file: the next record links to it even if the
+	// fsync below fails (the line is there for every reader).
+	s.last = next
 	if s.opts.Sync == SyncEach {
 		if err := s.f.Sync(); err != nil && !errors.Is(err, syscall.EINVAL) {
 			return classify(s.path, "fsync", err)
 		}
 	}
 	return nil
+}
+
+// Last returns the chain position of the last record written (or found
+// at open): the anchor to keep outside the file.
+func (s *FileSink) Last() Link {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.last
+}
+
+// VerifyTail implements TailVerifier: it verifies the whole file (n is
+// ignored; rotate files to bound the work) with VerifyFile.
+func (s *FileSink) VerifyTail(ctx context.Context, _ int) error {
+	_, err := VerifyFile(s.path, Link{})
+	return err
 }
 
 // Close closes the file. Later writes return ErrClosed.

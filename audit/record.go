@@ -32,6 +32,14 @@ type Record struct {
 	Outcome string `json:"outcome"`
 	// RequestID correlates the record with logs and error reports.
 	RequestID string `json:"request_id,omitempty"`
+
+	// Seq, Prev and Hash link the record into the sink's hash chain (see
+	// Chain): its position from 1, the previous record's hash and its own.
+	// Set by chained sinks (FileSink, the PostgreSQL sink); empty in
+	// records that were not chained.
+	Seq  uint64 `json:"seq,omitempty"`
+	Prev string `json:"prev,omitempty"`
+	Hash string `json:"hash,omitempty"`
 	// ClientIP is the client's address (Config.ClientIP), so anonymous
 	// events (failed logins, lockouts, refusals) say where they came from.
 	ClientIP string `json:"client_ip,omitempty"`

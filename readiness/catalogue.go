@@ -117,6 +117,8 @@ func init() {
 
 		{"AUDIT001", ItemMonitoring, "mutating routes not covered by the audit trail"},
 		{"AUDIT002", ItemMonitoring, "audit sink is only the app log"},
+		{"AUDIT003", ItemMonitoring, "the audit sink's database role can UPDATE, DELETE or TRUNCATE the audit table"},
+		{"AUDIT004", ItemMonitoring, "the audit trail's hash chain fails verification at boot"},
 		{"AUDIT005", ItemMonitoring, "audit trail sits inside the CORS layer: refusals go unrecorded"},
 		{"AUDIT006", ItemMonitoring, "audit records carry no client address"},
 

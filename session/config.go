@@ -29,8 +29,9 @@ const (
 // every field documents its default.
 type Config struct {
 	// Store persists sessions. Nil: an in-memory store (scs memstore), right
-	// for one instance. With more than one replica use a shared store (scs
-	// redisstore, pgxstore…): readiness reports memstore with Replicas > 1
+	// for one instance. With more than one replica use a shared store
+	// (session/redisstore, which also indexes sessions by user for
+	// LogoutEverywhere): readiness reports memstore with Replicas > 1
 	// (SESS010).
 	Store scs.Store
 
@@ -98,8 +99,9 @@ type Config struct {
 	Codec scs.Codec
 
 	// ErrorHandler answers a request whose session could not be loaded or
-	// saved (store down, corrupt data). Nil: a 500 problem+json response
-	// with no internal detail. The error is logged to Logger either way.
+	// saved (store down, corrupt data). Nil: a problem+json response with
+	// no internal detail, 503 with Retry-After when the store wraps
+	// ErrStoreUnavailable (it is down: retry), 500 otherwise. The error is logged to Logger either way.
 	ErrorHandler func(w http.ResponseWriter, r *http.Request, err error)
 
 	// Logger receives store errors. Nil discards them.

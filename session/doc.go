@@ -23,15 +23,25 @@
 // called again at every privilege change (role granted, password or MFA
 // changed). Logout destroys the session in the store and expires the
 // cookie, so a copied token stops working at once. LogoutEverywhere removes
-// every session of a user (after a password change) when the store can list
-// its sessions (scs.IterableStore or IterableCtxStore, as memstore does;
-// Settings().CanLogoutEverywhere tells). PasswordChanged is the call to
+// every session of a user (after a password change): through the store's
+// per-user index with a UserStore (session/redisstore, shared by every
+// replica), else by listing every session of an iterable store (memstore);
+// Settings().CanLogoutEverywhere tells. PasswordChanged is the call to
 // make after a password change or reset: it ends every other session of the
 // user (keeping the changing one, under a new token).
 //
 // ResetTokens issues password-reset tokens that are stored hashed, work
 // once, expire within 30 minutes and revoke each other: issuing a new one
 // or consuming one ends every other outstanding token of the account.
+//
+// # When the store is down
+//
+// A store that cannot be reached wraps ErrStoreUnavailable in its errors;
+// a request carrying a session cookie is then answered 503 problem+json
+// with Retry-After, before the handler runs: never served as anonymous,
+// never a 500. Requests without a cookie (the login page, health checks)
+// are served; a login cannot save its session and also gets 503. Service
+// resumes on the next request once the store answers again.
 //
 // # Second factor
 //

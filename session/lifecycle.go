@@ -72,9 +72,12 @@ func (m *Manager) Logout(ctx context.Context) error {
 
 // LogoutEverywhere deletes every session of userID from the store (after a
 // password change, or when an account is disabled) and returns how many it
-// deleted. It needs a store that can list its sessions (scs.IterableStore
-// or scs.IterableCtxStore, as memstore) and returns ErrNotIterable otherwise. It reads
-// every session, so it costs O(sessions). A request of that user in flight
+// deleted. With a UserStore (session/redisstore) it deletes the user's
+// sessions through the store's per-user index, on every replica sharing
+// the store. Otherwise it needs a store that can list its sessions
+// (scs.IterableStore or scs.IterableCtxStore, as memstore), reads every
+// session, so it costs O(sessions), and returns ErrNotIterable for a store
+// that cannot list them. A request of that user in flight
 // at the same moment can still save its session back (last write wins):
 // disable the account in the app's database too where that matters.
 func (m *Manager) LogoutEverywhere(ctx context.Context, userID string) (int, error) {
@@ -82,6 +85,13 @@ func (m *Manager) LogoutEverywhere(ctx context.Context, userID string) (int, err
 		return 0, ErrNoUserID
 	}
 	store := m.store()
+	if us, ok := store.(UserStore); ok {
+		n, err := us.DeleteUser(ctx, userID)
+		if err != nil {
+			return n, fmt.Errorf("session: deleting the sessions of a user: %w", err)
+		}
+		return n, nil
+	}
 	if !iterable(store) {
 		return 0, ErrNotIterable
 	}
@@ -164,7 +174,7 @@ func (m *Manager) PasswordChanged(ctx context.Context, userID string) (int, erro
 	if userID == "" {
 		return 0, ErrNoUserID
 	}
-	if !iterable(m.store()) {
+	if s := m.store(); !iterable(s) && !isUserStore(s) {
 		return 0, ErrNotIterable
 	}
 	if id, _, ok := m.UserContext(ctx); ok && id == userID {

@@ -3,6 +3,7 @@ package session
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -150,7 +151,8 @@ type Settings struct {
 	// InMemoryStore is true for the scs memstore: sessions live in one
 	// process and are lost on restart and invisible to other replicas.
 	InMemoryStore bool
-	// CanLogoutEverywhere is true when the store can list its sessions.
+	// CanLogoutEverywhere is true when the store indexes sessions by user
+	// (UserStore) or can list its sessions.
 	CanLogoutEverywhere bool
 }
 
@@ -171,21 +173,33 @@ func (m *Manager) Settings() Settings {
 		Lifetime:            m.sm.Lifetime,
 		HashedTokens:        m.sm.HashTokenInStore,
 		InMemoryStore:       inMem,
-		CanLogoutEverywhere: iterable(store),
+		CanLogoutEverywhere: iterable(store) || isUserStore(store),
 	}
 }
 
-// problem answers a store failure with a bare RFC 9457 document.
-func problem(w http.ResponseWriter, _ *http.Request, _ error) {
+// problem answers a store failure with a bare RFC 9457 document: 503 with
+// Retry-After when the store is unreachable (ErrStoreUnavailable), 500
+// otherwise (corrupt data).
+func problem(w http.ResponseWriter, _ *http.Request, err error) {
+	status := http.StatusInternalServerError
+	if errors.Is(err, ErrStoreUnavailable) {
+		status = http.StatusServiceUnavailable
+		w.Header().Set("Retry-After", "5")
+	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(http.StatusInternalServerError)
+	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(map[string]any{
 		"type":   "about:blank",
-		"title":  "Internal Server Error",
-		"status": http.StatusInternalServerError,
+		"title":  http.StatusText(status),
+		"status": status,
 		"detail": "the session could not be loaded or saved; try again later",
 	})
+}
+
+func isUserStore(s scs.Store) bool {
+	_, ok := s.(UserStore)
+	return ok
 }
 
 func iterable(s scs.Store) bool {

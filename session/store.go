@@ -70,11 +70,17 @@ func (s *idleStore) FindCtx(ctx context.Context, token string) ([]byte, bool, er
 
 // Commit implements scs.Store.
 func (s *idleStore) Commit(token string, b []byte, expiry time.Time) error {
+	if us, ok := s.inner.(UserStore); ok {
+		return s.commitUser(context.Background(), us, token, b, expiry)
+	}
 	return s.inner.Commit(token, b, s.expiry(expiry))
 }
 
 // CommitCtx implements scs.CtxStore.
 func (s *idleStore) CommitCtx(ctx context.Context, token string, b []byte, expiry time.Time) error {
+	if us, ok := s.inner.(UserStore); ok {
+		return s.commitUser(ctx, us, token, b, expiry)
+	}
 	if c, ok := s.inner.(interface {
 		CommitCtx(context.Context, string, []byte, time.Time) error
 	}); ok {

@@ -261,7 +261,7 @@ func TestAuditFullDisk(t *testing.T) {
 		defer sink.Close()
 		rig := newAuditRig(t, sink)
 		st, _ := rig.do(t, "POST")
-		g.check(st == http.StatusCreated, "the first request's response is sent unchanged: %d", st)
+		g.check(st == http.StatusServiceUnavailable, "the first change is answered 503, never 2xx without its record: %d", st)
 		g.check(rig.auditor.Failures() == 1 && !rig.auditor.Healthy(), "failure counted: %d", rig.auditor.Failures())
 		g.check(strings.Contains(rig.logs.String(), "/dev/full") && strings.Contains(rig.logs.String(), audit.ErrDiskFull.Error()),
 			"the log names the file and the cause: %s", rig.logs.String())
@@ -302,7 +302,7 @@ func TestAuditFullDisk(t *testing.T) {
 				acked++
 			}
 		}
-		g.check(st == http.StatusCreated, "response of the request whose record failed: %d", st)
+		g.check(st == http.StatusServiceUnavailable, "response of the request whose record failed (never 2xx without a record): %d", st)
 		g.check(!rig.auditor.Healthy(), "the trail notices the full disk")
 		g.check(strings.Contains(rig.logs.String(), audit.ErrDiskFull.Error()) && strings.Contains(rig.logs.String(), path), "log: %s", rig.logs.String())
 		st, _ = rig.do(t, "POST")
@@ -347,7 +347,7 @@ func TestAuditReadOnlyDisk(t *testing.T) {
 	}
 	immutable(t, path, true)
 	st, _ := rig.do(t, "POST")
-	g.check(st == http.StatusCreated, "response of the request whose record failed: %d", st)
+	g.check(st == http.StatusServiceUnavailable, "response of the request whose record failed (never 2xx without a record): %d", st)
 	g.check(strings.Contains(rig.logs.String(), audit.ErrReadOnly.Error()) && strings.Contains(rig.logs.String(), path), "log names the cause and file: %s", rig.logs.String())
 	for i := 0; i < 3; i++ {
 		st, ct := rig.do(t, "POST")

@@ -7,8 +7,14 @@
 //	go run ./examples/portal -tls                 # HTTPS with a certificate made at start
 //	go run ./examples/portal -check               # print the scorecard; exit 0 ready, 1 blocked
 //	go run ./examples/portal -env production      # refuses to boot: demo accounts, unverified mail
+//	go run ./examples/portal -redis redis://127.0.0.1:6379/0 -postgres postgres://portal_app@127.0.0.1/portal
+//	                                              # sessions and limits on Redis, the audit trail on PostgreSQL
 //	go run ./examples/portal -router chi          # the same routes and policies on go-chi/chi (chiauthz)
 //	go run ./examples/portal -fault tickets       # ticket creation answers 500: launchready verify fails
+//
+// -redis, -postgres and -postgres-migrate default to LAUNCHREADY_REDIS_URL,
+// LAUNCHREADY_POSTGRES_URL and LAUNCHREADY_POSTGRES_MIGRATE_URL; without
+// them the portal runs on process memory and a local audit file.
 package main
 
 import (
@@ -47,6 +53,11 @@ func run(args []string) int {
 	check := fs.Bool("check", false, "print the readiness scorecard and exit 0 when ready, 1 when blocked")
 	outbox := fs.String("outbox", "", "development mail directory (default: launchready-outbox in the temp dir)")
 	auditFile := fs.String("audit", "", "audit trail file (default: launchready-audit.jsonl in the temp dir)")
+	redisURL := fs.String("redis", os.Getenv(portalapp.EnvRedisURL), "Redis URL for sessions and rate limits shared by every replica (env "+portalapp.EnvRedisURL+"; default: process memory)")
+	postgresURL := fs.String("postgres", os.Getenv(portalapp.EnvPostgresURL), "PostgreSQL URL of the app's INSERT/SELECT role for the audit trail (env "+portalapp.EnvPostgresURL+"; default: the -audit file)")
+	migrateURL := fs.String("postgres-migrate", os.Getenv(portalapp.EnvPostgresMigrateURL), "PostgreSQL URL of the audit table's owner: create the table at start and grant the -postgres role INSERT, SELECT (env "+portalapp.EnvPostgresMigrateURL+")")
+	replicas := fs.Int("replicas", 1, "how many instances serve the portal behind the load balancer (readiness SESS010, RATE006)")
+	trusted := fs.String("trusted-proxy", "", "comma-separated addresses or CIDR prefixes of the reverse proxies whose X-Forwarded-For is trusted")
 	enrichment := fs.String("enrichment-url", os.Getenv("LAUNCHREADY_ENRICHMENT_URL"), "base URL of the CRM that enriches client lookups (also LAUNCHREADY_ENRICHMENT_URL; default: none)")
 	mailAPI := fs.String("mail-api-url", os.Getenv("LAUNCHREADY_MAIL_API_URL"), "base URL of the mail provider's HTTP API (also LAUNCHREADY_MAIL_API_URL; default: the development outbox)")
 	routerName := fs.String("router", portalapp.RouterServeMux, "router: servemux (authz.Mux) or chi (go-chi/chi through chiauthz)")
@@ -80,7 +91,11 @@ func run(args []string) int {
 	opts := portalapp.Options{Env: env, Addr: *addr, TLS: *useTLS, Log: os.Stderr, OutboxDir: *outbox, AuditFile: *auditFile,
 		Faults: faults, ReleaseToken: os.Getenv("LAUNCHREADY_RELEASE_TOKEN"),
 		Flows: shipped.Flows, PreviousRelease: os.Getenv("LAUNCHREADY_PREVIOUS_RELEASE"), Router: *routerName,
-		EnrichmentURL: *enrichment, MailAPIURL: *mailAPI}
+		EnrichmentURL: *enrichment, MailAPIURL: *mailAPI,
+		RedisURL: *redisURL, PostgresURL: *postgresURL, PostgresMigrateURL: *migrateURL, Replicas: *replicas}
+	if *trusted != "" {
+		opts.TrustedProxies = strings.Split(*trusted, ",")
+	}
 	if env == readiness.Production {
 		opts.Resolver = net.DefaultResolver
 	}

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/launchready/launchready/audit"
+	auditpg "github.com/launchready/launchready/audit/postgres"
 	"github.com/launchready/launchready/authz"
 	"github.com/launchready/launchready/cors"
 	"github.com/launchready/launchready/flows"
@@ -69,6 +70,26 @@ type Options struct {
 	Now func() time.Time
 	// LimitNow is the rate limits' clock. Nil: time.Now.
 	LimitNow func() time.Time
+
+	// RedisURL (redis://host:port/db) moves sessions and rate limits to
+	// Redis, shared by every replica. Empty: in process memory.
+	RedisURL string
+	// PostgresURL (postgres://role@host:port/db, the app's INSERT/SELECT
+	// role) moves the audit trail to PostgreSQL. Empty: AuditFile.
+	PostgresURL string
+	// PostgresMigrateURL, with PostgresURL, runs the audit table's
+	// migration at start as that role (the table's owner) and grants
+	// PostgresURL's role INSERT and SELECT. Empty: the table must exist.
+	PostgresMigrateURL string
+	// Replicas is how many instances serve the portal (readiness SESS010,
+	// RATE006). Default 1.
+	Replicas int
+	// TrustedProxies are the reverse proxies in front of the portal
+	// (addresses or CIDR prefixes): only their X-Forwarded-For is read.
+	TrustedProxies []string
+	// ResetStore keeps the password-reset token hashes. Nil: in process
+	// memory (one replica); replicas must share one, as they share Store.
+	ResetStore session.ResetStore
 	// EnrichmentURL is the base URL of the external CRM that enriches
 	// GET /api/clients/{id} (account health, account manager). Empty: no
 	// CRM, the embedded default. It is called through an
@@ -141,8 +162,10 @@ type Portal struct {
 	Counters *monitor.Counters
 	// Audit records every mutating request and the security events.
 	Audit *audit.Auditor
-	// AuditFile is the audit trail on disk.
+	// AuditFile is the audit trail on disk (nil with PostgresURL).
 	AuditFile *audit.FileSink
+	// AuditDB is the audit trail on PostgreSQL (nil without PostgresURL).
+	AuditDB *auditpg.Sink
 	// MFA enrols and verifies the staff's second factors.
 	MFA *mfa.Authenticator
 	// DemoRecoveryCodes are the demo admin's recovery codes (development
@@ -152,17 +175,23 @@ type Portal struct {
 	Mail *MailQueue
 	// Resets issues the password-reset tokens.
 	Resets *session.ResetTokens
+
+	engines *engines
 }
 
-// Close runs the queued mail and closes the audit trail. Call it after the
-// server stopped.
+// Close runs the queued mail, closes the audit trail and the connections
+// to the shared engines. Call it after the server stopped.
 func (p *Portal) Close() error {
 	if p.Mail != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), ShutdownTimeout)
 		defer cancel()
 		_ = p.Mail.Close(ctx)
 	}
-	return p.AuditFile.Close()
+	p.engines.close()
+	if p.AuditFile != nil {
+		return p.AuditFile.Close()
+	}
+	return nil
 }
 
 // ShutdownTimeout is how long the portal drains requests on SIGTERM.
@@ -243,26 +272,52 @@ func Build(opts Options) (*Portal, error) {
 		mailer = &OutboxMailer{Dir: outbox, From: "Acme Support <portal@" + MailDomain + ">", Now: now}
 	}
 
-	sess, err := session.New(session.Config{
+	eng, err := openEngines(context.Background(), opts, logger)
+	if err != nil {
+		return nil, err
+	}
+	built := false
+	defer func() {
+		if !built {
+			eng.close()
+		}
+	}()
+	sessCfg := session.Config{
 		InsecurePlainHTTP: !opts.TLS && opts.Env == readiness.Development,
 		Logger:            logger,
-	})
+	}
+	if eng.sessions != nil {
+		sessCfg.Store = eng.sessions
+	}
+	sess, err := session.New(sessCfg)
 	if err != nil {
 		return nil, fmt.Errorf("portal: sessions: %w", err)
 	}
 
-	auditPath := opts.AuditFile
-	if auditPath == "" {
-		auditPath = filepath.Join(os.TempDir(), "launchready-audit.jsonl")
-	}
-	auditFile, err := audit.OpenFile(auditPath, nil)
-	if err != nil {
-		return nil, fmt.Errorf("portal: audit trail: %w", err)
+	var auditSink audit.Sink
+	var auditFile *audit.FileSink
+	if eng.auditSink != nil {
+		auditSink = eng.auditSink
+	} else {
+		auditPath := opts.AuditFile
+		if auditPath == "" {
+			auditPath = filepath.Join(os.TempDir(), "launchready-audit.jsonl")
+		}
+		auditFile, err = audit.OpenFile(auditPath, nil)
+		if err != nil {
+			return nil, fmt.Errorf("portal: audit trail: %w", err)
+		}
+		auditSink = auditFile
+		defer func() {
+			if !built {
+				auditFile.Close()
+			}
+		}()
 	}
 	// The audit trail says where anonymous events came from: the client
 	// address as the limits resolve it (trusted proxies only).
 	var limits *ratelimit.Limiter
-	auditor, err := audit.New(audit.Config{Sink: auditFile, Logger: logger, Now: now,
+	auditor, err := audit.New(audit.Config{Sink: auditSink, Logger: logger, Now: now,
 		ClientIP: func(r *http.Request) string {
 			ip, err := limits.IPResolver().ClientIP(r)
 			if err != nil {
@@ -319,12 +374,13 @@ func Build(opts Options) (*Portal, error) {
 	if err != nil {
 		return nil, err
 	}
-	resets, err := session.NewResetTokens(session.ResetConfig{Now: now})
+	resets, err := session.NewResetTokens(session.ResetConfig{Now: now, Store: opts.ResetStore})
 	if err != nil {
 		return nil, fmt.Errorf("portal: reset tokens: %w", err)
 	}
 	p := &Portal{Store: store, Logger: logger, Sessions: sess, PublicURL: opts.PublicURL, Outbox: outbox,
-		Health: health, Counters: counters, Audit: auditor, AuditFile: auditFile, Mail: mailQueue, Resets: resets}
+		Health: health, Counters: counters, Audit: auditor, AuditFile: auditFile, AuditDB: eng.auditSink, engines: eng,
+		Mail: mailQueue, Resets: resets}
 
 	// Staff second factor: TOTP secrets sealed under a key from the
 	// environment; the demo admin is enrolled in development only.
@@ -399,8 +455,12 @@ func Build(opts Options) (*Portal, error) {
 	// reset per IP and per address; upload and export per principal.
 	// A browser that signed in before keeps getting in while strangers'
 	// failures lock the account for everyone else (device cookies).
-	limits, err = ratelimit.New(ratelimit.Config{Logger: logger, Now: opts.LimitNow,
-		InsecureDeviceCookieHTTP: !opts.TLS && opts.Env == readiness.Development})
+	limitCfg := ratelimit.Config{Logger: logger, Now: opts.LimitNow, TrustedProxies: opts.TrustedProxies,
+		InsecureDeviceCookieHTTP: !opts.TLS && opts.Env == readiness.Development}
+	if eng.limits != nil {
+		limitCfg.Store = eng.limits
+	}
+	limits, err = ratelimit.New(limitCfg)
 	if err != nil {
 		return nil, fmt.Errorf("portal: rate limits: %w", err)
 	}
@@ -470,7 +530,11 @@ func Build(opts Options) (*Portal, error) {
 	g.handle("GET /api/clients/{id}/invoices", signed, clientOf, clientPath(http.HandlerFunc(api.ListInvoices)))
 	g.handle("GET /api/clients/{id}/export", staff, clientOf, clientPath(policy.SensitiveRead(limits.Export(http.HandlerFunc(api.Export), ratelimit.ByPrincipal(principalID)))))
 	g.handle("POST /api/clients/{id}/uploads", signed, clientOf, clientPath(limits.Upload(uploadLimits(uploads(api.SaveUpload)), ratelimit.ByPrincipal(principalID))))
-	g.handle("GET /api/admin/audit", admin, nil, auditFile.Admin(200, logger))
+	if auditFile != nil {
+		g.handle("GET /api/admin/audit", admin, nil, auditFile.Admin(200, logger))
+	} else {
+		g.handle("GET /api/admin/audit", admin, nil, auditAdmin(eng.auditSink, 200, logger))
+	}
 	g.handle("GET /admin/readiness", admin, nil, http.HandlerFunc(p.serveReadiness))
 	// Admins with their second factor, or the deploy pipeline's release token.
 	mux.Handle("GET "+VersionPath, authz.Role(RoleAdmin, RoleRelease).RequireMFA(), monitor.NewVersionHandler(opts.Release))
@@ -541,7 +605,7 @@ func Build(opts Options) (*Portal, error) {
 	p.Target = readiness.Target{
 		Server:          p.Server,
 		Env:             opts.Env,
-		Replicas:        1,
+		Replicas:        max(opts.Replicas, 1),
 		AllowedHosts:    opts.Hosts,
 		ShutdownTimeout: ShutdownTimeout,
 		Checks:          checks,
@@ -554,6 +618,7 @@ func Build(opts Options) (*Portal, error) {
 	if mailAPI != nil {
 		p.Target.Clients["mail"] = mailAPI.Dependency().Client()
 	}
+	built = true
 	return p, nil
 }
 

@@ -30,6 +30,7 @@ func Example() {
 			panic(err)
 		}
 		fmt.Printf("%s: blocked %v, AUTH010 %s\n", env, report.Blocked(), report.ByID("AUTH010")[0].Severity)
+		_ = p.Close() // one writer per audit file
 	}
 	// Output:
 	// development: blocked false, AUTH010 warning
