@@ -16,6 +16,7 @@ require (
 	github.com/go-playground/validator/v10 v10.30.4 // indirect
 	github.com/leodido/go-urn v1.5.0 // indirect
 	github.com/rs/cors v1.11.1 // indirect
+	github.com/sony/gobreaker/v2 v2.4.0 // indirect
 	go.yaml.in/yaml/v3 v3.0.5 // indirect
 	golang.org/x/crypto v0.55.0 // indirect
 	golang.org/x/sys v0.47.0 // indirect
