@@ -33,7 +33,7 @@ func readinessBenchMux(b *testing.B, n int) *authz.Mux {
 	for i := range n - 1 {
 		switch i % 3 {
 		case 0:
-			m.HandleFunc(fmt.Sprintf("GET /api/admin/r%d", i), authz.Role("admin"), ok)
+			m.HandleFunc(fmt.Sprintf("GET /api/admin/r%d", i), authz.Role("admin").RequireMFA(), ok)
 		case 1:
 			m.HandleFunc(fmt.Sprintf("GET /api/clients/{id}/r%d", i), authz.Role("client", "support").Object(benchLoader, authz.SameTenant), ok)
 		default:
