@@ -30,9 +30,23 @@
 // # The file sink and crashes
 //
 // FileSink appends each record as one line with a single write(2) on a file
-// opened O_APPEND, then calls fsync (SyncEach, the default) before Write
-// returns, so a record the middleware reported written survives a power
-// loss. A crash in the middle of a write can leave at most the last line
+// opened O_APPEND, in chain order, and (SyncEach, the default) returns from
+// Write only after an fsync that started after that line was written has
+// succeeded, so a record the middleware reported written survives a power
+// loss. The fsyncs are group commits, as a database commits its log: while
+// one fsync runs, the records of other requests are appended behind it and
+// wait; when it returns, one of them fsyncs all of them at once and wakes
+// each. A record waits for at most two fsyncs however many arrive together,
+// and the file is no longer limited to one record per fsync
+// (FileSink.Stats reports records per fsync). When an fsync fails, every
+// record it covered gets the error (each of their requests is answered 503,
+// as below) and none is reported written; their lines stay in the file and
+// the next record chains after them, but after a failed fsync the kernel
+// may have dropped those pages, so a later crash can lose them (`launchready
+// audit verify` then names the gap). Close waits for the records already
+// appended to be fsynced.
+//
+// A crash in the middle of a write can leave at most the last line
 // incomplete: earlier lines are never rewritten. OpenFile notices a last
 // line without a newline and starts the next record on a fresh line; the
 // Reader reports the fragment as a *LineError wrapping ErrTruncated and

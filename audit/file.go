@@ -19,8 +19,10 @@ import (
 type SyncPolicy int
 
 const (
-	// SyncEach fsyncs after every record, before Write returns: a record
-	// reported written survives a crash or power loss. The default.
+	// SyncEach makes every record durable before Write returns: a record
+	// reported written survives a crash or power loss. Concurrent records
+	// share an fsync (group commit), each Write still waiting for an
+	// fsync that started after its line was written. The default.
 	SyncEach SyncPolicy = iota
 	// SyncNone never fsyncs; the operating system flushes when it likes
 	// (seconds). A process crash loses nothing already written; a power
