@@ -65,14 +65,13 @@ type FileSink struct {
 	tail   bool // the file had an incomplete last line when opened
 	last   Link // the chain's last record
 
-	// The group commit (SyncEach). cur collects the records appended since
-	// the running fsync started; syncing says an fsync runs or its leader
-	// is being handed over.
-	cur      *commitBatch
-	inflight *commitBatch // the batch being fsynced
-	syncing  bool
-	closing  bool
-	stats    FileStats
+	// The group commit (SyncEach). syncing says an fsync runs (or its
+	// leader is being handed over); cur collects the records appended
+	// since it started, which the next fsync covers.
+	cur     *commitBatch
+	syncing bool
+	closing bool
+	stats   FileStats
 }
 
 // file is what a FileSink needs of its open file; tests replace it with a
@@ -83,14 +82,13 @@ type file interface {
 	Close() error
 }
 
-// commitBatch is the records one fsync covers. done is closed when that
-// fsync returned (err is its result); lead hands the fsync of a batch that
-// has not started to one of its writers.
+// commitBatch is the records that wait for the next fsync, appended while
+// one ran. wake hands that fsync to one of its writers (a true value) and
+// is closed when it has returned (err is its result).
 type commitBatch struct {
 	n    int
 	err  error
-	done chan struct{}
-	lead chan struct{}
+	wake chan bool
 }
 
 // FileStats count a FileSink's work. Records per fsync is
@@ -253,66 +251,81 @@ func (s *FileSink) Write(_ context.Context, rec Record) error {
 		s.mu.Unlock()
 		return nil
 	}
+	if !s.syncing {
+		// No fsync runs: this record's own fsync starts now. Records
+		// appended meanwhile wait for the next one (s.cur).
+		s.syncing = true
+		return s.commit(nil)
+	}
 	b := s.cur
 	if b == nil {
-		b = &commitBatch{done: make(chan struct{}), lead: make(chan struct{}, 1)}
+		b = newBatch()
 		s.cur = b
 	}
 	b.n++
-	return s.await(b)
+	return s.join(b)
 }
 
-// await waits, with s.mu held, until batch b's fsync has returned, and
-// returns its error; it releases s.mu. When no fsync runs (or the running
-// one's leader hands over), the caller leads: it fsyncs b itself.
-func (s *FileSink) await(b *commitBatch) error {
-	if !s.syncing {
-		s.syncing = true
-		return s.commit(b)
-	}
+func newBatch() *commitBatch { return &commitBatch{wake: make(chan bool, 1)} }
+
+// join waits, with s.mu held, until batch b's fsync has returned, and
+// returns its error; it releases s.mu. If the running fsync's leader hands
+// b over, the caller leads b: it fsyncs it itself.
+func (s *FileSink) join(b *commitBatch) error {
 	s.mu.Unlock()
-	select {
-	case <-b.done:
-		return b.err
-	case <-b.lead:
+	if _, lead := <-b.wake; lead {
 		s.mu.Lock()
 		return s.commit(b)
 	}
+	return b.err
 }
 
-// commit fsyncs batch b, which must be s.cur, as its leader (s.syncing set,
-// s.mu held; it releases s.mu). Records appended meanwhile form the next
-// batch, whose fsync starts after this one returns: one of its writers
-// leads it, so a leader waits for one fsync only.
+// commit fsyncs as leader (s.syncing set, s.mu held; it releases s.mu)
+// either batch b, which must be s.cur, or (b nil) the one record the
+// caller just appended while no fsync ran. Records appended meanwhile form
+// the next batch, whose fsync starts after this one returns: one of its
+// writers leads it, so a leader waits for one fsync only.
 func (s *FileSink) commit(b *commitBatch) error {
-	s.cur, s.inflight = nil, b
+	n := 1
+	if b != nil {
+		n = b.n
+		s.cur = nil
+	}
 	f := s.f
 	s.mu.Unlock()
-	start := time.Now()
-	err := f.Sync()
-	took := time.Since(start)
-	if err != nil && errors.Is(err, syscall.EINVAL) {
-		err = nil // the file does not support fsync (a pipe, /dev/full)
+	var err error
+	var took time.Duration
+	if n > 0 { // Close's own batch may hold no record
+		start := time.Now()
+		err = f.Sync()
+		took = time.Since(start)
+		if err != nil && errors.Is(err, syscall.EINVAL) {
+			err = nil // the file does not support fsync (a pipe, /dev/full)
+		}
 	}
 	s.mu.Lock()
 	s.stats.SyncTime += took
-	if err != nil {
-		b.err = classify(s.path, "fsync", err)
+	switch {
+	case n == 0:
+	case err != nil:
+		err = classify(s.path, "fsync", err)
 		s.stats.SyncErrors++
-	} else {
+	default:
 		s.stats.Syncs++
-		s.stats.Synced += uint64(b.n)
-		s.stats.MaxBatch = max(s.stats.MaxBatch, b.n)
+		s.stats.Synced += uint64(n)
+		s.stats.MaxBatch = max(s.stats.MaxBatch, n)
 	}
-	s.inflight = nil
-	close(b.done)
+	if b != nil {
+		b.err = err
+		close(b.wake) // wakes b's writers: done
+	}
 	if s.cur != nil {
-		s.cur.lead <- struct{}{} // s.syncing stays set for its leader
+		s.cur.wake <- true // s.syncing stays set for the next batch's leader
 	} else {
 		s.syncing = false
 	}
 	s.mu.Unlock()
-	return b.err
+	return err
 }
 
 // Stats returns the sink's counters.
@@ -342,27 +355,29 @@ func (s *FileSink) VerifyTail(ctx context.Context, _ int) error {
 // return ErrClosed.
 func (s *FileSink) Close() error {
 	s.mu.Lock()
-	if s.f == nil || s.closing {
+	if s.f == nil {
 		s.mu.Unlock()
 		return nil
 	}
 	s.closing = true // later writes return ErrClosed
-	for {
-		if b := s.cur; b != nil {
-			// Wait as one more member of the last batch (leading its
-			// fsync if it falls to us); its writers get the result.
-			_ = s.await(b)
-		} else if b := s.inflight; b != nil {
-			s.mu.Unlock()
-			<-b.done
-		} else {
-			break
+	for s.syncing {
+		// Wait as one more member of the next batch (leading its fsync if
+		// it falls to us): every record appended so far is then durable,
+		// or its writer has the error.
+		b := s.cur
+		if b == nil {
+			b = newBatch()
+			s.cur = b
 		}
+		_ = s.join(b)
 		s.mu.Lock()
 	}
 	f := s.f
 	s.f = nil
 	s.mu.Unlock()
+	if f == nil {
+		return nil // closed by a concurrent Close
+	}
 	return f.Close()
 }
 

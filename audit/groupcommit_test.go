@@ -296,6 +296,27 @@ func TestGroupCommitCloseWaitsForPendingRecords(t *testing.T) {
 	})
 }
 
+// Close while one record's fsync runs and nothing else waits: Close
+// returns after it, adding no fsync of its own.
+func TestGroupCommitCloseWaitsForRunningFsync(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		s, g, _ := openGated(t)
+		a := write(t, s, g, "a")
+		sync1 := <-g.syncs
+		closed := make(chan error, 1)
+		go func() { closed <- s.Close() }()
+		synctest.Wait()
+		assert.False(t, returned(closed), "Close returned while a record waits for its fsync")
+		assert.False(t, returned(a))
+		sync1.answer <- nil
+		assert.NoError(t, <-a)
+		assert.NoError(t, <-closed)
+		st := s.Stats()
+		assert.EqualValues(t, 1, st.Syncs)
+		assert.EqualValues(t, 1, st.Synced)
+	})
+}
+
 // The real file and real fsyncs under the race detector: many writers,
 // every record durable, chained and counted.
 func TestGroupCommitRealFile(t *testing.T) {
