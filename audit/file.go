@@ -336,7 +336,9 @@ func (s *FileSink) Stats() FileStats {
 }
 
 // Last returns the chain position of the last record written (or found
-// at open): the anchor to keep outside the file.
+// at open): the anchor to keep outside the file. With SyncEach that record
+// may still be waiting for its fsync; an anchor taken after its Write
+// returned is durable.
 func (s *FileSink) Last() Link {
 	s.mu.Lock()
 	defer s.mu.Unlock()
