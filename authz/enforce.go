@@ -74,7 +74,7 @@ func (e *Enforcer) Enforce(w http.ResponseWriter, r *http.Request, pattern strin
 	annotateRoute(w, pattern)
 	pr, err := e.authenticate(r)
 	if err != nil || !pr.Authenticated() {
-		if err != nil && !errors.Is(err, ErrUnauthenticated) {
+		if err != nil && !errors.Is(err, ErrUnauthenticated) && e.logger.Enabled(r.Context(), slog.LevelWarn) {
 			e.logger.LogAttrs(r.Context(), slog.LevelWarn, "authz: authentication failed",
 				slog.String("route", pattern), slog.String("error", err.Error()))
 		}
@@ -82,22 +82,35 @@ func (e *Enforcer) Enforce(w http.ResponseWriter, r *http.Request, pattern strin
 	} else {
 		annotatePrincipal(w, pr.ID, pr.Tenant)
 	}
-	sc := &stateCtx{Context: r.Context(), st: state{pattern: pattern, principal: pr}}
-	st := &sc.st
-	r = r.WithContext(sc)
-	now := e.now()
+	sc := newStateCtx(r, state{pattern: pattern, principal: pr})
+	r = &sc.req
+	// Only Fresh policies read the clock (StepUpFor compares against it).
+	var now time.Time
+	if policy.fresh > 0 {
+		now = e.now()
+	}
 	d, err := policy.DecideAt(r, pr, now)
 	annotateDecision(w, pattern, d)
 	if d != Allow {
-		denial := Denial{Status: int(d), Route: pattern, Err: err}
-		if d == Unauthenticated && pr.Authenticated() {
-			denial.StepUp = policy.StepUpFor(pr, now)
-			denial.MaxAge = policy.Freshness()
-		}
-		level := slog.LevelInfo
-		if err != nil {
-			level = slog.LevelError
-		}
+		e.refuse(w, r, pattern, policy, pr, now, d, err)
+		return
+	}
+	sc.st.decided = true
+	h.ServeHTTP(w, r)
+}
+
+// refuse logs a denial of Enforce and answers it through the Deny function.
+func (e *Enforcer) refuse(w http.ResponseWriter, r *http.Request, pattern string, policy *Policy, pr Principal, now time.Time, d Decision, err error) {
+	denial := Denial{Status: int(d), Route: pattern, Err: err}
+	if d == Unauthenticated && pr.Authenticated() {
+		denial.StepUp = policy.StepUpFor(pr, now)
+		denial.MaxAge = policy.Freshness()
+	}
+	level := slog.LevelInfo
+	if err != nil {
+		level = slog.LevelError
+	}
+	if e.logger.Enabled(r.Context(), level) {
 		attrs := []slog.Attr{slog.String("route", pattern), slog.Int("status", int(d)), slog.String("principal", pr.ID)}
 		if err != nil {
 			attrs = append(attrs, slog.String("error", err.Error()))
@@ -106,9 +119,6 @@ func (e *Enforcer) Enforce(w http.ResponseWriter, r *http.Request, pattern strin
 			attrs = append(attrs, slog.String("step_up", string(denial.StepUp)))
 		}
 		e.logger.LogAttrs(r.Context(), level, "authz: request denied", attrs...)
-		e.deny(w, r, denial)
-		return
 	}
-	st.decided = true
-	h.ServeHTTP(w, r)
+	e.deny(w, r, denial)
 }
