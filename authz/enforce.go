@@ -82,8 +82,14 @@ func (e *Enforcer) Enforce(w http.ResponseWriter, r *http.Request, pattern strin
 	} else {
 		annotatePrincipal(w, pr.ID, pr.Tenant)
 	}
-	sc := newStateCtx(r, state{pattern: pattern, principal: pr})
-	r = &sc.req
+	st := state{pattern: pattern, principal: pr}
+	sc := e.prepared(r)
+	if sc != nil {
+		sc.st = st
+	} else {
+		sc = newStateCtx(r, st)
+		r = &sc.req
+	}
 	// Only Fresh policies read the clock (StepUpFor compares against it).
 	var now time.Time
 	if policy.fresh > 0 {
