@@ -54,8 +54,10 @@ func (e *Enforcer) Firewall(w http.ResponseWriter, r *http.Request) bool {
 	if errors.Is(err, ErrMethod) {
 		status = http.StatusMethodNotAllowed
 	}
-	e.logger.LogAttrs(r.Context(), slog.LevelInfo, "authz: request refused by the path firewall",
-		slog.Int("status", status), slog.String("reason", err.Error()))
+	if e.logger.Enabled(r.Context(), slog.LevelInfo) {
+		e.logger.LogAttrs(r.Context(), slog.LevelInfo, "authz: request refused by the path firewall",
+			slog.Int("status", status), slog.String("reason", err.Error()))
+	}
 	e.deny(w, r, Denial{Status: status, Err: err})
 	return false
 }
