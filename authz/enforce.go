@@ -70,8 +70,10 @@ func (e *Enforcer) Deny(w http.ResponseWriter, r *http.Request, d Denial) { e.de
 // /api/clients/{id}"); r must carry the route's path values (r.PathValue),
 // which object loaders read. Enforce tells the response-writer chain the
 // route (SetRoute) and the principal (SetPrincipal), and records the
-// decision in the context handed to h. It does not validate policy: check
-// it with Policy.Validate when the route is registered.
+// decision in the context handed to h: a copy of r (one allocation), or r
+// itself when it is the request WithRouterValue prepared for e. It does not
+// validate policy: check it with Policy.Validate when the route is
+// registered.
 func (e *Enforcer) Enforce(w http.ResponseWriter, r *http.Request, pattern string, policy *Policy, h http.Handler) {
 	annotateRoute(w, pattern)
 	pr, err := e.authenticate(r)
