@@ -79,7 +79,7 @@ func (g *gatedFile) Sync() error {
 	return err
 }
 
-// durableAt reports whether the line of the record named action was
+// isDurable reports whether the line of the record named action was
 // covered by an fsync that has returned successfully.
 func (g *gatedFile) isDurable(action string) bool {
 	g.mu.Lock()
