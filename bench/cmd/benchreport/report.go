@@ -248,6 +248,11 @@ func Write(w io.Writer, results []Result, m Meta) {
 			}
 		}
 	}
+	fmt.Fprintln(w)
+	writeScaling(w, results)
+	if m.Saturation != nil {
+		writeSaturation(w, m.Saturation)
+	}
 }
 
 func extraMetrics(rs []Result) string {
