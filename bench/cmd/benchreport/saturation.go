@@ -39,6 +39,7 @@ type SaturationRun struct {
 	Errors       int     `json:"errors"`
 	ServerCPUUs  float64 `json:"server_cpu_us_per_req"`
 	GeneratorCPU float64 `json:"generator_cpu"`
+	Attempt      int     `json:"attempt"` // 2+: the step failed and was measured again
 }
 
 type FixedRun struct {
@@ -117,7 +118,7 @@ func writeSaturation(w io.Writer, s *Saturation) {
 		fmt.Fprintln(w)
 		fmt.Fprintln(w)
 	}
-	fmt.Fprintln(w, "Steps (rate: p95, server CPU per request, pass/fail):")
+	fmt.Fprintln(w, "Steps (rate: p95, server CPU per request, pass/fail; a failed step is measured again on a fresh server before it counts):")
 	fmt.Fprintln(w)
 	for _, im := range s.Saturation {
 		var steps []string
@@ -128,6 +129,9 @@ func writeSaturation(w io.Writer, s *Saturation) {
 				if st.Errors > 0 {
 					verdict = fmt.Sprintf("fail, %d errors", st.Errors)
 				}
+			}
+			if st.Attempt > 1 {
+				verdict += fmt.Sprintf(" (attempt %d)", st.Attempt)
 			}
 			steps = append(steps, fmt.Sprintf("%d: %s, %.0f µs, %s", st.Rate, ms(st.P95Us), st.ServerCPUUs, verdict))
 		}

@@ -19,7 +19,7 @@ const saturationSample = `{
      "at": {"rate": 3500, "achieved": 3499, "pass": true, "p50_us": 1200, "p95_us": 31000, "p99_us": 48000, "errors": 0, "server_cpu_us_per_req": 210.5, "generator_cpu": 0.4},
      "steps": [{"rate": 1000, "pass": true, "p95_us": 3000, "server_cpu_us_per_req": 250},
                {"rate": 4000, "pass": false, "p95_us": 900000, "errors": 3, "server_cpu_us_per_req": 200},
-               {"rate": 3500, "pass": true, "p95_us": 31000, "server_cpu_us_per_req": 210.5}]},
+               {"rate": 3500, "pass": true, "p95_us": 31000, "server_cpu_us_per_req": 210.5, "attempt": 2}]},
     {"impl": "bare", "rate": 4000,
      "at": {"rate": 4000, "achieved": 4000, "pass": true, "p50_us": 900, "p95_us": 8400, "p99_us": 16860, "errors": 0, "server_cpu_us_per_req": 85, "generator_cpu": 0.39},
      "steps": [{"rate": 4000, "pass": true, "p95_us": 8400, "server_cpu_us_per_req": 85}]}
@@ -48,6 +48,7 @@ func TestSaturationSection(t *testing.T) {
 	assert.Contains(t, out, "Kit ÷ bare twin, rate sustained: **0.88×** (target ≥ 0.8×: ✅ met).")
 	assert.Contains(t, out, "kit 210.5 µs, bare 85.0 µs (2.48×)")
 	assert.Contains(t, out, "4000: 900.00 ms, 200 µs, fail, 3 errors")
+	assert.Contains(t, out, "3500: 31.00 ms, 210 µs, pass (attempt 2)")
 	assert.Contains(t, out, "| kit | POST /api/clients/{id}/tickets | 2.00 ms | 5.00 ms | 8.00 ms | 4.0 |")
 	assert.Contains(t, out, "Kit POST p99 ÷ p50 at 4000 req/s: **4.0** (target ≤ 3: ❌ not met).")
 	assert.Contains(t, out, "server process on CPU 0")

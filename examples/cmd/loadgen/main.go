@@ -21,8 +21,8 @@
 // itself with -serve kit|bare — pinned to CPU 0 while the generator runs on
 // CPU 1 (-pin=false shares the CPUs). Every step starts a fresh server,
 // warms it up, and sends the mix at one rate; the rate doubles from -start
-// until a step misses p95 ≤ -slo or answers an error, then is bisected to
-// within 5%. The two searches alternate step by step, so a drift of a
+// until a step misses p95 ≤ -slo or answers an error (measured once more
+// before it counts as failed, -retries), then is bisected to within 5%. The two searches alternate step by step, so a drift of a
 // shared machine hits both. Each step reads the server process's CPU time
 // from /proc/<pid>/stat (CPU µs per request) and the generator's own (if it
 // nears one core, the generator is the bottleneck). Then both run at
@@ -61,6 +61,7 @@ func main() {
 	slo := flag.Duration("slo", 50*time.Millisecond, "with -saturate: the p95 latency a sustained rate must keep")
 	start := flag.Int("start", 1000, "with -saturate: the first rate tried (doubled until a step fails, then bisected)")
 	maxSteps := flag.Int("max-steps", 10, "with -saturate: at most this many steps per server")
+	retries := flag.Int("retries", 1, "with -saturate: measure a failed step again this many times (a stall of a shared machine must not end the search)")
 	fixedRate := flag.Int("fixed-rate", 4000, "with -saturate: then run each server at this rate for -fixed-duration (0: skip)")
 	fixedDur := flag.Duration("fixed-duration", 5*time.Second, "with -saturate: how long the fixed-rate run sends")
 	pin := flag.Bool("pin", true, "with -saturate: pin the server process to CPU 0 and the generator to CPU 1 (Linux, 2+ CPUs)")
@@ -71,7 +72,7 @@ func main() {
 	case *serveImpl != "":
 		err = serve(*serveImpl, *cpu, *auditFile, os.Stdin, os.Stdout)
 	case *sat:
-		err = saturate(saturateConfig{Workers: *workers, Step: *step, Warmup: *warmup, SLO: *slo, Start: *start, MaxSteps: *maxSteps,
+		err = saturate(saturateConfig{Workers: *workers, Step: *step, Warmup: *warmup, SLO: *slo, Start: *start, MaxSteps: *maxSteps, Retries: *retries,
 			FixedRate: *fixedRate, Fixed: *fixedDur, Pin: *pin, AuditFile: *auditFile, Results: *results},
 			"loadgen "+strings.Join(os.Args[1:], " "), os.Stdout)
 	default:
