@@ -55,6 +55,7 @@ func main() {
 	crm := flag.String("crm", "", "give the in-process portal a stand-in CRM for client enrichment: ok, slow (each answer takes 10 s) or fail (500); default none")
 	serveImpl := flag.String("serve", "", "run as the server process of -saturate: kit (the portal, every protection on) or bare (its twin without the kit)")
 	cpu := flag.Int("cpu", -1, "with -serve: pin the server process to this CPU (-1: no pinning)")
+	cpuProfile := flag.String("cpuprofile", "", "with -serve: write a CPU profile of the serving to this file")
 	sat := flag.Bool("saturate", false, "find the highest rate the kit and its bare twin each sustain with p95 within -slo, each in its own server process, then run both at -fixed-rate")
 	step := flag.Duration("step", 3*time.Second, "with -saturate: how long each rate step sends")
 	warmup := flag.Duration("warmup", 500*time.Millisecond, "with -saturate: load sent before each step, not measured")
@@ -70,7 +71,7 @@ func main() {
 	var err error
 	switch {
 	case *serveImpl != "":
-		err = serve(*serveImpl, *cpu, *auditFile, os.Stdin, os.Stdout)
+		err = serve(*serveImpl, *cpu, *auditFile, *cpuProfile, os.Stdin, os.Stdout)
 	case *sat:
 		err = saturate(saturateConfig{Workers: *workers, Step: *step, Warmup: *warmup, SLO: *slo, Start: *start, MaxSteps: *maxSteps, Retries: *retries,
 			FixedRate: *fixedRate, Fixed: *fixedDur, Pin: *pin, AuditFile: *auditFile, Results: *results},

@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"time"
@@ -28,8 +29,9 @@ const (
 // every protection on (kit, as examples/portal does, the boot gate
 // included) or its bare twin (portalapp.BuildBare), listens on a loopback
 // port, prints "serving <url>" on out, and serves until in closes. cpu >= 0
-// pins it to that CPU first.
-func serve(impl string, cpu int, auditFile string, in io.Reader, out io.Writer) error {
+// pins it to that CPU first; cpuProfile names a file for a CPU profile of
+// the serving (go tool pprof -top).
+func serve(impl string, cpu int, auditFile, cpuProfile string, in io.Reader, out io.Writer) error {
 	if impl != implKit && impl != implBare {
 		return fmt.Errorf("-serve %q: use %s or %s", impl, implKit, implBare)
 	}
@@ -70,6 +72,17 @@ func serve(impl string, cpu int, auditFile string, in io.Reader, out io.Writer) 
 			return err
 		}
 		srv, url = b.Server, b.PublicURL
+	}
+	if cpuProfile != "" {
+		f, err := os.Create(cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
 	}
 	go func() { _ = srv.Serve(ln) }()
 	fmt.Fprintf(out, "serving %s\n", url)
