@@ -188,7 +188,7 @@ func Write(w io.Writer, results []Result, m Meta) {
 
 	groups := groupResults(results)
 	if m.Targets != nil {
-		writeTargets(w, groups, m.Targets)
+		writeTargets(w, groups, m.Targets, m.Saturation)
 	}
 
 	fmt.Fprintln(w, "## Comparisons")

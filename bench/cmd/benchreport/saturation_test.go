@@ -66,3 +66,24 @@ func TestParseSaturationRefuses(t *testing.T) {
 	_, err = ParseSaturation(strings.NewReader(`{"saturation": `))
 	assert.Error(t, err)
 }
+
+func TestSaturationTargets(t *testing.T) {
+	ts, err := ParseTargets(strings.NewReader(`Saturation sat:rate-ratio >= 0.8 issue 25
+Saturation sat:post-tail <= 3 issue 25
+`))
+	require.NoError(t, err)
+	s, err := ParseSaturation(strings.NewReader(saturationSample))
+	require.NoError(t, err)
+	var b bytes.Buffer
+	Write(&b, nil, Meta{Targets: ts, Saturation: s})
+	out := b.String()
+	assert.Contains(t, out, "| Saturation | sat:rate-ratio | ≥ 0.8 | 0.88× (3500 vs 4000 req/s) | ✅ met | issue 25 |")
+	assert.Contains(t, out, "| Saturation | sat:post-tail | ≤ 3 | 4.0 (p99 8.00 ms, p50 2.00 ms at 4000 req/s) | ❌ not met | issue 25 |")
+
+	b.Reset()
+	Write(&b, nil, Meta{Targets: ts})
+	assert.Contains(t, b.String(), "| Saturation | sat:rate-ratio | ≥ 0.8 | — | no data | issue 25 |", "SATURATE=0: no data, not a pass")
+
+	_, err = ParseTargets(strings.NewReader("Saturation sat:median <= 3 x\n"))
+	assert.Error(t, err, "an unknown saturation measure is refused")
+}
