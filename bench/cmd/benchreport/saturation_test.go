@@ -50,7 +50,7 @@ func TestSaturationSection(t *testing.T) {
 	assert.Contains(t, out, "4000: 900.00 ms, 200 µs, fail, 3 errors")
 	assert.Contains(t, out, "3500: 31.00 ms, 210 µs, pass (attempt 2)")
 	assert.Contains(t, out, "| kit | POST /api/clients/{id}/tickets | 2.00 ms | 5.00 ms | 8.00 ms | 4.0 |")
-	assert.Contains(t, out, "Kit POST p99 ÷ p50 at 4000 req/s: **4.0** (target ≤ 3: ❌ not met).")
+	assert.Contains(t, out, "Kit POST p99 ÷ p50: **4.0 (p99 8.00 ms, p50 2.00 ms at 4000 req/s)** (target ≤ 3: ❌ not met).")
 	assert.Contains(t, out, "server process on CPU 0")
 
 	// The kit at half the bare twin's rate misses the target.
@@ -79,6 +79,14 @@ Saturation sat:post-tail <= 3 issue 25
 	out := b.String()
 	assert.Contains(t, out, "| Saturation | sat:rate-ratio | ≥ 0.8 | 0.88× (3500 vs 4000 req/s) | ✅ met | issue 25 |")
 	assert.Contains(t, out, "| Saturation | sat:post-tail | ≤ 3 | 4.0 (p99 8.00 ms, p50 2.00 ms at 4000 req/s) | ❌ not met | issue 25 |")
+
+	// Overloaded at the fixed rate: the ratio of two queueing delays is no
+	// tail figure, and the target is not met whatever it is.
+	s.Fixed[0].All.P95Us = 900000
+	s.Fixed[0].Routes[2].P99Us = 2500
+	b.Reset()
+	Write(&b, nil, Meta{Targets: ts, Saturation: s})
+	assert.Contains(t, b.String(), "| Saturation | sat:post-tail | ≤ 3 | 1.2 (p99 2.50 ms, p50 2.00 ms at 4000 req/s), but the kit did not sustain the rate (p95 900.00 ms, 0 errors) | ❌ not met |")
 
 	b.Reset()
 	Write(&b, nil, Meta{Targets: ts})

@@ -130,7 +130,13 @@ func evaluateSaturation(s *Saturation, measure string) (float64, string, bool) {
 			for _, r := range f.Routes {
 				if strings.HasPrefix(r.Route, "POST ") && r.P50Us > 0 {
 					v := r.P99Us / r.P50Us
-					return v, fmt.Sprintf("%.1f (p99 %s, p50 %s at %d req/s)", v, ms(r.P99Us), ms(r.P50Us), f.Rate), f.All.Errors == 0
+					shown := fmt.Sprintf("%.1f (p99 %s, p50 %s at %d req/s)", v, ms(r.P99Us), ms(r.P50Us), f.Rate)
+					if f.All.Errors > 0 || f.All.P95Us > s.SLOP95Ms*1e3 {
+						// Overloaded, both quantiles are queueing delay:
+						// their ratio says nothing of the tail.
+						return math.Inf(1), shown + fmt.Sprintf(", but the kit did not sustain the rate (p95 %s, %d errors)", ms(f.All.P95Us), f.All.Errors), true
+					}
+					return v, shown, true
 				}
 			}
 		}
