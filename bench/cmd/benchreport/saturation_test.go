@@ -95,3 +95,21 @@ Saturation sat:post-tail <= 3 issue 25
 	_, err = ParseTargets(strings.NewReader("Saturation sat:median <= 3 x\n"))
 	assert.Error(t, err, "an unknown saturation measure is refused")
 }
+
+// ParseSaturation never panics, and the report renders whatever it accepts.
+func FuzzParseSaturation(f *testing.F) {
+	f.Add(saturationSample)
+	f.Add(`{"saturation": [{"impl": "kit"}, {"impl": "bare"}], "fixed": [{"impl": "kit", "routes": [{"route": "POST /", "p50_us": 1}]}]}`)
+	f.Add(`{"saturation": [{"impl": "kit", "at": {}}, {"impl": "bare", "rate": 1}]}`)
+	f.Fuzz(func(t *testing.T, in string) {
+		s, err := ParseSaturation(strings.NewReader(in))
+		if err != nil {
+			return
+		}
+		var b bytes.Buffer
+		writeSaturation(&b, s)
+		if !strings.Contains(b.String(), "## Saturation") {
+			t.Fatal("no section")
+		}
+	})
+}

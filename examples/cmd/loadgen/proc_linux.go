@@ -74,8 +74,8 @@ func parseStatCPU(stat string) (time.Duration, error) {
 	var ticks int64
 	for _, s := range f[11:13] {
 		v, err := strconv.ParseInt(s, 10, 64)
-		if err != nil {
-			return 0, fmt.Errorf("/proc stat CPU time %q: %w", s, err)
+		if err != nil || v < 0 || v > 1<<40 {
+			return 0, fmt.Errorf("/proc stat CPU time %q is not a tick count", s)
 		}
 		ticks += v
 	}
