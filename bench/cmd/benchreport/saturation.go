@@ -58,6 +58,9 @@ type FixedRun struct {
 const (
 	saturationRatioTarget = 0.8 // kit ≥ 0.8× the bare twin's sustained rate
 	postTailTarget        = 3.0 // the kit's POST p99 ≤ 3× its p50 at the fixed rate
+	// generatorBound is the share of its core from which the generator may
+	// be what limits the rate.
+	generatorBound = 0.8
 )
 
 // ParseSaturation reads a results file; one without both servers' results
@@ -108,6 +111,11 @@ func writeSaturation(w io.Writer, s *Saturation) {
 			ms(im.At.P50Us), ms(im.At.P95Us), ms(im.At.P99Us), im.At.ServerCPUUs, 100*im.At.GeneratorCPU)
 	}
 	fmt.Fprintln(w)
+	for _, im := range s.Saturation {
+		if im.At != nil && im.At.GeneratorCPU >= generatorBound {
+			fmt.Fprintf(w, "⚠ The generator used %.0f%% of its core at %s's rate: that rate may be the generator's limit, not the server's.\n\n", 100*im.At.GeneratorCPU, im.Impl)
+		}
+	}
 	kit, bare := s.impl("kit"), s.impl("bare")
 	if bare.Rate > 0 {
 		ratio := float64(kit.Rate) / float64(bare.Rate)

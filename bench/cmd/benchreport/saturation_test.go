@@ -52,6 +52,12 @@ func TestSaturationSection(t *testing.T) {
 	assert.Contains(t, out, "| kit | POST /api/clients/{id}/tickets | 2.00 ms | 5.00 ms | 8.00 ms | 4.0 |")
 	assert.Contains(t, out, "Kit POST p99 ÷ p50: **4.0 (p99 8.00 ms, p50 2.00 ms at 4000 req/s)** (target ≤ 3: ❌ not met).")
 	assert.Contains(t, out, "server process on CPU 0")
+	assert.NotContains(t, out, "generator's limit", "40% of a core is no limit")
+
+	s.Saturation[1].At.GeneratorCPU = 0.95
+	b.Reset()
+	writeSaturation(&b, s)
+	assert.Contains(t, b.String(), "⚠ The generator used 95% of its core at bare's rate")
 
 	// The kit at half the bare twin's rate misses the target.
 	s.Saturation[0].Rate = 2000
