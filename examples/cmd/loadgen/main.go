@@ -19,7 +19,8 @@
 // (portalapp.BuildBare: the same handlers and store on a plain ServeMux,
 // no kit middleware), each in its own server process — loadgen re-executes
 // itself with -serve kit|bare — pinned to CPU 0 while the generator runs on
-// CPU 1 (-pin=false shares the CPUs). Every step starts a fresh server,
+// CPU 1 (the first two CPUs of its affinity mask; -pin=false shares the
+// CPUs). Every step starts a fresh server,
 // warms it up, and sends the mix at one rate; the rate doubles from -start
 // until a step misses p95 ≤ -slo or answers an error (measured once more
 // before it counts as failed, -retries), then is bisected to within 5%. The two searches alternate step by step, so a drift of a
@@ -70,7 +71,7 @@ func main() {
 	retries := flag.Int("retries", 1, "with -saturate: measure a failed step again this many times (a stall of a shared machine must not end the search)")
 	fixedRate := flag.Int("fixed-rate", 4000, "with -saturate: then run each server at this rate for -fixed-duration (0: skip)")
 	fixedDur := flag.Duration("fixed-duration", 5*time.Second, "with -saturate: how long the fixed-rate run sends")
-	pin := flag.Bool("pin", true, "with -saturate: pin the server process to CPU 0 and the generator to CPU 1 (Linux, 2+ CPUs)")
+	pin := flag.Bool("pin", true, "with -saturate: pin the server process to the first CPU this process may use (CPU 0 on a plain 2-core machine) and the generator to the second (Linux, 2+ CPUs)")
 	results := flag.String("results", "", "with -saturate: write the results as JSON here (read by bench/cmd/benchreport -saturation)")
 	flag.Parse()
 	var err error

@@ -41,6 +41,21 @@ func pinTo(cpu int) error {
 	return nil
 }
 
+// allowedCPUs lists the CPUs this process may run on (its affinity mask).
+func allowedCPUs() ([]int, error) {
+	var mask [16]uint64
+	if _, _, e := syscall.RawSyscall(syscall.SYS_SCHED_GETAFFINITY, 0, unsafe.Sizeof(mask), uintptr(unsafe.Pointer(&mask))); e != 0 {
+		return nil, fmt.Errorf("sched_getaffinity: %w", e)
+	}
+	var cpus []int
+	for i := range 64 * len(mask) {
+		if mask[i/64]&(1<<(i%64)) != 0 {
+			cpus = append(cpus, i)
+		}
+	}
+	return cpus, nil
+}
+
 // clockTicks is USER_HZ, the unit of /proc/<pid>/stat's CPU times: 100
 // on every Linux architecture Go supports.
 const clockTicks = 100

@@ -3,6 +3,7 @@
 package main
 
 import (
+	"runtime"
 	"testing"
 	"time"
 
@@ -42,4 +43,12 @@ func FuzzParseStatCPU(f *testing.F) {
 			t.Fatalf("negative CPU time %v from %q", d, stat)
 		}
 	})
+}
+
+func TestAllowedCPUs(t *testing.T) {
+	cpus, err := allowedCPUs()
+	require.NoError(t, err)
+	require.NotEmpty(t, cpus)
+	assert.LessOrEqual(t, len(cpus), runtime.NumCPU())
+	assert.IsIncreasing(t, cpus)
 }

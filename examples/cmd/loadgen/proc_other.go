@@ -11,4 +11,6 @@ var errNoProc = errors.New("CPU pinning and per-process CPU time need Linux")
 
 func pinTo(int) error { return errNoProc }
 
+func allowedCPUs() ([]int, error) { return nil, errNoProc }
+
 func cpuTime(int) (time.Duration, error) { return 0, errNoProc }

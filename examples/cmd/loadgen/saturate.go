@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"runtime"
 	"time"
 )
 
@@ -20,7 +19,7 @@ type saturateConfig struct {
 	Retries   int           // how often a failed step is measured again
 	FixedRate int           // the fixed-rate run (POST p99 against p50); 0 skips it
 	Fixed     time.Duration // its duration
-	Pin       bool          // server on CPU 0, generator on CPU 1
+	Pin       bool          // server on the first allowed CPU, generator on the second
 	AuditFile string
 	Results   string // JSON results for benchreport; "" writes none
 }
@@ -191,13 +190,21 @@ func saturate(c saturateConfig, command string, out io.Writer) error {
 	serverCPU := -1
 	rep.Pinning = "none: server and generator share every CPU"
 	if c.Pin {
-		if runtime.NumCPU() < 2 {
-			rep.Pinning = "none: one CPU only"
-		} else if err := pinTo(1); err != nil {
+		// The server gets the first CPU this process may use, the
+		// generator the second.
+		cpus, err := allowedCPUs()
+		switch {
+		case err != nil:
 			rep.Pinning = "none: " + err.Error()
-		} else {
-			serverCPU = 0
-			rep.Pinning = "server process on CPU 0, generator on CPU 1 (sched_setaffinity), GOMAXPROCS=1 each"
+		case len(cpus) < 2:
+			rep.Pinning = "none: one CPU only"
+		default:
+			if err := pinTo(cpus[1]); err != nil {
+				rep.Pinning = "none: " + err.Error()
+			} else {
+				serverCPU = cpus[0]
+				rep.Pinning = fmt.Sprintf("server process on CPU %d, generator on CPU %d (sched_setaffinity), GOMAXPROCS=1 each", cpus[0], cpus[1])
+			}
 		}
 	}
 	fmt.Fprintf(out, "pinning: %s\n", rep.Pinning)
