@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"sync"
 	"time"
+	"unsafe"
 
 	"github.com/alexedwards/scs/v2"
 )
@@ -43,7 +44,9 @@ func (h *Handler) Settings() Settings { return h.m.Settings() }
 // signed-in user cost a store read and nothing else:
 //
 //   - the session cookie is read without parsing every cookie of the
-//     request, and the token hashed with one allocation;
+//     request, and the token hashed without allocating: the request
+//     state, which also holds the request next runs with, the user ID
+//     and the Vary value, is the one allocation of an unchanged session;
 //   - the session is not decoded into scs before the handler runs: peek
 //     reads the deadline, the user and the last save from the store's
 //     data, which is all Manager.User needs (data peek leaves to the codec,
@@ -61,8 +64,18 @@ func (h *Handler) Settings() Settings { return h.m.Settings() }
 // handler's later writes are dropped, where scs would append them to it).
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	m := h.m
-	w.Header().Add("Vary", "Cookie")
 	rq := &request{parent: r.Context(), m: m, w: w, r: r}
+	// Vary: Cookie, as Header.Add adds it, but in rq's array instead of a
+	// new slice while the values fit (rs/cors sets a shared one-value
+	// slice before us); capped at its length, so a later Add copies it.
+	hdr := w.Header()
+	if vary := hdr["Vary"]; len(vary) < len(rq.vary) {
+		n := copy(rq.vary[:], vary)
+		rq.vary[n] = "Cookie"
+		hdr["Vary"] = rq.vary[: n+1 : n+1]
+	} else {
+		hdr["Vary"] = append(vary, "Cookie")
+	}
 	if err := rq.find(); err != nil {
 		m.sm.ErrorFunc(w, r, err)
 		return
@@ -76,7 +89,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		ctx = rq.sctx
 	}
-	r = r.WithContext(ctx)
+	// The request next runs with lives in rq: a copy of the one
+	// WithContext makes, which then stays on the stack.
+	rq.req = *r.WithContext(ctx)
+	r = &rq.req
 	rq.r = r
 	h.next.ServeHTTP(sessionWriter{rq}, r)
 	rq.commit()
@@ -91,15 +107,25 @@ type request struct {
 	w      http.ResponseWriter // the response writer ServeHTTP was given
 	r      *http.Request       // the request next runs with, for ErrorFunc
 
+	// req is the request next runs with (r, once the session is found).
+	req http.Request
+	// vary holds the Vary header's values, "Cookie" last.
+	vary [4]string
+
 	// Set by find before the handler runs, read-only after.
 	token   string // the session cookie's value, "" when none
-	key     string // the store key of token
+	key     string // the store key of token (in keyBuf when hashed)
 	data    []byte // the store's data for key, if live
 	live    bool   // data is a session to load: found, not expired, not idle too long
 	refresh bool   // save it even if unmodified: its idle deadline is due for a push
 	user    string // the signed-in user in data, "" when none
 	auth    int64  // the auth time in data
 	otp     int64  // the second factor's verification time in data, 0 when none
+	// keyBuf and userBuf hold key and user (when it fits), so that
+	// finding a session allocates neither string; they are written once,
+	// by find, and never after.
+	keyBuf  [storeKeyLen]byte
+	userBuf [32]byte
 
 	mu      sync.Mutex
 	sctx    context.Context // scs's context holding the session, once loaded
@@ -119,14 +145,24 @@ func (rq *request) find() error {
 	if rq.token == "" {
 		return nil
 	}
-	rq.key = storeKey(rq.token, m.sm.HashTokenInStore)
+	rq.key = rq.token
+	if m.sm.HashTokenInStore {
+		rq.key = frozenString(appendStoreKey(rq.keyBuf[:0], rq.token))
+	}
 	data, found, err := findIn(rq.parent, m.store(), rq.key)
 	if err != nil || !found {
 		return err
 	}
 	info, ok := sessionInfo{}, false
 	if _, compact := m.sm.Codec.(compactCodec); compact {
-		info, ok = peek(data)
+		var user []byte
+		if info, user, ok = peekData(data); ok && len(user) > 0 {
+			if len(user) <= len(rq.userBuf) {
+				info.user = frozenString(append(rq.userBuf[:0], user...))
+			} else {
+				info.user = string(user)
+			}
+		}
 	}
 	if !ok {
 		deadline, values, err := m.sm.Codec.Decode(data)
@@ -344,4 +380,16 @@ func (sw sessionWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 		return nil, nil, errNotSaved
 	}
 	return http.NewResponseController(sw.rq.w).Hijack()
+}
+
+// frozenString returns b's bytes as a string without copying them. The
+// caller must never write to b's array again: find fills rq.keyBuf and
+// rq.userBuf once, before anything reads the strings, and nothing writes
+// them after, so the strings are as immutable as any (and keep rq alive
+// while a store or the app holds them).
+func frozenString(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	return unsafe.String(&b[0], len(b))
 }
