@@ -86,9 +86,10 @@ type BatchWriter struct {
 
 	wmu sync.Mutex // held while writing to w
 
-	kick chan struct{} // the queue is half full
-	stop chan struct{} // Shutdown began
-	done chan struct{} // the goroutine wrote everything and ended
+	kick    chan struct{}      // the queue is half full
+	flushes chan chan struct{} // Flush asks for a batch now, closed once written
+	stop    chan struct{}      // Shutdown began
+	done    chan struct{}      // the goroutine wrote everything and ended
 
 	written  atomic.Uint64
 	dropped  atomic.Uint64
@@ -110,7 +111,7 @@ func NewBatchWriter(w io.Writer, cfg BatchConfig) (*BatchWriter, error) {
 		return nil, fmt.Errorf("redact: BatchConfig.FlushInterval is %v; use a positive duration, or 0 for %v", cfg.FlushInterval, DefaultFlushInterval)
 	}
 	b := &BatchWriter{w: w, max: cfg.QueueBytes, every: cfg.FlushInterval, drop: cfg.OnDrop, now: cfg.Now,
-		kick: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
+		kick: make(chan struct{}, 1), flushes: make(chan chan struct{}), stop: make(chan struct{}), done: make(chan struct{})}
 	if b.max == 0 {
 		b.max = DefaultQueueBytes
 	}
@@ -171,6 +172,10 @@ func (b *BatchWriter) run() {
 		select {
 		case <-b.kick:
 		case <-tick.C:
+		case written := <-b.flushes:
+			b.flush()
+			close(written)
+			continue
 		case <-b.stop:
 			b.flush() // Write queues nothing after closed: this is the last batch
 			return
@@ -209,6 +214,26 @@ func (b *BatchWriter) appendDropNotice(dst []byte, n uint64) []byte {
 	dst = append(dst, `","level":"WARN","msg":"access log: lines dropped, queue full","dropped":`...)
 	dst = strconv.AppendUint(dst, n, 10)
 	return append(dst, '}', '\n')
+}
+
+// Flush writes the lines queued before the call and returns once they are
+// written, or with ctx's error. The writer stays open. A test that reads
+// the log right after a request (a log canary probe) flushes first.
+func (b *BatchWriter) Flush(ctx context.Context) error {
+	written := make(chan struct{})
+	select {
+	case b.flushes <- written:
+	case <-b.done:
+		return nil // shut down: everything queued is written
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	select {
+	case <-written:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // Shutdown stops queueing (later writes go straight to the underlying

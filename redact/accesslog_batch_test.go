@@ -335,3 +335,32 @@ func ExampleNewBatchWriter() {
 	// {"time":"2026-01-01T09:30:00.004Z","level":"INFO","msg":"http request","method":"GET","route":"(unmatched)","status":404,"duration":2000000,"bytes":19,"client_ip":"192.0.2.1"}
 	// dropped: 0
 }
+
+// Flush writes what is queued at once (the interval here never passes),
+// and returns with the context's error while the writer is stalled.
+func TestBatchWriterFlush(t *testing.T) {
+	var buf bytes.Buffer
+	bw, err := redact.NewBatchWriter(&buf, redact.BatchConfig{FlushInterval: time.Hour})
+	require.NoError(t, err)
+	_, err = bw.Write([]byte("one\n"))
+	require.NoError(t, err)
+	require.NoError(t, bw.Flush(context.Background()))
+	assert.Equal(t, "one\n", buf.String())
+	require.NoError(t, bw.Close())
+	require.NoError(t, bw.Flush(context.Background()), "after Shutdown there is nothing to flush")
+
+	dst := newGatedWriter()
+	stalled, err := redact.NewBatchWriter(dst, redact.BatchConfig{FlushInterval: time.Hour})
+	require.NoError(t, err)
+	defer func() {
+		close(dst.open)
+		assert.NoError(t, stalled.Close())
+		assert.Equal(t, "two
+", dst.String())
+	}()
+	_, err = stalled.Write([]byte("two\n"))
+	require.NoError(t, err)
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	assert.ErrorIs(t, stalled.Flush(ctx), context.DeadlineExceeded)
+}
