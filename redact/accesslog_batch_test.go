@@ -355,8 +355,7 @@ func TestBatchWriterFlush(t *testing.T) {
 	defer func() {
 		close(dst.open)
 		assert.NoError(t, stalled.Close())
-		assert.Equal(t, "two
-", dst.String())
+		assert.Equal(t, "two\n", dst.String())
 	}()
 	_, err = stalled.Write([]byte("two\n"))
 	require.NoError(t, err)
