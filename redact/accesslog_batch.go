@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -21,6 +22,10 @@ const (
 	DefaultFlushInterval = 100 * time.Millisecond
 )
 
+// batchBytes is the batch the writer's goroutine is woken for: some 250
+// lines in one write, and buffers that stay small while the writer keeps up.
+const batchBytes = 64 << 10
+
 // ErrQueueFull is what BatchWriter.Write returns for a line it dropped
 // because its queue was full. The drop is counted (Dropped, OnDrop) and
 // reported in the log itself.
@@ -32,8 +37,8 @@ type BatchConfig struct {
 	// A line that does not fit is dropped and counted. Zero means
 	// DefaultQueueBytes.
 	QueueBytes int
-	// FlushInterval is the longest a line waits before it is written when
-	// the queue stays under half full (a queue half full is written at
+	// FlushInterval is the longest a line waits before it is written while
+	// few lines come (64 KiB of lines, or half the queue, are written at
 	// once). Zero means DefaultFlushInterval.
 	FlushInterval time.Duration
 	// OnDrop is called, on the request's goroutine, for each line dropped
@@ -73,6 +78,7 @@ type BatchConfig struct {
 type BatchWriter struct {
 	w     io.Writer
 	max   int
+	batch int // a queue this long is written at once: min(max/2, batchBytes)
 	every time.Duration
 	drop  func()
 	now   func() time.Time
@@ -86,7 +92,7 @@ type BatchWriter struct {
 
 	wmu sync.Mutex // held while writing to w
 
-	kick    chan struct{}      // the queue is half full
+	kick    chan struct{}      // the queue holds a batch
 	flushes chan chan struct{} // Flush asks for a batch now, closed once written
 	stop    chan struct{}      // Shutdown began
 	done    chan struct{}      // the goroutine wrote everything and ended
@@ -118,6 +124,7 @@ func NewBatchWriter(w io.Writer, cfg BatchConfig) (*BatchWriter, error) {
 	if b.every == 0 {
 		b.every = DefaultFlushInterval
 	}
+	b.batch = min(b.max/2, batchBytes)
 	if b.now == nil {
 		b.now = time.Now
 	}
@@ -152,11 +159,17 @@ func (b *BatchWriter) Write(p []byte) (int, error) {
 	}
 	b.queue = append(b.queue, p...)
 	b.lines++
-	half := len(b.queue) >= b.max/2
+	half := len(b.queue) >= b.batch
 	b.mu.Unlock()
 	if half {
 		select {
 		case b.kick <- struct{}{}:
+			// The writer's goroutine is now runnable on this P, but a busy
+			// request goroutine (or a tight loop) could keep it waiting
+			// for a whole time slice while the queue overflows: yield
+			// once, so it takes the batch now. This happens once per
+			// batch (some 250 lines), not per line.
+			runtime.Gosched()
 		default:
 		}
 	}
