@@ -25,8 +25,9 @@ import (
 // The full chain: what a portal built on the kit runs for every request,
 // outermost first —
 //
-//	access log (redacted JSON lines to io.Discard, as the example portal
-//	writes them) → recovery → counters → security headers → CORS +
+//	access log (redacted JSON lines, as the example portal writes them,
+//	queued in a redact.BatchWriter whose goroutine writes them to
+//	io.Discard) → recovery → counters → security headers → CORS +
 //	cross-origin protection → session load/save → audit (memory sink)
 //	→ authz.Mux (role + object policy) → rate limit per principal → path
 //	rules, or body validation → handler
@@ -180,7 +181,16 @@ func chainKit(b *testing.B, without string) (http.Handler, *http.Cookie) {
 		"counters": monitor.NewCounters().Handler,
 		"recovery": func(h http.Handler) http.Handler { return monitor.Recover(quiet).Handler(h) },
 		"accesslog": func(h http.Handler) http.Handler {
-			al, err := redact.NewAccessLogWriter(h, io.Discard, nil, redact.AccessLogConfig{})
+			// Through the batched writer, as the example portal logs to
+			// a file; its goroutine writes to io.Discard.
+			counters := monitor.NewCounters()
+			queue, err := redact.NewBatchWriter(io.Discard, redact.BatchConfig{
+				OnDrop: func() { counters.Inc("", monitor.LogDropped) }})
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.Cleanup(func() { _ = queue.Close() })
+			al, err := redact.NewAccessLogWriter(h, queue, nil, redact.AccessLogConfig{})
 			if err != nil {
 				b.Fatal(err)
 			}

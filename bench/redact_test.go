@@ -370,22 +370,7 @@ func ratio(a, b int) float64 {
 // writer's overhead over impl=bare at most 1 µs and 1 alloc/op (the
 // response-writer wrapper) (bench/targets.txt).
 func BenchmarkAccessLog(b *testing.B) {
-	app := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		for w != nil {
-			if s, ok := w.(interface{ SetRoute(string) }); ok {
-				s.SetRoute("GET /api/clients/{id}")
-			}
-			if s, ok := w.(interface{ SetPrincipal(string, string) }); ok {
-				s.SetPrincipal("u-alice", "client-a")
-			}
-			u, ok := w.(interface{ Unwrap() http.ResponseWriter })
-			if !ok {
-				break
-			}
-			w = u.Unwrap()
-		}
-		_, _ = io.WriteString(w, `{"id":"client-a","name":"Client A"}`)
-	})
+	app := accessLogApp()
 	lines, err := redact.NewAccessLogWriter(app, io.Discard, nil, redact.AccessLogConfig{})
 	if err != nil {
 		b.Fatal(err)
@@ -407,4 +392,91 @@ func BenchmarkAccessLog(b *testing.B) {
 			}
 		})
 	}
+}
+
+// BenchmarkAccessLogFile: the access log writing its lines to a file, as
+// the example portal does when it logs to stderr or a file — here the
+// null device, so each write is a real system call but fills no disk.
+// impl=launchready queues the lines in a redact.BatchWriter whose
+// goroutine writes them in batches (what the portal runs for a file log),
+// impl=launchready-direct writes each line in its own write call (the
+// portal before issue 25), impl=bare is the handler without an access
+// log. serial runs one request at a time, parallel GOMAXPROCS goroutines
+// (b.RunParallel), where direct writes also contend for the file.
+func BenchmarkAccessLogFile(b *testing.B) {
+	app := accessLogApp()
+	for _, mode := range []string{"serial", "parallel"} {
+		b.Run(mode, func(b *testing.B) {
+			for _, name := range []string{"launchready", "launchready-direct", "bare"} {
+				b.Run("impl="+name, func(b *testing.B) {
+					devNull, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
+					if err != nil {
+						b.Fatal(err)
+					}
+					defer devNull.Close()
+					var h http.Handler = app
+					switch name {
+					case "launchready":
+						// A queue far larger than the portal's 1 MiB: a tight
+						// loop on a shared machine produces lines faster
+						// than any server, and dropped lines would make
+						// the figure look cheaper than queueing them.
+						queue, err := redact.NewBatchWriter(devNull, redact.BatchConfig{QueueBytes: 64 << 20})
+						if err != nil {
+							b.Fatal(err)
+						}
+						defer func() {
+							_ = queue.Close()
+							b.ReportMetric(float64(queue.Dropped())/float64(b.N), "dropped/op")
+						}()
+						h, err = redact.NewAccessLogWriter(app, queue, nil, redact.AccessLogConfig{})
+						if err != nil {
+							b.Fatal(err)
+						}
+					case "launchready-direct":
+						h, err = redact.NewAccessLogWriter(app, devNull, nil, redact.AccessLogConfig{})
+						if err != nil {
+							b.Fatal(err)
+						}
+					}
+					b.ReportAllocs()
+					serve := func(loop func() bool) {
+						r := httptest.NewRequest(http.MethodGet, "https://portal.example.com/api/clients/client-a", nil)
+						r.RemoteAddr = "203.0.113.9:4242"
+						w := &chainWriter{benchWriter: benchWriter{h: http.Header{}}}
+						for loop() {
+							w.reset()
+							h.ServeHTTP(w, r)
+						}
+					}
+					if mode == "serial" {
+						serve(b.Loop)
+						return
+					}
+					b.RunParallel(func(pb *testing.PB) { serve(pb.Next) })
+				})
+			}
+		})
+	}
+}
+
+// accessLogApp is a handler that annotates the route and principal as
+// authz.Mux does and writes a small JSON body.
+func accessLogApp() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		for w != nil {
+			if s, ok := w.(interface{ SetRoute(string) }); ok {
+				s.SetRoute("GET /api/clients/{id}")
+			}
+			if s, ok := w.(interface{ SetPrincipal(string, string) }); ok {
+				s.SetPrincipal("u-alice", "client-a")
+			}
+			u, ok := w.(interface{ Unwrap() http.ResponseWriter })
+			if !ok {
+				break
+			}
+			w = u.Unwrap()
+		}
+		_, _ = io.WriteString(w, `{"id":"client-a","name":"Client A"}`)
+	})
 }
