@@ -363,8 +363,11 @@ func ratio(a, b int) float64 {
 // that annotates the route and principal as authz.Mux does, writing JSON
 // lines to io.Discard: impl=launchready is the line writer
 // (redact.NewAccessLogWriter, what the chain and the example portal run),
-// impl=launchready-slog the slog path through redact.Handler and
-// slog.JSONHandler, impl=bare the handler without an access log. It
+// impl=launchready-batched the same lines queued in a redact.BatchWriter
+// (the queue's cost where the write itself is free; see
+// BenchmarkAccessLogFile for a real file), impl=launchready-slog the slog
+// path through redact.Handler and slog.JSONHandler, impl=bare the handler
+// without an access log. It
 // isolates the accesslog layer of BenchmarkChainLayers, whose overhead is
 // the difference of two noisy ~10 µs medians. Target (issue 12): the line
 // writer's overhead over impl=bare at most 1 µs and 1 alloc/op (the
@@ -377,10 +380,19 @@ func BenchmarkAccessLog(b *testing.B) {
 	}
 	records := redact.NewAccessLog(app, redact.AccessLogConfig{
 		Logger: slog.New(redact.NewHandler(slog.NewJSONHandler(io.Discard, nil), nil))})
+	queue, err := redact.NewBatchWriter(io.Discard, redact.BatchConfig{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = queue.Close() })
+	batched, err := redact.NewAccessLogWriter(app, queue, nil, redact.AccessLogConfig{})
+	if err != nil {
+		b.Fatal(err)
+	}
 	for _, impl := range []struct {
 		name string
 		h    http.Handler
-	}{{"launchready", lines}, {"launchready-slog", records}, {"bare", app}} {
+	}{{"launchready", lines}, {"launchready-batched", batched}, {"launchready-slog", records}, {"bare", app}} {
 		b.Run("impl="+impl.name, func(b *testing.B) {
 			r := httptest.NewRequest(http.MethodGet, "https://portal.example.com/api/clients/client-a", nil)
 			r.RemoteAddr = "203.0.113.9:4242"
