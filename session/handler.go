@@ -114,18 +114,13 @@ type request struct {
 
 	// Set by find before the handler runs, read-only after.
 	token   string // the session cookie's value, "" when none
-	key     string // the store key of token (in keyBuf when hashed)
+	key     string // the store key of token
 	data    []byte // the store's data for key, if live
 	live    bool   // data is a session to load: found, not expired, not idle too long
 	refresh bool   // save it even if unmodified: its idle deadline is due for a push
 	user    string // the signed-in user in data, "" when none
 	auth    int64  // the auth time in data
 	otp     int64  // the second factor's verification time in data, 0 when none
-	// keyBuf and userBuf hold key and user (when it fits), so that
-	// finding a session allocates neither string; they are written once,
-	// by find, and never after.
-	keyBuf  [storeKeyLen]byte
-	userBuf [32]byte
 
 	mu      sync.Mutex
 	sctx    context.Context // scs's context holding the session, once loaded
@@ -145,9 +140,14 @@ func (rq *request) find() error {
 	if rq.token == "" {
 		return nil
 	}
+	// The hashed key and the user ID share one small allocation (strs);
+	// not rq itself, which a store or the app holding either string would
+	// keep alive with the request and its response writer.
+	var strs []byte
 	rq.key = rq.token
 	if m.sm.HashTokenInStore {
-		rq.key = frozenString(appendStoreKey(rq.keyBuf[:0], rq.token))
+		strs = appendStoreKey(make([]byte, 0, storeKeyLen+maxSharedUser), rq.token)
+		rq.key = frozenString(strs)
 	}
 	data, found, err := findIn(rq.parent, m.store(), rq.key)
 	if err != nil || !found {
@@ -157,8 +157,8 @@ func (rq *request) find() error {
 	if _, compact := m.sm.Codec.(compactCodec); compact {
 		var user []byte
 		if info, user, ok = peekData(data); ok && len(user) > 0 {
-			if len(user) <= len(rq.userBuf) {
-				info.user = frozenString(append(rq.userBuf[:0], user...))
+			if n := len(strs); n > 0 && len(user) <= cap(strs)-n {
+				info.user = frozenString(append(strs, user...)[n:])
 			} else {
 				info.user = string(user)
 			}
@@ -382,11 +382,14 @@ func (sw sessionWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	return http.NewResponseController(sw.rq.w).Hijack()
 }
 
+// maxSharedUser is the longest user ID that shares the store key's
+// allocation; a longer one gets its own.
+const maxSharedUser = 32
+
 // frozenString returns b's bytes as a string without copying them. The
-// caller must never write to b's array again: find fills rq.keyBuf and
-// rq.userBuf once, before anything reads the strings, and nothing writes
-// them after, so the strings are as immutable as any (and keep rq alive
-// while a store or the app holds them).
+// caller must never write to those bytes again: find appends the store
+// key, then the user ID, to strs once each, before anything reads them,
+// and nothing writes to it after, so the strings are as immutable as any.
 func frozenString(b []byte) string {
 	if len(b) == 0 {
 		return ""

@@ -3,8 +3,10 @@ package session_test
 import (
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"strings"
 	"testing"
+	"weak"
 
 	"github.com/alexedwards/scs/v2/memstore"
 	"github.com/stretchr/testify/assert"
@@ -13,10 +15,10 @@ import (
 	"github.com/launchready/launchready/session"
 )
 
-// Issue 25: an authenticated GET of an unchanged session allocates only
-// the request state; the request next runs with, the store key, the user
-// ID and the Vary value live in it.
-func TestAuthenticatedGETOneAllocation(t *testing.T) {
+// Issue 25: an authenticated GET of an unchanged session allocates the
+// request state (which holds the request next runs with and the Vary
+// value) and one small array holding the store key and the user ID.
+func TestAuthenticatedGETTwoAllocations(t *testing.T) {
 	if raceEnabled {
 		t.Skip("the race detector allocates")
 	}
@@ -43,7 +45,7 @@ func TestAuthenticatedGETOneAllocation(t *testing.T) {
 			t.Fatalf("status %d", w.code)
 		}
 	})
-	assert.LessOrEqual(t, allocs, 1.0)
+	assert.LessOrEqual(t, allocs, 2.0)
 	assert.Equal(t, []string{"Origin", "Cookie"}, w.h.Values("Vary"))
 	assert.Equal(t, []string{"Origin"}, shared, "the Vary slice set before the middleware must not be written")
 }
@@ -91,4 +93,26 @@ func TestUserIDsOfConcurrentRequestsStayApart(t *testing.T) {
 		h.ServeHTTP(httptest.NewRecorder(), req)
 	}
 	assert.Equal(t, ids, seen)
+}
+
+// The user ID an app keeps (in a cache, an audit record) does not keep the
+// request's state alive: the request next ran with is collected.
+func TestRetainedUserIDDoesNotPinTheRequest(t *testing.T) {
+	mgr, err := session.New(session.Config{Store: memstore.NewWithCleanupInterval(0)})
+	require.NoError(t, err)
+	req := httptest.NewRequest(http.MethodGet, "https://portal.example.com/api/me", nil)
+	req.AddCookie(loginCookie(t, mgr, "agent-7"))
+	var id string
+	var seen weak.Pointer[http.Request]
+	mgr.Handler(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
+		id, _, _ = mgr.User(r)
+		seen = weak.Make(r)
+	})).ServeHTTP(httptest.NewRecorder(), req)
+	require.Equal(t, "agent-7", id)
+	for i := 0; i < 20 && seen.Value() != nil; i++ {
+		runtime.GC()
+	}
+	assert.Nil(t, seen.Value(), "the user ID keeps the request state alive")
+	assert.Equal(t, "agent-7", id)
+	runtime.KeepAlive(id)
 }
