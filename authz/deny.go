@@ -2,6 +2,7 @@ package authz
 
 import (
 	"encoding/json"
+	"io"
 	"net/http"
 	"time"
 )
@@ -55,6 +56,35 @@ var details = map[int]string{
 // denial has the type StepUpProblemType and the members "step_up" ("mfa" or
 // "reauthenticate") and, for Fresh policies, "max_age" in seconds.
 func DefaultDeny(w http.ResponseWriter, _ *http.Request, d Denial) {
+	body, ok := plainProblems[d.Status]
+	if !ok || d.StepUp != StepUpNone {
+		body = problemDocument(d)
+	}
+	h := w.Header()
+	h.Set("Content-Type", "application/problem+json")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Cache-Control", "no-store")
+	if d.Status == http.StatusMethodNotAllowed {
+		h.Set("Allow", "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS")
+	}
+	w.WriteHeader(d.Status)
+	// A string: writers that take one (net/http's) write it as is, others
+	// get a copy, so no writer can change the shared documents.
+	_, _ = io.WriteString(w, body)
+}
+
+// plainProblems are the documents of the denials without step-up, built
+// once: most denials are one of these.
+var plainProblems = func() map[int]string {
+	m := make(map[int]string, len(titles))
+	for status := range titles {
+		m[status] = problemDocument(Denial{Status: status})
+	}
+	return m
+}()
+
+// problemDocument is the problem+json document of d, newline-terminated.
+func problemDocument(d Denial) string {
 	title, ok := titles[d.Status]
 	if !ok {
 		title = http.StatusText(d.Status)
@@ -75,13 +105,5 @@ func DefaultDeny(w http.ResponseWriter, _ *http.Request, d Denial) {
 		StepUp StepUp `json:"step_up,omitempty"`
 		MaxAge int64  `json:"max_age,omitempty"`
 	}{typ, title, d.Status, detail, d.StepUp, maxAge})
-	h := w.Header()
-	h.Set("Content-Type", "application/problem+json")
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Cache-Control", "no-store")
-	if d.Status == http.StatusMethodNotAllowed {
-		h.Set("Allow", "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS")
-	}
-	w.WriteHeader(d.Status)
-	_, _ = w.Write(append(body, '\n'))
+	return string(append(body, '\n'))
 }

@@ -35,7 +35,13 @@
 //
 // Other routers enforce the same policies through an Enforcer: Firewall
 // before routing, Enforce once a route matched (the chiauthz module does this
-// for go-chi/chi).
+// for go-chi/chi). A router that keeps its own state in the request context
+// prepares the request with WithRouterValue, so its state and the decision
+// share one context.
+//
+// Cost: an allowed request costs one allocation, the copy of the request
+// that carries the principal and the decision to the handler. It is never
+// pooled: handlers may keep the request or its context after returning.
 //
 // Outer middleware (access log, metrics, audit) learns the matched route and
 // the principal through its response writer: after matching, the Mux calls

@@ -54,8 +54,10 @@ func (e *Enforcer) Firewall(w http.ResponseWriter, r *http.Request) bool {
 	if errors.Is(err, ErrMethod) {
 		status = http.StatusMethodNotAllowed
 	}
-	e.logger.LogAttrs(r.Context(), slog.LevelInfo, "authz: request refused by the path firewall",
-		slog.Int("status", status), slog.String("reason", err.Error()))
+	if e.logger.Enabled(r.Context(), slog.LevelInfo) {
+		e.logger.LogAttrs(r.Context(), slog.LevelInfo, "authz: request refused by the path firewall",
+			slog.Int("status", status), slog.String("reason", err.Error()))
+	}
 	e.deny(w, r, Denial{Status: status, Err: err})
 	return false
 }
@@ -68,13 +70,15 @@ func (e *Enforcer) Deny(w http.ResponseWriter, r *http.Request, d Denial) { e.de
 // /api/clients/{id}"); r must carry the route's path values (r.PathValue),
 // which object loaders read. Enforce tells the response-writer chain the
 // route (SetRoute) and the principal (SetPrincipal), and records the
-// decision in the context handed to h. It does not validate policy: check
-// it with Policy.Validate when the route is registered.
+// decision in the context handed to h: a copy of r (one allocation), or r
+// itself when it is the request WithRouterValue prepared for e. It does not
+// validate policy: check it with Policy.Validate when the route is
+// registered.
 func (e *Enforcer) Enforce(w http.ResponseWriter, r *http.Request, pattern string, policy *Policy, h http.Handler) {
 	annotateRoute(w, pattern)
 	pr, err := e.authenticate(r)
 	if err != nil || !pr.Authenticated() {
-		if err != nil && !errors.Is(err, ErrUnauthenticated) {
+		if err != nil && !errors.Is(err, ErrUnauthenticated) && e.logger.Enabled(r.Context(), slog.LevelWarn) {
 			e.logger.LogAttrs(r.Context(), slog.LevelWarn, "authz: authentication failed",
 				slog.String("route", pattern), slog.String("error", err.Error()))
 		}
@@ -82,22 +86,41 @@ func (e *Enforcer) Enforce(w http.ResponseWriter, r *http.Request, pattern strin
 	} else {
 		annotatePrincipal(w, pr.ID, pr.Tenant)
 	}
-	sc := &stateCtx{Context: r.Context(), st: state{pattern: pattern, principal: pr}}
-	st := &sc.st
-	r = r.WithContext(sc)
-	now := e.now()
+	st := state{pattern: pattern, principal: pr}
+	sc := e.prepared(r)
+	if sc != nil {
+		sc.st = st
+	} else {
+		sc = newStateCtx(r, st)
+		r = &sc.req
+	}
+	// Only Fresh policies read the clock (StepUpFor compares against it).
+	var now time.Time
+	if policy.fresh > 0 {
+		now = e.now()
+	}
 	d, err := policy.DecideAt(r, pr, now)
 	annotateDecision(w, pattern, d)
 	if d != Allow {
-		denial := Denial{Status: int(d), Route: pattern, Err: err}
-		if d == Unauthenticated && pr.Authenticated() {
-			denial.StepUp = policy.StepUpFor(pr, now)
-			denial.MaxAge = policy.Freshness()
-		}
-		level := slog.LevelInfo
-		if err != nil {
-			level = slog.LevelError
-		}
+		e.refuse(w, r, pattern, policy, pr, now, d, err)
+		return
+	}
+	sc.st.decided = true
+	h.ServeHTTP(w, r)
+}
+
+// refuse logs a denial of Enforce and answers it through the Deny function.
+func (e *Enforcer) refuse(w http.ResponseWriter, r *http.Request, pattern string, policy *Policy, pr Principal, now time.Time, d Decision, err error) {
+	denial := Denial{Status: int(d), Route: pattern, Err: err}
+	if d == Unauthenticated && pr.Authenticated() {
+		denial.StepUp = policy.StepUpFor(pr, now)
+		denial.MaxAge = policy.Freshness()
+	}
+	level := slog.LevelInfo
+	if err != nil {
+		level = slog.LevelError
+	}
+	if e.logger.Enabled(r.Context(), level) {
 		attrs := []slog.Attr{slog.String("route", pattern), slog.Int("status", int(d)), slog.String("principal", pr.ID)}
 		if err != nil {
 			attrs = append(attrs, slog.String("error", err.Error()))
@@ -106,9 +129,6 @@ func (e *Enforcer) Enforce(w http.ResponseWriter, r *http.Request, pattern strin
 			attrs = append(attrs, slog.String("step_up", string(denial.StepUp)))
 		}
 		e.logger.LogAttrs(r.Context(), level, "authz: request denied", attrs...)
-		e.deny(w, r, denial)
-		return
 	}
-	st.decided = true
-	h.ServeHTTP(w, r)
+	e.deny(w, r, denial)
 }

@@ -43,7 +43,39 @@ func CheckRequest(r *http.Request) error {
 	if r.URL == nil {
 		return ErrPathCharacter
 	}
+	if r.URL.RawPath == "" && plainPath(r.URL.Path) {
+		// EscapedPath would return Path unchanged, and CheckPath accepts it.
+		return nil
+	}
 	return CheckPath(r.URL.EscapedPath())
+}
+
+// plainBytes are the bytes url.URL.EscapedPath never escapes in a path and
+// CheckPath accepts: letters, digits, "-._~" and "/$&+,:=@".
+var plainBytes = func() (t [256]bool) {
+	for c := 'a'; c <= 'z'; c++ {
+		t[c], t[c-'a'+'A'] = true, true
+	}
+	for c := '0'; c <= '9'; c++ {
+		t[c] = true
+	}
+	for _, c := range "-._~/$&+,:=@" {
+		t[c] = true
+	}
+	return t
+}()
+
+// plainPath reports whether the decoded path p consists of plainBytes only.
+// With an empty RawPath, EscapedPath is then p itself, which CheckPath
+// accepts, so the firewall can skip escaping it. Any other path takes the
+// full check.
+func plainPath(p string) bool {
+	for i := 0; i < len(p); i++ {
+		if !plainBytes[p[i]] {
+			return false
+		}
+	}
+	return true
 }
 
 // CheckPath applies the path rules of CheckRequest to an escaped path.

@@ -3,6 +3,7 @@ package authz
 import (
 	"context"
 	"errors"
+	"net/http"
 	"slices"
 	"time"
 )
@@ -84,12 +85,29 @@ var ErrUnauthenticated = errors.New("authz: request is not authenticated")
 
 type ctxKey struct{}
 
-// stateCtx carries the state in the request context: one allocation where
-// context.WithValue plus the state would take two. Everything but the
+// stateCtx carries the state in the request context, and holds the request
+// the Mux hands on: one allocation where context.WithValue, the state and
+// r.WithContext's copy of the request would take three. Everything but the
 // state's key goes to the parent, cancellation included.
+//
+// Nothing here is pooled or reused: handlers may keep the request and its
+// context after they return (context.WithoutCancel(r.Context()) for
+// background work), so each request gets its own stateCtx, which the
+// garbage collector frees once nobody holds the request or its context.
 type stateCtx struct {
 	context.Context
-	st state
+	st  state
+	req http.Request
+}
+
+// newStateCtx returns a stateCtx for r carrying st; its req is r with the
+// stateCtx as context. It is one allocation.
+func newStateCtx(r *http.Request, st state) *stateCtx {
+	sc := &stateCtx{Context: r.Context(), st: st}
+	// WithContext is inlined and its copy of r does not escape, so that copy
+	// stays on the stack; the request handed on is the copy inside sc.
+	sc.req = *r.WithContext(sc)
+	return sc
 }
 
 func (c *stateCtx) Value(key any) any {

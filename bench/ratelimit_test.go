@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -281,4 +282,53 @@ func startRedis(b *testing.B) string {
 	}
 	b.Fatal("redis-server exited before it was ready")
 	return ""
+}
+
+// BenchmarkRateScaling is one allow decision with n keys in the store
+// (10³ and 10⁶; MaxKeys raised to n so none is evicted), the keys visited
+// in a shuffled order so each decision finds a different bucket, as a
+// busy login limit does. heapMB is the live heap the n keys hold. The
+// report's scaling table states how time and heap grow (issue 25).
+func BenchmarkRateScaling(b *testing.B) {
+	for _, n := range []int{1_000, 1_000_000} {
+		b.Run(fmt.Sprintf("keys=%d", n), func(b *testing.B) {
+			keys := make([]ratelimit.Key, n)
+			for i := range keys {
+				keys[i] = ratelimit.Key{Kind: ratelimit.KeyIP, Addr: netip.AddrFrom4([4]byte{10, byte(i >> 16), byte(i >> 8), byte(i)})}
+			}
+			ctx := context.Background()
+			var before, after runtime.MemStats
+			runtime.GC()
+			runtime.ReadMemStats(&before)
+			l, err := ratelimit.New(ratelimit.Config{MaxKeys: n})
+			// One an hour with a burst of 10⁶: every key stays tracked (its
+			// budget is spent for an hour, so none is dropped as idle) and no
+			// decision of the run is refused.
+			p := ratelimit.Policy{Name: "scaling", Rate: rate.Every(time.Hour), Burst: 1_000_000}
+			if err != nil {
+				b.Fatal(err)
+			}
+			for _, k := range keys {
+				if d, _ := l.Allow(ctx, p, k); !d.Allowed {
+					b.Fatal("refused")
+				}
+			}
+			runtime.GC()
+			runtime.ReadMemStats(&after)
+			heap := float64(after.HeapAlloc-before.HeapAlloc) / (1 << 20)
+			rand.New(rand.NewPCG(1, 2)).Shuffle(n, func(i, j int) { keys[i], keys[j] = keys[j], keys[i] })
+			b.ReportAllocs()
+			i := 0
+			for b.Loop() {
+				if d, _ := l.Allow(ctx, p, keys[i]); !d.Allowed {
+					b.Fatal("refused")
+				}
+				if i++; i == n {
+					i = 0
+				}
+			}
+			b.ReportMetric(heap, "heapMB")
+			runtime.KeepAlive(l)
+		})
+	}
 }

@@ -50,6 +50,8 @@ type spec struct {
 type root struct {
 	e   *authz.Enforcer
 	mux *chi.Mux
+	// rctxPool recycles chi route contexts as chi.Mux does with its own.
+	rctxPool sync.Pool
 
 	mu     sync.Mutex // serialises registration
 	routes atomic.Pointer[table]
@@ -80,6 +82,7 @@ func New(c authz.Config) (*Router, error) {
 		return nil, fmt.Errorf("chiauthz: %w", err)
 	}
 	rt := &root{e: e, mux: chi.NewMux()}
+	rt.rctxPool.New = func() any { return chi.NewRouteContext() }
 	rt.routes.Store(&table{byPattern: map[string]*route{}})
 	rt.mux.NotFound(func(w http.ResponseWriter, r *http.Request) {
 		e.Deny(w, r, authz.Denial{Status: http.StatusNotFound})
@@ -106,7 +109,17 @@ func (rr *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !rr.root.e.Firewall(w, r) {
 		return
 	}
-	rr.root.mux.ServeHTTP(w, r)
+	// chi's route context and the authorization state ride in one context,
+	// made with the request copy in one allocation; chi finds its route
+	// context in place and adds no context of its own (two allocations).
+	// The route context is recycled exactly as chi.Mux.ServeHTTP recycles
+	// it (its pool, Reset, put back when the handler returns): handlers see
+	// chi's usual semantics. The authorization state is never recycled.
+	rctx := rr.root.rctxPool.Get().(*chi.Context)
+	rctx.Reset()
+	rctx.Routes = rr.root.mux
+	rr.root.mux.ServeHTTP(w, rr.root.e.WithRouterValue(r, chi.RouteCtxKey, rctx))
+	rr.root.rctxPool.Put(rctx)
 }
 
 func (rt *route) ServeHTTP(w http.ResponseWriter, r *http.Request) {

@@ -6,7 +6,11 @@
 // a table of every target with its measured value and whether it is met.
 // The report names the machine, the Go version and the command.
 //
-// Usage: benchreport -in results.txt [-in more.txt] -targets targets.txt -out BENCHMARKS.md -cmd "…"
+// A Scaling section states how the cost of sized benchmarks (routes=N,
+// keys=N, conc=N name elements) grows; a Saturation section, given the
+// loadgen's results file, shows the kit beside its bare twin at saturation.
+//
+// Usage: benchreport -in results.txt [-in more.txt] -targets targets.txt [-saturation saturation.json] -out BENCHMARKS.md -cmd "…"
 package main
 
 import (
@@ -38,18 +42,19 @@ func main() {
 	cmd := flag.String("cmd", "", "the command that produced the input, quoted in the report")
 	machine := flag.String("machine", "", "machine description")
 	goVersion := flag.String("go", "", "Go version")
+	saturation := flag.String("saturation", "", "results file of examples/cmd/loadgen -saturate -results (the Saturation section); empty: no such section")
 	flag.Parse()
 	if len(in) == 0 {
 		fmt.Fprintln(os.Stderr, "benchreport: -in is required")
 		os.Exit(2)
 	}
-	if err := run(in, *targets, *out, Meta{Command: *cmd, Machine: *machine, Go: *goVersion}); err != nil {
+	if err := run(in, *targets, *saturation, *out, Meta{Command: *cmd, Machine: *machine, Go: *goVersion}); err != nil {
 		fmt.Fprintln(os.Stderr, "benchreport:", err)
 		os.Exit(1)
 	}
 }
 
-func run(in []string, targetsPath, out string, m Meta) error {
+func run(in []string, targetsPath, saturationPath, out string, m Meta) error {
 	var results []Result
 	for _, path := range in {
 		f, err := os.Open(path)
@@ -74,6 +79,17 @@ func run(in []string, targetsPath, out string, m Meta) error {
 			return fmt.Errorf("%s: %w", targetsPath, err)
 		}
 	}
+	if saturationPath != "" {
+		f, err := os.Open(saturationPath)
+		if err != nil {
+			return err
+		}
+		m.Saturation, err = ParseSaturation(f)
+		f.Close()
+		if err != nil {
+			return fmt.Errorf("%s: %w", saturationPath, err)
+		}
+	}
 	w, err := os.Create(out)
 	if err != nil {
 		return err
@@ -87,4 +103,7 @@ type Meta struct {
 	Command, Machine, Go string
 	// Targets are the goals the report checks; nil means no targets table.
 	Targets []Target
+	// Saturation is the loadgen's side-by-side saturation run; nil means
+	// no Saturation section.
+	Saturation *Saturation
 }

@@ -188,7 +188,7 @@ func Write(w io.Writer, results []Result, m Meta) {
 
 	groups := groupResults(results)
 	if m.Targets != nil {
-		writeTargets(w, groups, m.Targets)
+		writeTargets(w, groups, m.Targets, m.Saturation)
 	}
 
 	fmt.Fprintln(w, "## Comparisons")
@@ -247,6 +247,11 @@ func Write(w io.Writer, results []Result, m Meta) {
 					fmtOpt(s.allocs, s.hasAllocs), fmtOpt(s.bytes, s.hasAllocs), extraMetrics(g.byImpl[impl]))
 			}
 		}
+	}
+	fmt.Fprintln(w)
+	writeScaling(w, results)
+	if m.Saturation != nil {
+		writeSaturation(w, m.Saturation)
 	}
 }
 

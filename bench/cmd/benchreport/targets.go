@@ -31,6 +31,10 @@ import (
 //	overhead-ns, overhead-allocs, overhead-bytes   ours − impl=bare (or impl=without)
 //	metric:<unit>     the median of a custom metric (e.g. heapMB)
 //
+// The group Saturation is the loadgen's saturation run (-saturation), with
+// two measures: sat:rate-ratio, the kit's sustained rate ÷ the bare twin's,
+// and sat:post-tail, the kit's POST p99 ÷ p50 at the fixed rate.
+//
 // ns, allocs, bytes and metric:<unit> take an optional @<impl> to measure
 // another implementation of ours instead (allocs@launchready-login-preset).
 type Target struct {
@@ -86,7 +90,7 @@ func checkMeasure(m string) error {
 		m = base
 	}
 	switch m {
-	case "ns", "allocs", "bytes", "overhead-ns", "overhead-allocs", "overhead-bytes":
+	case "ns", "allocs", "bytes", "overhead-ns", "overhead-allocs", "overhead-bytes", satRateRatio, satPostTail:
 		return nil
 	}
 	for _, p := range []string{"ratio:", "speedup:", "metric:"} {
@@ -94,7 +98,50 @@ func checkMeasure(m string) error {
 			return nil
 		}
 	}
-	return fmt.Errorf("unknown measure %q (ratio:<impl>, speedup:<impl>, ns, allocs, bytes, overhead-ns, overhead-allocs, overhead-bytes, metric:<unit>)", m)
+	return fmt.Errorf("unknown measure %q (ratio:<impl>, speedup:<impl>, ns, allocs, bytes, overhead-ns, overhead-allocs, overhead-bytes, metric:<unit>, %s, %s)", m, satRateRatio, satPostTail)
+}
+
+// The measures of the Saturation group.
+const (
+	saturationGroup = "Saturation"
+	satRateRatio    = "sat:rate-ratio"
+	satPostTail     = "sat:post-tail"
+)
+
+// evaluateSaturation measures a target of the Saturation group; false when
+// the run has no saturation results.
+func evaluateSaturation(s *Saturation, measure string) (float64, string, bool) {
+	if s == nil {
+		return 0, "", false
+	}
+	switch measure {
+	case satRateRatio:
+		kit, bare := s.impl("kit"), s.impl("bare")
+		if kit == nil || bare == nil || bare.Rate == 0 {
+			return 0, "", false
+		}
+		r := float64(kit.Rate) / float64(bare.Rate)
+		return r, fmt.Sprintf("%.2f× (%d vs %d req/s)", r, kit.Rate, bare.Rate), true
+	case satPostTail:
+		for _, f := range s.Fixed {
+			if f.Impl != "kit" {
+				continue
+			}
+			for _, r := range f.Routes {
+				if strings.HasPrefix(r.Route, "POST ") && r.P50Us > 0 {
+					v := r.P99Us / r.P50Us
+					shown := fmt.Sprintf("%.1f (p99 %s, p50 %s at %d req/s)", v, ms(r.P99Us), ms(r.P50Us), f.Rate)
+					if f.All.Errors > 0 || f.All.P95Us > s.SLOP95Ms*1e3 {
+						// Overloaded, both quantiles are queueing delay:
+						// their ratio says nothing of the tail.
+						return math.Inf(1), shown + fmt.Sprintf(", but the kit did not sustain the rate (p95 %s, %d errors)", ms(f.All.P95Us), f.All.Errors), true
+					}
+					return v, shown, true
+				}
+			}
+		}
+	}
+	return 0, "", false
 }
 
 // evaluate measures t on the groups: the value, how to show it, and false
@@ -170,7 +217,7 @@ func ratioOf(g *group, peer string, inverse bool) (float64, string, bool) {
 	return r, fmt.Sprintf("%.2f× (%.2f–%.2f) vs %s", r, lo, hi, peer), true
 }
 
-func writeTargets(w io.Writer, groups []*group, targets []Target) {
+func writeTargets(w io.Writer, groups []*group, targets []Target, sat *Saturation) {
 	byName := map[string]*group{}
 	for _, g := range groups {
 		byName[g.name] = g
@@ -186,7 +233,14 @@ func writeTargets(w io.Writer, groups []*group, targets []Target) {
 		if t.AtMost {
 			op = "≤"
 		}
-		v, shown, ok := evaluate(byName, t)
+		var v float64
+		var shown string
+		var ok bool
+		if t.Group == saturationGroup {
+			v, shown, ok = evaluateSaturation(sat, t.Measure)
+		} else {
+			v, shown, ok = evaluate(byName, t)
+		}
 		met := "no data"
 		if ok {
 			met = "❌ not met"

@@ -10,21 +10,42 @@
 //
 // Latency is measured from each request's scheduled send time, so a stalled
 // server cannot hide its queueing delay (no coordinated omission).
+//
+// Saturation, side by side (issue 25):
+//
+//	go run ./examples/cmd/loadgen -saturate -workers 256 -results saturation.json
+//
+// runs the kit (portalapp.Build, every protection on) and its bare twin
+// (portalapp.BuildBare: the same handlers and store on a plain ServeMux,
+// no kit middleware), each in its own server process — loadgen re-executes
+// itself with -serve kit|bare — pinned to CPU 0 while the generator runs on
+// CPU 1 (the first two CPUs of its affinity mask; -pin=false shares the
+// CPUs). Every step starts a fresh server,
+// warms it up, and sends the mix at one rate; the rate doubles from -start
+// until a step misses p95 ≤ -slo or answers an error (measured once more
+// before it counts as failed, -retries), then is bisected to within 5%. The two searches alternate step by step, so a drift of a
+// shared machine hits both. Each step reads the server process's CPU time
+// from /proc/<pid>/stat (CPU µs per request) and the generator's own (if it
+// nears one core, the generator is the bottleneck). Then both run at
+// -fixed-rate (4,000 req/s) for the POST's p50 and p99. The summary is
+// markdown on stdout; -results writes JSON for bench/cmd/benchreport.
+//
+// The POSTs add tickets to client-b while the ticket list reads client-a,
+// so the measured work does not grow with the run; the memory store does,
+// but only for one step (each starts a fresh server) or at most the
+// 5-minute bound of a fixed run.
 package main
 
 import (
-	"bytes"
 	"context"
 	"flag"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
-	"net/http/cookiejar"
 	"os"
 	"path/filepath"
-	"slices"
-	"sync"
+	"strings"
 	"time"
 
 	"github.com/launchready/launchready/examples/portalapp"
@@ -36,19 +57,38 @@ func main() {
 	duration := flag.Duration("duration", 10*time.Second, "how long to send")
 	workers := flag.Int("workers", 64, "concurrent connections")
 	target := flag.String("url", "", "base URL of a running portal (default: build one in process)")
-	auditFile := flag.String("audit", "", "audit trail file of the in-process portal (default: a new file in the temp dir; fsynced per record)")
+	auditFile := flag.String("audit", "", "audit trail file of the portal (default: a new file in the temp dir; fsynced per record)")
 	crm := flag.String("crm", "", "give the in-process portal a stand-in CRM for client enrichment: ok, slow (each answer takes 10 s) or fail (500); default none")
+	serveImpl := flag.String("serve", "", "run as the server process of -saturate: kit (the portal, every protection on) or bare (its twin without the kit)")
+	cpu := flag.Int("cpu", -1, "with -serve: pin the server process to this CPU (-1: no pinning)")
+	cpuProfile := flag.String("cpuprofile", "", "with -serve: write a CPU profile of the serving to this file")
+	sat := flag.Bool("saturate", false, "find the highest rate the kit and its bare twin each sustain with p95 within -slo, each in its own server process, then run both at -fixed-rate")
+	step := flag.Duration("step", 3*time.Second, "with -saturate: how long each rate step sends")
+	warmup := flag.Duration("warmup", 500*time.Millisecond, "with -saturate: load sent before each step, not measured")
+	slo := flag.Duration("slo", 50*time.Millisecond, "with -saturate: the p95 latency a sustained rate must keep")
+	start := flag.Int("start", 1000, "with -saturate: the first rate tried (doubled until a step fails, then bisected)")
+	maxSteps := flag.Int("max-steps", 10, "with -saturate: at most this many steps per server")
+	retries := flag.Int("retries", 1, "with -saturate: measure a failed step again this many times (a stall of a shared machine must not end the search)")
+	fixedRate := flag.Int("fixed-rate", 4000, "with -saturate: then run each server at this rate for -fixed-duration (0: skip)")
+	fixedDur := flag.Duration("fixed-duration", 5*time.Second, "with -saturate: how long the fixed-rate run sends")
+	pin := flag.Bool("pin", true, "with -saturate: pin the server process to the first CPU this process may use (CPU 0 on a plain 2-core machine) and the generator to the second (Linux, 2+ CPUs)")
+	results := flag.String("results", "", "with -saturate: write the results as JSON here (read by bench/cmd/benchreport -saturation)")
 	flag.Parse()
-	if err := run(*rate, *duration, *workers, *target, *auditFile, *crm); err != nil {
+	var err error
+	switch {
+	case *serveImpl != "":
+		err = serve(*serveImpl, *cpu, *auditFile, *cpuProfile, os.Stdin, os.Stdout)
+	case *sat:
+		err = saturate(saturateConfig{Workers: *workers, Step: *step, Warmup: *warmup, SLO: *slo, Start: *start, MaxSteps: *maxSteps, Retries: *retries,
+			FixedRate: *fixedRate, Fixed: *fixedDur, Pin: *pin, AuditFile: *auditFile, Results: *results},
+			"loadgen "+strings.Join(os.Args[1:], " "), os.Stdout)
+	default:
+		err = run(*rate, *duration, *workers, *target, *auditFile, *crm)
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "loadgen:", err)
 		os.Exit(1)
 	}
-}
-
-type result struct {
-	latency time.Duration
-	status  int
-	err     error
 }
 
 func run(rate int, duration time.Duration, workers int, base, auditFile, crm string) error {
@@ -91,109 +131,25 @@ func run(rate int, duration time.Duration, workers int, base, auditFile, crm str
 		defer p.Server.Close()
 		base = p.PublicURL
 	}
-	jar, _ := cookiejar.New(nil)
-	client := &http.Client{Jar: jar, Timeout: 10 * time.Second, Transport: &http.Transport{
-		MaxIdleConns: workers, MaxIdleConnsPerHost: workers, IdleConnTimeout: time.Minute}}
-	login, _ := http.NewRequest("POST", base+"/api/login", bytes.NewReader([]byte(`{"email":"agent@acme.test","password":"`+portalapp.DemoPassword+`"}`)))
-	login.Header.Set("Content-Type", "application/json")
-	res, err := client.Do(login)
-	if err != nil {
+	client := newClient(workers)
+	if err := login(client, base); err != nil {
 		return err
 	}
-	res.Body.Close()
-	if res.StatusCode != http.StatusOK {
-		return fmt.Errorf("login answered %d", res.StatusCode)
-	}
-
-	newReq := func(i int) *http.Request {
-		var r *http.Request
-		switch i % 3 {
-		case 0:
-			r, _ = http.NewRequest("GET", base+"/api/clients/client-a", nil)
-		case 1:
-			r, _ = http.NewRequest("GET", base+"/api/clients/client-a/tickets", nil)
-		default:
-			r, _ = http.NewRequest("POST", base+"/api/clients/client-b/tickets",
-				bytes.NewReader([]byte(`{"subject":"Load test ticket","priority":"low","note":"generated by loadgen"}`)))
-			r.Header.Set("Content-Type", "application/json")
-		}
-		return r
-	}
-
-	total := int(duration.Seconds() * float64(rate))
-	interval := time.Second / time.Duration(rate)
-	type job struct {
-		i     int
-		sched time.Time
-	}
-	jobs := make(chan job, total)
-	results := make([]result, total)
-	var wg sync.WaitGroup
-	for w := 0; w < workers; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for j := range jobs {
-				res, err := client.Do(newReq(j.i))
-				r := result{err: err}
-				if err == nil {
-					_, _ = io.Copy(io.Discard, res.Body)
-					res.Body.Close()
-					r.status = res.StatusCode
-				}
-				r.latency = time.Since(j.sched)
-				results[j.i] = r
-			}
-		}()
-	}
-	start := time.Now()
-	for i := 0; i < total; i++ {
-		sched := start.Add(time.Duration(i) * interval)
-		if d := time.Until(sched); d > 0 {
-			time.Sleep(d)
-		}
-		jobs <- job{i: i, sched: sched}
-	}
-	close(jobs)
-	wg.Wait()
-	elapsed := time.Since(start)
-
-	lat := make([]time.Duration, 0, total)
-	errs, bad := 0, map[int]int{}
-	for _, r := range results {
-		switch {
-		case r.err != nil:
-			errs++
-		case r.status >= 300:
-			bad[r.status]++
-		}
-		lat = append(lat, r.latency)
-	}
-	slices.Sort(lat)
-	pct := func(p float64) time.Duration { return lat[min(len(lat)-1, int(p*float64(len(lat))))] }
-	fmt.Printf("portal %s: %d requests in %v (%.0f req/s), %d workers\n", base, total, elapsed.Round(time.Millisecond), float64(total)/elapsed.Seconds(), workers)
+	s := drive(client, base, rate, duration, workers)
+	r := func(d time.Duration) time.Duration { return d.Round(time.Microsecond) }
+	fmt.Printf("portal %s: %d requests in %v (%.0f req/s), %d workers\n", base, s.sent, s.elapsed.Round(time.Millisecond), float64(s.sent)/s.elapsed.Seconds(), workers)
 	fmt.Printf("mix: 1/3 GET /api/clients/{id}, 1/3 GET /api/clients/{id}/tickets, 1/3 POST /api/clients/{id}/tickets (signed in as support agent)\n")
-	fmt.Printf("latency p50 %v  p95 %v  p99 %v  max %v\n", pct(0.50).Round(time.Microsecond), pct(0.95).Round(time.Microsecond), pct(0.99).Round(time.Microsecond), lat[len(lat)-1].Round(time.Microsecond))
-	names := []string{"GET /api/clients/{id}", "GET /api/clients/{id}/tickets", "POST /api/clients/{id}/tickets"}
-	for k, name := range names {
-		var part []time.Duration
-		for i, r := range results {
-			if i%3 == k {
-				part = append(part, r.latency)
-			}
-		}
-		slices.Sort(part)
+	fmt.Printf("latency p50 %v  p95 %v  p99 %v  max %v\n", r(quantile(s.all, .50)), r(quantile(s.all, .95)), r(quantile(s.all, .99)), r(s.all[len(s.all)-1]))
+	for k, name := range routeNames {
+		part := s.byRoute[k]
 		if len(part) == 0 {
 			continue
 		}
-		q := func(p float64) time.Duration {
-			return part[min(len(part)-1, int(p*float64(len(part))))].Round(time.Microsecond)
-		}
-		fmt.Printf("  %-32s p50 %v  p95 %v  p99 %v\n", name, q(0.50), q(0.95), q(0.99))
+		fmt.Printf("  %-32s p50 %v  p95 %v  p99 %v\n", name, r(quantile(part, .50)), r(quantile(part, .95)), r(quantile(part, .99)))
 	}
-	fmt.Printf("transport errors %d, non-2xx %v\n", errs, bad)
-	if errs > 0 || len(bad) > 0 {
-		return fmt.Errorf("%d transport errors, non-2xx answers %v", errs, bad)
+	fmt.Printf("transport errors %d, non-2xx %v\n", s.errs, s.bad)
+	if !s.ok() {
+		return fmt.Errorf("%d transport errors, non-2xx answers %v", s.errs, s.bad)
 	}
 	return nil
 }

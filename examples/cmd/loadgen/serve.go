@@ -1,0 +1,158 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime/pprof"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/launchready/launchready/examples/portalapp"
+	"github.com/launchready/launchready/readiness"
+)
+
+// Server implementations of -serve.
+const (
+	implKit  = "kit"
+	implBare = "bare"
+)
+
+// serve is the server process of -saturate: it builds the portal with
+// every protection on (kit, as examples/portal does, the boot gate
+// included) or its bare twin (portalapp.BuildBare), listens on a loopback
+// port, prints "serving <url>" on out, and serves until in closes. cpu >= 0
+// pins it to that CPU first; cpuProfile names a file for a CPU profile of
+// the serving (go tool pprof -top).
+func serve(impl string, cpu int, auditFile, cpuProfile string, in io.Reader, out io.Writer) error {
+	if impl != implKit && impl != implBare {
+		return fmt.Errorf("-serve %q: use %s or %s", impl, implKit, implBare)
+	}
+	if cpu >= 0 {
+		if err := pinTo(cpu); err != nil {
+			return fmt.Errorf("pinning the server to CPU %d: %w", cpu, err)
+		}
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	defer ln.Close()
+	var srv *http.Server
+	var url string
+	closeApp := func() error { return nil }
+	if impl == implKit {
+		dir, err := os.MkdirTemp("", "loadgen-serve-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(dir)
+		if auditFile == "" {
+			auditFile = filepath.Join(dir, "audit.jsonl")
+		}
+		p, err := portalapp.Build(portalapp.Options{Env: readiness.Development, Addr: ln.Addr().String(), OutboxDir: dir, AuditFile: auditFile})
+		if err != nil {
+			return err
+		}
+		if err := readiness.Gate(context.Background(), p.Target, nil); err != nil {
+			p.Close()
+			return err
+		}
+		srv, url, closeApp = p.Server, p.PublicURL, p.Close
+	} else {
+		b, err := portalapp.BuildBare(portalapp.Options{Addr: ln.Addr().String()})
+		if err != nil {
+			return err
+		}
+		srv, url = b.Server, b.PublicURL
+	}
+	if cpuProfile != "" {
+		f, err := os.Create(cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
+	go func() { _ = srv.Serve(ln) }()
+	fmt.Fprintf(out, "serving %s\n", url)
+	_, _ = io.Copy(io.Discard, in) // until the parent closes our stdin
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	err = srv.Shutdown(ctx)
+	if cerr := closeApp(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// child is a server process started by startServer.
+type child struct {
+	cmd   *exec.Cmd
+	stdin io.WriteCloser
+	url   string
+}
+
+// startServer re-executes this binary as `-serve impl` (pinned to cpu when
+// cpu >= 0) and waits for its address.
+func startServer(impl string, cpu int, auditFile string) (*child, error) {
+	self, err := os.Executable()
+	if err != nil {
+		return nil, err
+	}
+	args := []string{"-serve", impl, "-cpu", strconv.Itoa(cpu)}
+	if auditFile != "" {
+		args = append(args, "-audit", auditFile)
+	}
+	cmd := exec.Command(self, args...)
+	cmd.Stderr = os.Stderr
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		return nil, err
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	c := &child{cmd: cmd, stdin: stdin}
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	url, ok := strings.CutPrefix(strings.TrimSpace(line), "serving ")
+	if err != nil || !ok {
+		c.stop()
+		return nil, fmt.Errorf("server process (-serve %s) did not start: %q %v", impl, line, err)
+	}
+	c.url = url
+	go func() { _, _ = io.Copy(io.Discard, stdout) }()
+	return c, nil
+}
+
+// cpu is the server process's CPU time so far.
+func (c *child) cpu() (time.Duration, error) { return cpuTime(c.cmd.Process.Pid) }
+
+// stop closes the server's stdin (a graceful shutdown) and waits for it;
+// after 15 s it is killed.
+func (c *child) stop() error {
+	c.stdin.Close()
+	done := make(chan error, 1)
+	go func() { done <- c.cmd.Wait() }()
+	select {
+	case err := <-done:
+		return err
+	case <-time.After(15 * time.Second):
+		_ = c.cmd.Process.Kill()
+		return fmt.Errorf("server process did not stop; killed: %v", <-done)
+	}
+}
