@@ -26,13 +26,19 @@ const (
 	// CrossOrigin counts cross-origin (CSRF/CORS) rejections reported
 	// through Counters.CrossOriginDenied.
 	CrossOrigin
+	// LogDropped counts access-log lines lost because the log's queue was
+	// full (a writer too slow for the traffic), under the route "". The
+	// access log's writer reports them, wired by the app:
+	//
+	//	redact.BatchConfig{OnDrop: func() { counters.Inc("", monitor.LogDropped) }}
+	LogDropped
 )
 
 // Kinds lists every Kind in order.
-var Kinds = []Kind{ServerError, AuthFailure, Denied, RateLimited, CrossOrigin}
+var Kinds = []Kind{ServerError, AuthFailure, Denied, RateLimited, CrossOrigin, LogDropped}
 
 // String returns the kind's label: "5xx", "auth_failure", "denied",
-// "rate_limited", "cross_origin".
+// "rate_limited", "cross_origin", "log_dropped".
 func (k Kind) String() string {
 	switch k {
 	case ServerError:
@@ -45,6 +51,8 @@ func (k Kind) String() string {
 		return "rate_limited"
 	case CrossOrigin:
 		return "cross_origin"
+	case LogDropped:
+		return "log_dropped"
 	}
 	return fmt.Sprintf("kind(%d)", int(k))
 }

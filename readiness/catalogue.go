@@ -88,6 +88,7 @@ func init() {
 		{"LOG002", ItemLogging, "canary secret reached the logs"},
 		{"LOG003", ItemLogging, "access log records raw query strings or headers"},
 		{"LOG004", ItemLogging, "debug log level in production"},
+		{"LOG005", ItemLogging, "access-log lines dropped (queue full)"},
 
 		{"EMAIL001", ItemEmail, "SPF record missing, duplicated or invalid"},
 		{"EMAIL002", ItemEmail, "SPF does not pass for the sending service"},

@@ -93,6 +93,16 @@ func init() {
 						Seen: "the access log writes through a handler that does not redact",
 						Fix:  "give AccessLogConfig.Logger a logger built on redact.NewHandler, or write lines with redact.NewAccessLogWriter"})
 				}
+				// A batched access log (redact.BatchWriter) that had to drop
+				// lines: the log is incomplete (seen on the admin scorecard
+				// of a running portal; zero at boot).
+				if rl, ok := al.(*redact.AccessLog); ok {
+					if q, ok := rl.Writer().(interface{ Dropped() uint64 }); ok && q.Dropped() > 0 {
+						out = append(out, Finding{ID: "LOG005", Severity: Warning, Route: routes[i],
+							Seen: fmt.Sprintf("the access log dropped %d line(s): its queue was full, the log writer too slow for the traffic", q.Dropped()),
+							Fix:  "make the log destination faster (a local file, not a slow pipe) or raise redact.BatchConfig.QueueBytes; alert on the log_dropped counter"})
+					}
+				}
 			}
 		}
 		return out

@@ -4,6 +4,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -115,4 +116,29 @@ func TestLogCanaryProbe(t *testing.T) {
 	t.Run("gate refuses the probe", func(t *testing.T) {
 		var _ readiness.ProbeOnly = probe.LogCanary{}
 	})
+}
+
+// blockingWriter never returns from Write until released.
+type blockingWriter struct{ release chan struct{} }
+
+func (w blockingWriter) Write(p []byte) (int, error) { <-w.release; return len(p), nil }
+
+// LOG005: a batched access log that dropped lines (its writer stalled) is
+// reported; one that dropped none is not.
+func TestLoggingDroppedAccessLogLines(t *testing.T) {
+	inv := newLogInventory(map[string]http.HandlerFunc{"GET /api/me": func(http.ResponseWriter, *http.Request) {}})
+	stalled := blockingWriter{release: make(chan struct{})}
+	queue, err := redact.NewBatchWriter(stalled, redact.BatchConfig{QueueBytes: 512})
+	require.NoError(t, err)
+	defer func() { close(stalled.release); assert.NoError(t, queue.Close()) }()
+	al, err := redact.NewAccessLogWriter(inv, queue, nil, redact.AccessLogConfig{})
+	require.NoError(t, err)
+	_, ids := runIDs(t, readiness.Target{Env: readiness.Production, Server: serverWith(al)}, "LOG")
+	assert.Empty(t, ids, "nothing dropped yet")
+	for range 20 {
+		al.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/api/me", nil))
+	}
+	require.NotZero(t, queue.Dropped())
+	_, ids = runIDs(t, readiness.Target{Env: readiness.Production, Server: serverWith(al)}, "LOG")
+	assert.Equal(t, []string{"LOG005"}, ids)
 }

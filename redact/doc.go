@@ -22,4 +22,9 @@
 // Detection runs a keyword prefilter over each line (one pass with a table
 // of keyword prefixes), then only the candidate detectors' patterns, then
 // validation: checksums (GitHub CRC32, Luhn), entropy, placeholder rejection.
+//
+// The access log can write through a BatchWriter, which takes the write off
+// the request path: a bounded queue, one goroutine writing batches, every
+// dropped line counted, and Shutdown draining the queue after the server
+// stopped, so a graceful shutdown loses no line.
 package redact

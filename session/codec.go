@@ -277,23 +277,31 @@ const maxPeekKeys = 16
 // data it leaves to Decode: not compact (gob), more than maxPeekKeys
 // values, or corrupt (Decode then says why).
 func peek(b []byte) (info sessionInfo, ok bool) {
+	info, user, ok := peekData(b)
+	if ok && len(user) > 0 {
+		info.user = string(user)
+	}
+	return info, ok
+}
+
+// peekData is peek without the user ID string: user is the ID's bytes in
+// b (nil when the data has none, or an empty one), info.user is "".
+func peekData(b []byte) (info sessionInfo, user []byte, ok bool) {
 	if len(b) < len(compactMagic) || string(b[:len(compactMagic)]) != compactMagic {
-		return sessionInfo{}, false
+		return sessionInfo{}, nil, false
 	}
 	d := decoder{b: b[len(compactMagic):]}
 	ns := d.varint()
 	count := d.uvarint()
 	if d.err != nil || count > uint64(len(d.b))/3 || count > maxPeekKeys {
-		return sessionInfo{}, false
+		return sessionInfo{}, nil, false
 	}
 	var keys [maxPeekKeys][]byte
-	var user []byte
-	hasUser := false
 	for i := range int(count) {
 		k := d.bytes()
 		for _, prev := range keys[:i] {
 			if bytes.Equal(prev, k) {
-				return sessionInfo{}, false
+				return sessionInfo{}, nil, false
 			}
 		}
 		keys[i] = k
@@ -301,7 +309,7 @@ func peek(b []byte) (info sessionInfo, ok bool) {
 		case tagString:
 			v := d.bytes()
 			if string(k) == keyUser {
-				user, hasUser = v, true
+				user = v
 			}
 		case tagBytes:
 			d.bytes()
@@ -334,15 +342,12 @@ func peek(b []byte) (info sessionInfo, ok bool) {
 			d.err = errCorrupt
 		}
 		if d.err != nil {
-			return sessionInfo{}, false
+			return sessionInfo{}, nil, false
 		}
 	}
 	if len(d.b) != 0 {
-		return sessionInfo{}, false
+		return sessionInfo{}, nil, false
 	}
 	info.deadline = time.Unix(0, ns).UTC()
-	if hasUser {
-		info.user = string(user)
-	}
-	return info, true
+	return info, user, true
 }

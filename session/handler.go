@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"sync"
 	"time"
+	"unsafe"
 
 	"github.com/alexedwards/scs/v2"
 )
@@ -43,7 +44,9 @@ func (h *Handler) Settings() Settings { return h.m.Settings() }
 // signed-in user cost a store read and nothing else:
 //
 //   - the session cookie is read without parsing every cookie of the
-//     request, and the token hashed with one allocation;
+//     request, and the token hashed without allocating: the request
+//     state, which also holds the request next runs with, the user ID
+//     and the Vary value, is the one allocation of an unchanged session;
 //   - the session is not decoded into scs before the handler runs: peek
 //     reads the deadline, the user and the last save from the store's
 //     data, which is all Manager.User needs (data peek leaves to the codec,
@@ -61,8 +64,18 @@ func (h *Handler) Settings() Settings { return h.m.Settings() }
 // handler's later writes are dropped, where scs would append them to it).
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	m := h.m
-	w.Header().Add("Vary", "Cookie")
 	rq := &request{parent: r.Context(), m: m, w: w, r: r}
+	// Vary: Cookie, as Header.Add adds it, but in rq's array instead of a
+	// new slice while the values fit (rs/cors sets a shared one-value
+	// slice before us); capped at its length, so a later Add copies it.
+	hdr := w.Header()
+	if vary := hdr["Vary"]; len(vary) < len(rq.vary) {
+		n := copy(rq.vary[:], vary)
+		rq.vary[n] = "Cookie"
+		hdr["Vary"] = rq.vary[: n+1 : n+1]
+	} else {
+		hdr["Vary"] = append(vary, "Cookie")
+	}
 	if err := rq.find(); err != nil {
 		m.sm.ErrorFunc(w, r, err)
 		return
@@ -76,7 +89,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		ctx = rq.sctx
 	}
-	r = r.WithContext(ctx)
+	// The request next runs with lives in rq: a copy of the one
+	// WithContext makes, which then stays on the stack.
+	rq.req = *r.WithContext(ctx)
+	r = &rq.req
 	rq.r = r
 	h.next.ServeHTTP(sessionWriter{rq}, r)
 	rq.commit()
@@ -90,6 +106,11 @@ type request struct {
 	m      *Manager
 	w      http.ResponseWriter // the response writer ServeHTTP was given
 	r      *http.Request       // the request next runs with, for ErrorFunc
+
+	// req is the request next runs with (r, once the session is found).
+	req http.Request
+	// vary holds the Vary header's values, "Cookie" last.
+	vary [4]string
 
 	// Set by find before the handler runs, read-only after.
 	token   string // the session cookie's value, "" when none
@@ -119,14 +140,29 @@ func (rq *request) find() error {
 	if rq.token == "" {
 		return nil
 	}
-	rq.key = storeKey(rq.token, m.sm.HashTokenInStore)
+	// The hashed key and the user ID share one small allocation (strs);
+	// not rq itself, which a store or the app holding either string would
+	// keep alive with the request and its response writer.
+	var strs []byte
+	rq.key = rq.token
+	if m.sm.HashTokenInStore {
+		strs = appendStoreKey(make([]byte, 0, storeKeyLen+maxSharedUser), rq.token)
+		rq.key = frozenString(strs)
+	}
 	data, found, err := findIn(rq.parent, m.store(), rq.key)
 	if err != nil || !found {
 		return err
 	}
 	info, ok := sessionInfo{}, false
 	if _, compact := m.sm.Codec.(compactCodec); compact {
-		info, ok = peek(data)
+		var user []byte
+		if info, user, ok = peekData(data); ok && len(user) > 0 {
+			if n := len(strs); n > 0 && len(user) <= cap(strs)-n {
+				info.user = frozenString(append(strs, user...)[n:])
+			} else {
+				info.user = string(user)
+			}
+		}
 	}
 	if !ok {
 		deadline, values, err := m.sm.Codec.Decode(data)
@@ -344,4 +380,19 @@ func (sw sessionWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 		return nil, nil, errNotSaved
 	}
 	return http.NewResponseController(sw.rq.w).Hijack()
+}
+
+// maxSharedUser is the longest user ID that shares the store key's
+// allocation; a longer one gets its own.
+const maxSharedUser = 32
+
+// frozenString returns b's bytes as a string without copying them. The
+// caller must never write to those bytes again: find appends the store
+// key, then the user ID, to strs once each, before anything reads them,
+// and nothing writes to it after, so the strings are as immutable as any.
+func frozenString(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	return unsafe.String(&b[0], len(b))
 }

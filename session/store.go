@@ -139,6 +139,10 @@ func (m *Manager) store() scs.Store {
 	return m.sm.Store
 }
 
+// storeKeyLen is the length of a hashed store key:
+// base64.RawURLEncoding.EncodedLen(sha256.Size).
+const storeKeyLen = 43
+
 // storeKey returns the key the store holds token's session under, the one
 // scs computes: the token itself, or with HashTokenInStore
 // base64url(SHA-256(token)). It allocates only the result (scs's hashToken
@@ -147,6 +151,13 @@ func storeKey(token string, hashed bool) string {
 	if !hashed {
 		return token
 	}
+	var key [storeKeyLen]byte
+	return string(appendStoreKey(key[:0], token))
+}
+
+// appendStoreKey appends base64url(SHA-256(token)), the hashed store key,
+// to dst.
+func appendStoreKey(dst []byte, token string) []byte {
 	var sum [sha256.Size]byte
 	if len(token) <= 64 { // scs tokens have 43 characters
 		var buf [64]byte
@@ -154,7 +165,5 @@ func storeKey(token string, hashed bool) string {
 	} else {
 		sum = sha256.Sum256([]byte(token))
 	}
-	var key [43]byte // base64.RawURLEncoding.EncodedLen(sha256.Size)
-	base64.RawURLEncoding.Encode(key[:], sum[:])
-	return string(key[:])
+	return base64.RawURLEncoding.AppendEncode(dst, sum[:])
 }

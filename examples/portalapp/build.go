@@ -52,7 +52,10 @@ type Options struct {
 	// Log receives the app log and the access log as redacted JSON lines.
 	// Requests write to it concurrently, each line in one Write: it must
 	// be safe for concurrent use, as os.Stdout and os.Stderr are. Nil
-	// discards.
+	// discards. When it is an *os.File (stderr, a log file), the access
+	// log writes through a redact.BatchWriter, off the request path, and
+	// Close drains it; any other writer (a test's capture, read right
+	// after a request) gets each line as the request ends.
 	Log io.Writer
 	// Mailer sends the portal's mail. Nil: an OutboxMailer on OutboxDir.
 	Mailer Mailer
@@ -175,16 +178,24 @@ type Portal struct {
 	Mail *MailQueue
 	// Resets issues the password-reset tokens.
 	Resets *session.ResetTokens
+	// AccessLogQueue batches the access log's writes to Options.Log when
+	// it is a file (nil otherwise); Dropped counts lines lost to a full
+	// queue, also counted as monitor.LogDropped in Counters.
+	AccessLogQueue *redact.BatchWriter
 
 	engines *engines
 }
 
-// Close runs the queued mail, closes the audit trail and the connections
-// to the shared engines. Call it after the server stopped.
+// Close writes the queued access-log lines, runs the queued mail, closes
+// the audit trail and the connections to the shared engines. Call it
+// after the server stopped, so no request's line is lost.
 func (p *Portal) Close() error {
+	ctx, cancel := context.WithTimeout(context.Background(), ShutdownTimeout)
+	defer cancel()
+	if p.AccessLogQueue != nil {
+		_ = p.AccessLogQueue.Shutdown(ctx)
+	}
 	if p.Mail != nil {
-		ctx, cancel := context.WithTimeout(context.Background(), ShutdownTimeout)
-		defer cancel()
 		_ = p.Mail.Close(ctx)
 	}
 	p.engines.close()
@@ -561,7 +572,22 @@ func Build(opts Options) (*Portal, error) {
 	h = policy.Handler(h)
 	h = auditor.Handler(h)
 	h = apiHeaders.Handler(h)
-	accessLog, err := redact.NewAccessLogWriter(h, logOut, redacting.Redactor(), redact.AccessLogConfig{ClientIP: func(r *http.Request) string {
+	accessOut := logOut
+	if _, ok := logOut.(*os.File); ok {
+		// A write to a file is a system call: queue the lines instead.
+		p.AccessLogQueue, err = redact.NewBatchWriter(logOut, redact.BatchConfig{
+			OnDrop: func() { counters.Inc("", monitor.LogDropped) }})
+		if err != nil {
+			return nil, fmt.Errorf("portal: access log queue: %w", err)
+		}
+		accessOut = p.AccessLogQueue
+		defer func() {
+			if !built {
+				_ = p.AccessLogQueue.Close()
+			}
+		}()
+	}
+	accessLog, err := redact.NewAccessLogWriter(h, accessOut, redacting.Redactor(), redact.AccessLogConfig{ClientIP: func(r *http.Request) string {
 		ip, err := limits.IPResolver().ClientIP(r)
 		if err != nil {
 			return ""
