@@ -129,6 +129,7 @@ func run(rate int, duration time.Duration, workers int, base, auditFile, crm str
 		}
 		go func() { _ = p.Server.Serve(ln) }()
 		defer p.Server.Close()
+		defer printAuditStats(os.Stdout, p)
 		base = p.PublicURL
 	}
 	client := newClient(workers)
@@ -152,6 +153,18 @@ func run(rate int, duration time.Duration, workers int, base, auditFile, crm str
 		return fmt.Errorf("%d transport errors, non-2xx answers %v", s.errs, s.bad)
 	}
 	return nil
+}
+
+// printAuditStats reports how the audit trail's group commit shared its
+// fsyncs (issue 25: records per fsync), for the in-process and -serve kit
+// portals.
+func printAuditStats(out io.Writer, p *portalapp.Portal) {
+	if p.AuditFile == nil {
+		return
+	}
+	st := p.AuditFile.Stats()
+	fmt.Fprintf(out, "audit trail: %d records, %d fsyncs (%.2f records per fsync, at most %d), %v in fsync, %d failed fsyncs\n",
+		st.Records, st.Syncs, st.RecordsPerSync(), st.MaxBatch, st.SyncTime.Round(time.Millisecond), st.SyncErrors)
 }
 
 // standInCRM starts a loopback CRM for the enrichment of client lookups:

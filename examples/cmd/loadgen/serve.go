@@ -65,7 +65,11 @@ func serve(impl string, cpu int, auditFile, cpuProfile string, in io.Reader, out
 			p.Close()
 			return err
 		}
-		srv, url, closeApp = p.Server, p.PublicURL, p.Close
+		srv, url = p.Server, p.PublicURL
+		closeApp = func() error {
+			printAuditStats(os.Stderr, p) // the parent passes our stderr through
+			return p.Close()
+		}
 	} else {
 		b, err := portalapp.BuildBare(portalapp.Options{Addr: ln.Addr().String()})
 		if err != nil {
