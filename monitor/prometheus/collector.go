@@ -10,7 +10,7 @@ import (
 const MetricName = "launchready_http_events_total"
 
 var desc = prometheus.NewDesc(MetricName,
-	"HTTP responses worth alerting on, by kind (5xx, auth_failure, denied, rate_limited, cross_origin) and route pattern.",
+	"HTTP responses worth alerting on, by kind (5xx, auth_failure, denied, rate_limited, cross_origin, log_dropped) and route pattern (log_dropped has no route).",
 	[]string{"kind", "route"}, nil)
 
 // Collector exports a *monitor.Counters as a prometheus.Collector.

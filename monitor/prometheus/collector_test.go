@@ -22,16 +22,19 @@ func TestCollectorExportsCounters(t *testing.T) {
 	c.Inc("GET /api/clients/{id}", monitor.ServerError)
 	c.Inc("POST /api/login", monitor.AuthFailure)
 	c.Inc("", monitor.CrossOrigin)
+	c.Inc("", monitor.LogDropped)
+	c.Inc("", monitor.LogDropped)
 
 	col := monprom.NewCollector(c)
 	reg := prometheus.NewPedanticRegistry()
 	require.NoError(t, reg.Register(col))
 	want := `
-# HELP launchready_http_events_total HTTP responses worth alerting on, by kind (5xx, auth_failure, denied, rate_limited, cross_origin) and route pattern.
+# HELP launchready_http_events_total HTTP responses worth alerting on, by kind (5xx, auth_failure, denied, rate_limited, cross_origin, log_dropped) and route pattern (log_dropped has no route).
 # TYPE launchready_http_events_total counter
 launchready_http_events_total{kind="5xx",route="GET /api/clients/{id}"} 2
 launchready_http_events_total{kind="auth_failure",route="POST /api/login"} 1
 launchready_http_events_total{kind="cross_origin",route=""} 1
+launchready_http_events_total{kind="log_dropped",route=""} 2
 `
 	assert.NoError(t, testutil.GatherAndCompare(reg, strings.NewReader(want), monprom.MetricName))
 	assert.Same(t, c, col.Counters())

@@ -11,7 +11,7 @@
 //
 // It exports one counter family,
 //
-//	launchready_http_events_total{kind="5xx|auth_failure|denied|rate_limited|cross_origin", route="GET /api/clients/{id}"}
+//	launchready_http_events_total{kind="5xx|auth_failure|denied|rate_limited|cross_origin|log_dropped", route="GET /api/clients/{id}"}
 //
 // labelled by route pattern (bounded by the number of registered routes;
 // "" for requests that matched none). Values are read from the in-process
