@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"text/tabwriter"
 
@@ -41,7 +42,9 @@ type RouteInfo struct {
 }
 
 // routeRow builds the row of r; findings are the report's, or nil.
-func routeRow(in *Inspection, r Route, findings []Finding) RouteInfo {
+// routeRow builds the row of route r; idsByRoute holds the finding IDs of
+// each route pattern in report order (nil: none).
+func routeRow(in *Inspection, r Route, idsByRoute map[string][]string) RouteInfo {
 	row := RouteInfo{Pattern: r.Pattern, Policy: "none"}
 	if p, ok := in.Inventory.(Policies); ok {
 		if pol, found := p.Policy(r.Pattern); found {
@@ -67,25 +70,29 @@ func routeRow(in *Inspection, r Route, findings []Finding) RouteInfo {
 	}
 	row.CrossOrigin = protectsCrossOrigin(chain)
 	_, row.Audited = Find[*audit.Handler](chain)
-	for _, f := range findings {
-		if f.Route == r.Pattern {
-			row.Findings = append(row.Findings, f.ID)
-		}
-	}
+	row.Findings = slices.Clip(idsByRoute[r.Pattern]) // rows share the index; an append must not
 	return row
 }
 
 func routeTable(in *Inspection, findings []Finding) []RouteInfo {
+	// Index the findings by route once: scanning them for every route made
+	// the table quadratic (routes × findings) on large inventories.
+	idsByRoute := map[string][]string{}
+	for _, f := range findings {
+		if f.Route != "" {
+			idsByRoute[f.Route] = append(idsByRoute[f.Route], f.ID)
+		}
+	}
 	out := make([]RouteInfo, 0, len(in.Routes))
 	for _, r := range in.Routes {
-		out = append(out, routeRow(in, r, findings))
+		out = append(out, routeRow(in, r, idsByRoute))
 	}
 	// Routes of a plain router mounted under a route: listed with the
 	// middleware of the mount in front of theirs.
 	for _, n := range nestedRoutes(in) {
 		r := n.Route
 		r.Chain = append(append([]http.Handler(nil), n.outer.Chain...), r.Chain...)
-		row := routeRow(in, r, findings)
+		row := routeRow(in, r, idsByRoute)
 		row.Policy = fmt.Sprintf("none (inside %s)", n.outer.Pattern)
 		out = append(out, row)
 	}
