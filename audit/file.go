@@ -36,7 +36,35 @@ type FileOptions struct {
 	Sync SyncPolicy
 	// Perm is the mode of a newly created file. Zero means 0600.
 	Perm os.FileMode
+	// CommitDelay (SyncEach) is how long the leader of a group commit
+	// waits before its fsync when other records are arriving, so that one
+	// fsync covers more of them (PostgreSQL's commit_delay). It is counted
+	// from the append of the first record of the batch, so no record
+	// waits for it more than once, and a batch that already waited as
+	// long for the previous fsync does not wait at all. A record is still
+	// acknowledged only after an fsync that started after it was written.
+	// Zero, the default, turns it off: every fsync starts at once. At most
+	// MaxCommitDelay. Worth setting when fsyncs are frequent and cost CPU
+	// (on the benchmark machine each fsync costs ~80 µs of CPU): the
+	// example portal uses DefaultCommitDelay.
+	CommitDelay time.Duration
+	// CommitSiblings is how many other records must have been appended
+	// within the last CommitDelay for the leader to wait (PostgreSQL's
+	// commit_siblings): a lone writer never waits. Zero means 1. At most
+	// 64.
+	CommitSiblings int
 }
+
+// Commit delay bounds (FileOptions.CommitDelay).
+const (
+	// DefaultCommitDelay is the commit delay the example portal uses: a
+	// millisecond, about five fsyncs' time on the benchmark machine's disk.
+	DefaultCommitDelay = time.Millisecond
+	// MaxCommitDelay is the longest commit delay OpenFile accepts.
+	MaxCommitDelay = 10 * time.Millisecond
+	// maxCommitSiblings bounds FileOptions.CommitSiblings.
+	maxCommitSiblings = 64
+)
 
 // Sentinel errors a FileSink's Write wraps, so callers can branch.
 var (
@@ -72,6 +100,13 @@ type FileSink struct {
 	syncing bool
 	closing bool
 	stats   FileStats
+
+	// The commit delay: the append times of the last CommitSiblings+1
+	// records (a ring; recentN of them filled), to tell a lone writer from
+	// records arriving together.
+	recent  []time.Time
+	recentI int
+	recentN int
 }
 
 // file is what a FileSink needs of its open file; tests replace it with a
@@ -83,12 +118,15 @@ type file interface {
 }
 
 // commitBatch is the records that wait for the next fsync, appended while
-// one ran. wake hands that fsync to one of its writers (a true value) and
-// is closed when it has returned (err is its result).
+// one ran (or while its leader waits out the commit delay). wake hands
+// that fsync to one of its writers (a true value) and is closed when it
+// has returned (err is its result). first is when its first record was
+// appended: the commit delay counts from it.
 type commitBatch struct {
-	n    int
-	err  error
-	wake chan bool
+	n     int
+	err   error
+	wake  chan bool
+	first time.Time
 }
 
 // FileStats count a FileSink's work. Records per fsync is
@@ -133,6 +171,15 @@ func OpenFile(path string, opts *FileOptions) (*FileSink, error) {
 	if o.Perm == 0 {
 		o.Perm = 0o600
 	}
+	if o.CommitDelay < 0 || o.CommitDelay > MaxCommitDelay {
+		return nil, fmt.Errorf("audit: FileOptions.CommitDelay is %v; use 0 (off) up to %v, e.g. audit.DefaultCommitDelay", o.CommitDelay, MaxCommitDelay)
+	}
+	if o.CommitSiblings < 0 || o.CommitSiblings > maxCommitSiblings {
+		return nil, fmt.Errorf("audit: FileOptions.CommitSiblings is %d; use 0 (meaning 1) up to %d", o.CommitSiblings, maxCommitSiblings)
+	}
+	if o.CommitSiblings == 0 {
+		o.CommitSiblings = 1
+	}
 	_, statErr := os.Stat(path)
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_APPEND|os.O_CREATE, o.Perm)
 	if err != nil {
@@ -146,6 +193,9 @@ func OpenFile(path string, opts *FileOptions) (*FileSink, error) {
 		}
 	}
 	s := &FileSink{path: path, opts: o, f: f}
+	if o.CommitDelay > 0 && o.Sync == SyncEach {
+		s.recent = make([]time.Time, o.CommitSiblings+1)
+	}
 	st, err := f.Stat()
 	if err == nil && st.Mode().IsRegular() {
 		if err := lockFile(f); err != nil {
@@ -251,22 +301,51 @@ func (s *FileSink) Write(_ context.Context, rec Record) error {
 		s.mu.Unlock()
 		return nil
 	}
+	var now time.Time
+	if s.recent != nil {
+		now = time.Now()
+		s.recent[s.recentI] = now
+		s.recentI = (s.recentI + 1) % len(s.recent)
+		s.recentN = min(s.recentN+1, len(s.recent))
+	}
 	if !s.syncing {
-		// No fsync runs: this record's own fsync starts now. Records
-		// appended meanwhile wait for the next one (s.cur).
+		// No fsync runs: this record's own fsync starts now, or after
+		// the commit delay when other records are arriving. Records
+		// appended meanwhile wait for the next one (s.cur), or join this
+		// one while its leader waits.
 		s.syncing = true
-		return s.commit(nil)
+		if !s.busy(now) {
+			return s.commit(nil)
+		}
+		b := newBatch(now)
+		b.n = 1
+		s.cur = b
+		return s.lead(b)
 	}
 	b := s.cur
 	if b == nil {
-		b = newBatch()
+		b = newBatch(now)
 		s.cur = b
 	}
 	b.n++
 	return s.join(b)
 }
 
-func newBatch() *commitBatch { return &commitBatch{wake: make(chan bool, 1)} }
+func newBatch(first time.Time) *commitBatch {
+	return &commitBatch{wake: make(chan bool, 1), first: first}
+}
+
+// busy reports, with s.mu held, whether at least CommitSiblings records
+// besides the one appended at now were appended within the commit delay
+// before it: records are arriving together, so a leader waiting for them
+// saves fsyncs. Always false without a commit delay.
+func (s *FileSink) busy(now time.Time) bool {
+	if s.recent == nil || s.recentN < len(s.recent) {
+		return false
+	}
+	oldest := s.recent[s.recentI] // the ring's next slot holds its oldest time
+	return now.Sub(oldest) <= s.opts.CommitDelay
+}
 
 // join waits, with s.mu held, until batch b's fsync has returned, and
 // returns its error; it releases s.mu. If the running fsync's leader hands
@@ -275,9 +354,26 @@ func (s *FileSink) join(b *commitBatch) error {
 	s.mu.Unlock()
 	if _, lead := <-b.wake; lead {
 		s.mu.Lock()
-		return s.commit(b)
+		return s.lead(b)
 	}
 	return b.err
+}
+
+// lead fsyncs batch b (s.cur, s.syncing set, s.mu held; it releases s.mu)
+// as its leader, first waiting out what is left of the commit delay,
+// counted from b's first record, when records are arriving together.
+// Records appended during the wait join b.
+func (s *FileSink) lead(b *commitBatch) error {
+	if s.recent != nil && !b.first.IsZero() {
+		if now := time.Now(); s.busy(now) {
+			if wait := b.first.Add(s.opts.CommitDelay).Sub(now); wait > 0 {
+				s.mu.Unlock()
+				time.Sleep(wait)
+				s.mu.Lock()
+			}
+		}
+	}
+	return s.commit(b)
 }
 
 // commit fsyncs as leader (s.syncing set, s.mu held; it releases s.mu)
@@ -368,7 +464,7 @@ func (s *FileSink) Close() error {
 		// or its writer has the error.
 		b := s.cur
 		if b == nil {
-			b = newBatch()
+			b = newBatch(time.Time{}) // Close waits for no commit delay
 			s.cur = b
 		}
 		_ = s.join(b)

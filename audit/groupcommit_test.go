@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"sync"
 	"syscall"
@@ -342,4 +343,224 @@ func TestGroupCommitRealFile(t *testing.T) {
 	rep, err := audit.VerifyFile(path, audit.Link{})
 	require.NoError(t, err)
 	assert.Equal(t, workers*per, rep.Checked)
+}
+
+// openDelayed is openGated with a commit delay.
+func openDelayed(t *testing.T, opts audit.FileOptions) (*audit.FileSink, *gatedFile) {
+	t.Helper()
+	s, err := audit.OpenFile(filepath.Join(t.TempDir(), "audit.jsonl"), &opts)
+	require.NoError(t, err)
+	return s, gate(t, s)
+}
+
+// A lone writer does not wait for the commit delay: with nothing else
+// arriving its fsync starts at once, however long the delay.
+func TestCommitDelayLoneWriterDoesNotWait(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		s, g := openDelayed(t, audit.FileOptions{CommitDelay: audit.MaxCommitDelay})
+		for _, action := range []string{"a", "b", "c"} {
+			start := time.Now()
+			w := write(t, s, g, action)
+			c := <-g.syncs
+			assert.Zero(t, time.Since(start), "%s's fsync started after a wait though no other record was arriving", action)
+			c.answer <- nil
+			require.NoError(t, <-w)
+			time.Sleep(2 * audit.MaxCommitDelay) // the next writer is alone again
+		}
+		assert.EqualValues(t, 3, s.Stats().Syncs)
+		require.NoError(t, s.Close())
+	})
+}
+
+// Records arriving together share one fsync: the leader waits out the
+// delay, counted from its own append, and everything appended meanwhile
+// joins its batch; nobody is acknowledged before that fsync returns, and
+// the wait ends on time however many keep arriving.
+func TestCommitDelaySiblingsShareOneFsync(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		const delay = time.Millisecond
+		s, g := openDelayed(t, audit.FileOptions{CommitDelay: delay})
+		a := write(t, s, g, "a") // alone: fsynced at once
+		(<-g.syncs).answer <- nil
+		require.NoError(t, <-a)
+
+		time.Sleep(delay / 5)
+		start := time.Now()
+		batch := []<-chan error{write(t, s, g, "b")} // a was appended within the delay: b's leader waits
+		var sync2 syncCall
+		for i := 0; ; i++ {
+			select {
+			case sync2 = <-g.syncs:
+			case <-time.After(delay / 3): // 3 more writers before the delay is over
+				batch = append(batch, write(t, s, g, fmt.Sprint("w-", i)))
+				continue
+			}
+			break
+		}
+		assert.Equal(t, delay, time.Since(start), "the fsync starts when the delay from the batch's first record is over, not before, not later")
+		assert.Len(t, batch, 4, "the records appended during the delay")
+		assert.Equal(t, g.written, sync2.covers, "the fsync covers every record appended during the delay")
+		synctest.Wait()
+		for _, w := range batch {
+			assert.False(t, returned(w), "a record was acknowledged before its fsync returned")
+		}
+		sync2.answer <- nil
+		for _, w := range batch {
+			assert.NoError(t, <-w)
+		}
+		st := s.Stats()
+		assert.EqualValues(t, 2, st.Syncs)
+		assert.EqualValues(t, 5, st.Synced)
+		assert.Equal(t, 4, st.MaxBatch)
+		require.NoError(t, s.Close())
+	})
+}
+
+// A batch whose records already waited a whole delay behind a slow fsync
+// does not wait again, though records are still arriving: the delay counts
+// from the batch's first record, so its leader fsyncs as soon as it is
+// handed the batch.
+func TestCommitDelayBoundedBehindSlowFsync(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		const delay = time.Millisecond
+		s, g := openDelayed(t, audit.FileOptions{CommitDelay: delay})
+		a := write(t, s, g, "a")
+		sync1 := <-g.syncs // alone: at once
+		b := write(t, s, g, "b")
+		time.Sleep(5 * delay / 2) // the first fsync is slow
+		c := write(t, s, g, "c")
+		time.Sleep(delay / 2)
+		d := write(t, s, g, "d") // c and d arrive together
+		synctest.Wait()
+		released := time.Now()
+		sync1.answer <- nil
+		require.NoError(t, <-a)
+		sync2 := <-g.syncs
+		assert.Equal(t, released, time.Now(), "b waited longer than the delay behind the first fsync: no further wait")
+		assert.Equal(t, g.written, sync2.covers)
+		synctest.Wait()
+		for _, w := range []<-chan error{b, c, d} {
+			assert.False(t, returned(w), "acknowledged before its fsync returned")
+		}
+		sync2.answer <- nil
+		for _, w := range []<-chan error{b, c, d} {
+			assert.NoError(t, <-w)
+		}
+		require.NoError(t, s.Close())
+	})
+}
+
+// With CommitSiblings records must arrive that densely before anyone
+// waits: one other record within the delay is not enough for 2.
+func TestCommitDelaySiblingsThreshold(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		const delay = time.Millisecond
+		s, g := openDelayed(t, audit.FileOptions{CommitDelay: delay, CommitSiblings: 2})
+		step := func(action string) time.Duration {
+			start := time.Now()
+			w := write(t, s, g, action)
+			c := <-g.syncs
+			took := time.Since(start)
+			c.answer <- nil
+			require.NoError(t, <-w)
+			time.Sleep(delay / 10)
+			return took
+		}
+		assert.Zero(t, step("a"))
+		assert.Zero(t, step("b"), "one sibling within the delay, two required")
+		assert.Equal(t, delay, step("c"), "two siblings within the delay: the leader waits")
+		require.NoError(t, s.Close())
+	})
+}
+
+// Close during a leader's commit delay waits for that batch's fsync and
+// refuses later records.
+func TestCommitDelayCloseDuringDelay(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		const delay = time.Millisecond
+		s, g := openDelayed(t, audit.FileOptions{CommitDelay: delay})
+		a := write(t, s, g, "a")
+		(<-g.syncs).answer <- nil
+		require.NoError(t, <-a)
+		b := write(t, s, g, "b") // waits out the delay
+		synctest.Wait()
+		closed := make(chan error, 1)
+		go func() { closed <- s.Close() }()
+		synctest.Wait()
+		assert.ErrorIs(t, s.Write(context.Background(), audit.Record{Kind: "event"}), audit.ErrClosed)
+		c := <-g.syncs
+		synctest.Wait()
+		assert.False(t, returned(b) || returned(closed), "returned before the pending record's fsync")
+		c.answer <- nil
+		assert.NoError(t, <-b)
+		assert.NoError(t, <-closed)
+	})
+}
+
+// Bad commit delay settings are refused at OpenFile, naming the field.
+func TestCommitDelayRefusesBadConfig(t *testing.T) {
+	for _, tc := range []struct {
+		opts  audit.FileOptions
+		field string
+	}{
+		{audit.FileOptions{CommitDelay: -time.Millisecond}, "FileOptions.CommitDelay"},
+		{audit.FileOptions{CommitDelay: audit.MaxCommitDelay + 1}, "FileOptions.CommitDelay"},
+		{audit.FileOptions{CommitDelay: time.Millisecond, CommitSiblings: -1}, "FileOptions.CommitSiblings"},
+		{audit.FileOptions{CommitDelay: time.Millisecond, CommitSiblings: 65}, "FileOptions.CommitSiblings"},
+	} {
+		path := filepath.Join(t.TempDir(), "audit.jsonl")
+		s, err := audit.OpenFile(path, &tc.opts)
+		require.Error(t, err, "%+v", tc.opts)
+		assert.Nil(t, s)
+		assert.Contains(t, err.Error(), tc.field)
+		assert.NoFileExists(t, path, "nothing created for a refused configuration")
+	}
+}
+
+// The real file with a commit delay under the race detector: every record
+// durable and chained, and concurrent writers share fsyncs.
+func TestCommitDelayRealFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "audit.jsonl")
+	s, err := audit.OpenFile(path, &audit.FileOptions{CommitDelay: audit.DefaultCommitDelay})
+	require.NoError(t, err)
+	const workers, per = 16, 25
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			for i := range per {
+				assert.NoError(t, s.Write(context.Background(), audit.Record{Time: time.Now(), Kind: "event", Action: fmt.Sprint(w, "-", i)}))
+			}
+		})
+	}
+	wg.Wait()
+	st := s.Stats()
+	assert.EqualValues(t, workers*per, st.Synced)
+	assert.Greater(t, st.RecordsPerSync(), 1.0)
+	require.NoError(t, s.Close())
+	rep, err := audit.VerifyFile(path, audit.Link{})
+	require.NoError(t, err)
+	assert.Equal(t, workers*per, rep.Checked)
+}
+
+// With a commit delay, records that arrive together share an fsync while
+// a lone record is fsynced at once.
+func ExampleFileOptions_commitDelay() {
+	dir, _ := os.MkdirTemp("", "audit-example-")
+	defer os.RemoveAll(dir)
+	s, err := audit.OpenFile(filepath.Join(dir, "audit.jsonl"), &audit.FileOptions{CommitDelay: audit.DefaultCommitDelay})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	var wg sync.WaitGroup
+	for i := range 8 {
+		wg.Go(func() {
+			_ = s.Write(context.Background(), audit.Record{Kind: "event", Action: fmt.Sprint("ticket.create-", i)})
+		})
+	}
+	wg.Wait()
+	_ = s.Close()
+	st := s.Stats()
+	fmt.Println(st.Synced, "records durable, fewer fsyncs:", st.Syncs < 8)
+	// Output: 8 records durable, fewer fsyncs: true
 }
