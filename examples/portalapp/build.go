@@ -69,6 +69,11 @@ type Options struct {
 	// AuditFile is the append-only audit trail. Default:
 	// launchready-audit.jsonl in the temporary directory.
 	AuditFile string
+	// AuditCommitDelay is the audit file's group-commit delay
+	// (audit.FileOptions.CommitDelay): when POSTs arrive together, one
+	// fsync covers several of their records. Zero: audit.DefaultCommitDelay;
+	// negative: off (every record's fsync starts at once).
+	AuditCommitDelay time.Duration
 	// Now is the clock of the handlers. Nil: time.Now.
 	Now func() time.Time
 	// LimitNow is the rate limits' clock. Nil: time.Now.
@@ -314,7 +319,14 @@ func Build(opts Options) (*Portal, error) {
 		if auditPath == "" {
 			auditPath = filepath.Join(os.TempDir(), "launchready-audit.jsonl")
 		}
-		auditFile, err = audit.OpenFile(auditPath, nil)
+		delay := opts.AuditCommitDelay
+		switch {
+		case delay == 0:
+			delay = audit.DefaultCommitDelay
+		case delay < 0:
+			delay = 0
+		}
+		auditFile, err = audit.OpenFile(auditPath, &audit.FileOptions{CommitDelay: delay})
 		if err != nil {
 			return nil, fmt.Errorf("portal: audit trail: %w", err)
 		}

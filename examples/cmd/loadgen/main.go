@@ -61,6 +61,7 @@ func main() {
 	crm := flag.String("crm", "", "give the in-process portal a stand-in CRM for client enrichment: ok, slow (each answer takes 10 s) or fail (500); default none")
 	serveImpl := flag.String("serve", "", "run as the server process of -saturate: kit (the portal, every protection on) or bare (its twin without the kit)")
 	cpu := flag.Int("cpu", -1, "with -serve: pin the server process to this CPU (-1: no pinning)")
+	commitDelay := flag.Duration("commit-delay", 0, "the kit's audit group-commit delay (audit.FileOptions.CommitDelay): 0 the portal's default (audit.DefaultCommitDelay), negative off")
 	cpuProfile := flag.String("cpuprofile", "", "with -serve: write a CPU profile of the serving to this file")
 	sat := flag.Bool("saturate", false, "find the highest rate the kit and its bare twin each sustain with p95 within -slo, each in its own server process, then run both at -fixed-rate")
 	step := flag.Duration("step", 3*time.Second, "with -saturate: how long each rate step sends")
@@ -77,10 +78,10 @@ func main() {
 	var err error
 	switch {
 	case *serveImpl != "":
-		err = serve(*serveImpl, *cpu, *auditFile, *cpuProfile, os.Stdin, os.Stdout)
+		err = serve(*serveImpl, *cpu, *auditFile, *cpuProfile, *commitDelay, os.Stdin, os.Stdout)
 	case *sat:
 		err = saturate(saturateConfig{Workers: *workers, Step: *step, Warmup: *warmup, SLO: *slo, Start: *start, MaxSteps: *maxSteps, Retries: *retries,
-			FixedRate: *fixedRate, Fixed: *fixedDur, Pin: *pin, AuditFile: *auditFile, Results: *results},
+			FixedRate: *fixedRate, Fixed: *fixedDur, Pin: *pin, AuditFile: *auditFile, CommitDelay: *commitDelay, Results: *results},
 			"loadgen "+strings.Join(os.Args[1:], " "), os.Stdout)
 	default:
 		err = run(*rate, *duration, *workers, *target, *auditFile, *crm)

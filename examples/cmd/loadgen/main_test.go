@@ -72,7 +72,7 @@ func TestSaturateSmoke(t *testing.T) {
 	assert.Contains(t, rep.Pinning, "none")
 
 	assert.Error(t, saturate(saturateConfig{}, "", io.Discard), "a zero config is refused")
-	assert.Error(t, serve("fast", -1, "", "", strings.NewReader(""), io.Discard), "an unknown server is refused")
+	assert.Error(t, serve("fast", -1, "", "", 0, strings.NewReader(""), io.Discard), "an unknown server is refused")
 }
 
 // The search doubles until a step fails, then bisects, and stops within 5%.

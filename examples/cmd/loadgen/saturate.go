@@ -21,7 +21,9 @@ type saturateConfig struct {
 	Fixed     time.Duration // its duration
 	Pin       bool          // server on the first allowed CPU, generator on the second
 	AuditFile string
-	Results   string // JSON results for benchreport; "" writes none
+	// CommitDelay is the kit server's audit group-commit delay (-commit-delay).
+	CommitDelay time.Duration
+	Results     string // JSON results for benchreport; "" writes none
 }
 
 // The results file (-results), read by bench/cmd/benchreport -saturation.
@@ -84,7 +86,7 @@ func us(d time.Duration) float64 { return float64(d.Nanoseconds()) / 1e3 }
 // measure starts a fresh server of impl (so no step inherits another's
 // backlog or grown ticket store), signs in, warms up, and sends one step.
 func measure(impl string, rate int, c saturateConfig, serverCPU int) (stepReport, *stats, error) {
-	srv, err := startServer(impl, serverCPU, c.AuditFile)
+	srv, err := startServer(impl, serverCPU, c.AuditFile, c.CommitDelay)
 	if err != nil {
 		return stepReport{}, nil, err
 	}

@@ -30,8 +30,10 @@ const (
 // included) or its bare twin (portalapp.BuildBare), listens on a loopback
 // port, prints "serving <url>" on out, and serves until in closes. cpu >= 0
 // pins it to that CPU first; cpuProfile names a file for a CPU profile of
-// the serving (go tool pprof -top).
-func serve(impl string, cpu int, auditFile, cpuProfile string, in io.Reader, out io.Writer) error {
+// the serving (go tool pprof -top). commitDelay is the kit's audit
+// group-commit delay (portalapp.Options.AuditCommitDelay: 0 the default,
+// negative off).
+func serve(impl string, cpu int, auditFile, cpuProfile string, commitDelay time.Duration, in io.Reader, out io.Writer) error {
 	if impl != implKit && impl != implBare {
 		return fmt.Errorf("-serve %q: use %s or %s", impl, implKit, implBare)
 	}
@@ -57,7 +59,7 @@ func serve(impl string, cpu int, auditFile, cpuProfile string, in io.Reader, out
 		if auditFile == "" {
 			auditFile = filepath.Join(dir, "audit.jsonl")
 		}
-		p, err := portalapp.Build(portalapp.Options{Env: readiness.Development, Addr: ln.Addr().String(), OutboxDir: dir, AuditFile: auditFile})
+		p, err := portalapp.Build(portalapp.Options{Env: readiness.Development, Addr: ln.Addr().String(), OutboxDir: dir, AuditFile: auditFile, AuditCommitDelay: commitDelay})
 		if err != nil {
 			return err
 		}
@@ -109,7 +111,7 @@ type child struct {
 
 // startServer re-executes this binary as `-serve impl` (pinned to cpu when
 // cpu >= 0) and waits for its address.
-func startServer(impl string, cpu int, auditFile string) (*child, error) {
+func startServer(impl string, cpu int, auditFile string, commitDelay time.Duration) (*child, error) {
 	self, err := os.Executable()
 	if err != nil {
 		return nil, err
@@ -117,6 +119,9 @@ func startServer(impl string, cpu int, auditFile string) (*child, error) {
 	args := []string{"-serve", impl, "-cpu", strconv.Itoa(cpu)}
 	if auditFile != "" {
 		args = append(args, "-audit", auditFile)
+	}
+	if commitDelay != 0 {
+		args = append(args, "-commit-delay", commitDelay.String())
 	}
 	cmd := exec.Command(self, args...)
 	cmd.Stderr = os.Stderr
