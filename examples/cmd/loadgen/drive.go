@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/cookiejar"
+	"net/http/httptrace"
 	"slices"
 	"sync"
 	"time"
@@ -21,8 +22,13 @@ const postRoute = 2
 
 type result struct {
 	latency time.Duration
-	status  int
-	err     error
+	// wait is from the scheduled send time until the request was written
+	// (the generator's queueing: a free worker, a connection, the write);
+	// server from then until the response's first byte (the server's time
+	// plus loopback). Zero when the request failed before.
+	wait, server time.Duration
+	status       int
+	err          error
 }
 
 // stats is what one open-loop run measured.
@@ -33,6 +39,10 @@ type stats struct {
 	bad     map[int]int
 	all     []time.Duration    // sorted
 	byRoute [3][]time.Duration // sorted
+	// The parts of each route's latency (sorted): wait, the generator's
+	// queueing before the request was written, and server, from then to
+	// the response's first byte.
+	wait, server [3][]time.Duration
 }
 
 func (s *stats) ok() bool { return s.errs == 0 && len(s.bad) == 0 }
@@ -45,11 +55,14 @@ func quantile(lat []time.Duration, p float64) time.Duration {
 	return lat[min(len(lat)-1, int(p*float64(len(lat))))]
 }
 
-// newClient is a cookie-keeping client with a connection per worker.
+// newClient is a cookie-keeping client with a connection per worker, and
+// no more: MaxConnsPerHost stops the transport from dialing a spare
+// connection whenever a request finds none idle, which it would then close
+// (the server would pay for connections the workers never needed).
 func newClient(workers int) *http.Client {
 	jar, _ := cookiejar.New(nil)
 	return &http.Client{Jar: jar, Timeout: 10 * time.Second, Transport: &http.Transport{
-		MaxIdleConns: workers, MaxIdleConnsPerHost: workers, IdleConnTimeout: time.Minute}}
+		MaxIdleConns: workers, MaxIdleConnsPerHost: workers, MaxConnsPerHost: workers, IdleConnTimeout: time.Minute}}
 }
 
 // login signs the client in as the support agent.
@@ -102,8 +115,16 @@ func drive(client *http.Client, base string, rate int, duration time.Duration, w
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			var wrote, first time.Time
+			trace := &httptrace.ClientTrace{
+				WroteRequest:         func(httptrace.WroteRequestInfo) { wrote = time.Now() },
+				GotFirstResponseByte: func() { first = time.Now() },
+			}
 			for j := range jobs {
-				res, err := client.Do(newRequest(base, j.i))
+				wrote, first = time.Time{}, time.Time{}
+				req := newRequest(base, j.i)
+				req = req.WithContext(httptrace.WithClientTrace(req.Context(), trace))
+				res, err := client.Do(req)
 				r := result{err: err}
 				if err == nil {
 					_, _ = io.Copy(io.Discard, res.Body)
@@ -111,6 +132,9 @@ func drive(client *http.Client, base string, rate int, duration time.Duration, w
 					r.status = res.StatusCode
 				}
 				r.latency = time.Since(j.sched)
+				if !wrote.IsZero() && !first.IsZero() {
+					r.wait, r.server = wrote.Sub(j.sched), first.Sub(wrote)
+				}
 				results[j.i] = r
 			}
 		}()
@@ -135,10 +159,16 @@ func drive(client *http.Client, base string, rate int, duration time.Duration, w
 		}
 		s.all = append(s.all, r.latency)
 		s.byRoute[i%3] = append(s.byRoute[i%3], r.latency)
+		if r.server > 0 {
+			s.wait[i%3] = append(s.wait[i%3], r.wait)
+			s.server[i%3] = append(s.server[i%3], r.server)
+		}
 	}
 	slices.Sort(s.all)
 	for k := range s.byRoute {
 		slices.Sort(s.byRoute[k])
+		slices.Sort(s.wait[k])
+		slices.Sort(s.server[k])
 	}
 	return s
 }

@@ -147,7 +147,8 @@ func run(rate int, duration time.Duration, workers int, base, auditFile, crm str
 		if len(part) == 0 {
 			continue
 		}
-		fmt.Printf("  %-32s p50 %v  p95 %v  p99 %v\n", name, r(quantile(part, .50)), r(quantile(part, .95)), r(quantile(part, .99)))
+		fmt.Printf("  %-32s p50 %v  p95 %v  p99 %v  (generator wait p50 %v p99 %v; server p50 %v p99 %v)\n", name, r(quantile(part, .50)), r(quantile(part, .95)), r(quantile(part, .99)),
+			r(quantile(s.wait[k], .50)), r(quantile(s.wait[k], .99)), r(quantile(s.server[k], .50)), r(quantile(s.server[k], .99)))
 	}
 	fmt.Printf("transport errors %d, non-2xx %v\n", s.errs, s.bad)
 	if !s.ok() {

@@ -13,6 +13,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/launchready/launchready/audit"
 )
 
 // TestRunSmoke drives the in-process portal briefly at a low rate: every
@@ -68,6 +70,20 @@ func TestSaturateSmoke(t *testing.T) {
 	require.Len(t, rep.Fixed, 2)
 	assert.Equal(t, routeNames[postRoute], rep.Fixed[0].Routes[postRoute].Route)
 	assert.Positive(t, rep.Fixed[0].Routes[postRoute].P99Us)
+	for _, f := range rep.Fixed {
+		post := f.Routes[postRoute]
+		assert.Positive(t, post.ServerP50Us, "%s: the server's part of the POST latency", f.Impl)
+		assert.Positive(t, post.WaitP50Us, "%s: the generator's part", f.Impl)
+		assert.LessOrEqual(t, post.ServerP50Us, post.P99Us, "%s: a part of the latency is no longer than its p99", f.Impl)
+	}
+	require.NotNil(t, rep.Fixed[0].Audit, "the kit server reports its audit file when it stops")
+	assert.Nil(t, rep.Fixed[1].Audit, "the bare twin has no audit trail")
+	a := rep.Fixed[0].Audit
+	assert.GreaterOrEqual(t, a.Records, uint64(6), "the fixed run's POSTs (60 req/s for 300 ms, a third of them) are audited")
+	assert.Positive(t, a.Syncs)
+	assert.Positive(t, a.SyncMeanUs)
+	assert.Equal(t, float64(audit.DefaultCommitDelay.Microseconds()), a.CommitDelayUs, "the portal's default commit delay")
+	assert.Contains(t, out.String(), "per fsync")
 	assert.Contains(t, out.String(), "kit ÷ bare")
 	assert.Contains(t, rep.Pinning, "none")
 
@@ -96,4 +112,15 @@ func TestSearch(t *testing.T) {
 	assert.Zero(t, failing.report().Rate, "nothing sustained")
 	assert.Nil(t, failing.report().At)
 	assert.Len(t, failing.steps, 2, "100, then 50, then it gives up")
+}
+
+// The kit server's audit report: records per fsync and the mean fsync
+// time from the sink's counters, the commit delay as the portal applies it.
+func TestAuditReport(t *testing.T) {
+	st := audit.FileStats{Records: 12, Synced: 12, Syncs: 3, MaxBatch: 6, SyncTime: 900 * time.Microsecond}
+	r := newAuditReport(st, 0)
+	assert.Equal(t, auditReport{Records: 12, Syncs: 3, PerSync: 4, MaxBatch: 6, SyncMeanUs: 300, CommitDelayUs: 1000}, r)
+	assert.Zero(t, newAuditReport(st, -1).CommitDelayUs, "a negative delay turns it off")
+	assert.Equal(t, 2000.0, newAuditReport(st, 2*time.Millisecond).CommitDelayUs)
+	assert.Zero(t, newAuditReport(audit.FileStats{}, 0).SyncMeanUs, "no fsync: no mean")
 }

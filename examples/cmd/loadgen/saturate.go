@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 	"time"
 )
 
@@ -65,6 +66,11 @@ type stepReport struct {
 	// Attempt is 1, or 2 when the step failed once and was measured
 	// again (-retries); a step's result is its last attempt.
 	Attempt int `json:"attempt,omitempty"`
+	// GeneratorGCs is how many garbage collections the generator ran
+	// during the step, GeneratorGCPauseUs their stop-the-world pauses in
+	// total (µs): a pause delays every response the generator reads.
+	GeneratorGCs       int     `json:"generator_gcs"`
+	GeneratorGCPauseUs float64 `json:"generator_gc_pause_us"`
 }
 
 type fixedReport struct {
@@ -72,6 +78,9 @@ type fixedReport struct {
 	Rate   int          `json:"rate"`
 	All    stepReport   `json:"all"`
 	Routes []routeStats `json:"routes"`
+	// Audit is the kit server's audit file over the run (warm-up
+	// included): records per fsync, mean fsync time, the commit delay.
+	Audit *auditReport `json:"audit,omitempty"`
 }
 
 type routeStats struct {
@@ -79,19 +88,37 @@ type routeStats struct {
 	P50Us float64 `json:"p50_us"`
 	P95Us float64 `json:"p95_us"`
 	P99Us float64 `json:"p99_us"`
+	// The latency split in two (each its own distribution, so the parts'
+	// quantiles need not add up): Wait, from the scheduled send time until
+	// the request was written (the generator's queueing); Server, from then
+	// until the response's first byte (server time plus loopback).
+	WaitP50Us   float64 `json:"wait_p50_us"`
+	WaitP99Us   float64 `json:"wait_p99_us"`
+	ServerP50Us float64 `json:"server_p50_us"`
+	ServerP99Us float64 `json:"server_p99_us"`
 }
 
 func us(d time.Duration) float64 { return float64(d.Nanoseconds()) / 1e3 }
 
 // measure starts a fresh server of impl (so no step inherits another's
 // backlog or grown ticket store), signs in, warms up, and sends one step.
-func measure(impl string, rate int, c saturateConfig, serverCPU int) (stepReport, *stats, error) {
+// It stops the server and returns what the kit's reported of its audit
+// file (nil for the bare twin).
+func measure(impl string, rate int, c saturateConfig, serverCPU int) (stepReport, *stats, *auditReport, error) {
 	srv, err := startServer(impl, serverCPU, c.AuditFile, c.CommitDelay)
 	if err != nil {
-		return stepReport{}, nil, err
+		return stepReport{}, nil, nil, err
 	}
-	defer srv.stop()
+	r, st, err := measureOn(srv, impl, rate, c)
+	if serr := srv.stop(); err == nil && serr != nil {
+		err = fmt.Errorf("%s server: %w", impl, serr)
+	}
+	return r, st, srv.audit, err
+}
+
+func measureOn(srv *child, impl string, rate int, c saturateConfig) (stepReport, *stats, error) {
 	client := newClient(c.Workers)
+	defer client.CloseIdleConnections()
 	if err := login(client, srv.url); err != nil {
 		return stepReport{}, nil, fmt.Errorf("%s: %w", impl, err)
 	}
@@ -103,18 +130,21 @@ func measure(impl string, rate int, c saturateConfig, serverCPU int) (stepReport
 		return stepReport{}, nil, err
 	}
 	g0, _ := cpuTime(0)
+	var m0, m1 runtime.MemStats
+	runtime.ReadMemStats(&m0)
 	st := drive(client, srv.url, rate, c.Step, c.Workers)
+	runtime.ReadMemStats(&m1)
 	s1, err := srv.cpu()
 	if err != nil {
 		return stepReport{}, nil, err
 	}
 	g1, _ := cpuTime(0)
-	client.CloseIdleConnections()
 	r := stepReport{Rate: rate, Achieved: float64(st.sent) / st.elapsed.Seconds(),
 		P50Us: us(quantile(st.all, .50)), P95Us: us(quantile(st.all, .95)), P99Us: us(quantile(st.all, .99)),
 		Errors:       st.errs + sum(st.bad),
 		ServerCPUUs:  us(s1-s0) / float64(st.sent),
-		GeneratorCPU: float64(g1-g0) / float64(st.elapsed)}
+		GeneratorCPU: float64(g1-g0) / float64(st.elapsed),
+		GeneratorGCs: int(m1.NumGC - m0.NumGC), GeneratorGCPauseUs: float64(m1.PauseTotalNs-m0.PauseTotalNs) / 1e3}
 	r.Pass = r.Errors == 0 && quantile(st.all, .95) <= c.SLO
 	return r, st, nil
 }
@@ -223,7 +253,7 @@ func saturate(c saturateConfig, command string, out io.Writer) error {
 			// stall of a shared machine must not end the search early.
 			for attempt := 0; attempt <= c.Retries; attempt++ {
 				var err error
-				if r, _, err = measure(s.impl, s.next, c, serverCPU); err != nil {
+				if r, _, _, err = measure(s.impl, s.next, c, serverCPU); err != nil {
 					return err
 				}
 				r.Attempt = attempt + 1
@@ -246,13 +276,15 @@ func saturate(c saturateConfig, command string, out io.Writer) error {
 		for _, impl := range []string{implKit, implBare} {
 			fc := c
 			fc.Step = c.Fixed
-			r, st, err := measure(impl, c.FixedRate, fc, serverCPU)
+			r, st, a, err := measure(impl, c.FixedRate, fc, serverCPU)
 			if err != nil {
 				return err
 			}
-			f := fixedReport{Impl: impl, Rate: c.FixedRate, All: r}
+			f := fixedReport{Impl: impl, Rate: c.FixedRate, All: r, Audit: a}
 			for k, name := range routeNames {
-				f.Routes = append(f.Routes, routeStats{Route: name, P50Us: us(quantile(st.byRoute[k], .5)), P95Us: us(quantile(st.byRoute[k], .95)), P99Us: us(quantile(st.byRoute[k], .99))})
+				f.Routes = append(f.Routes, routeStats{Route: name, P50Us: us(quantile(st.byRoute[k], .5)), P95Us: us(quantile(st.byRoute[k], .95)), P99Us: us(quantile(st.byRoute[k], .99)),
+					WaitP50Us: us(quantile(st.wait[k], .5)), WaitP99Us: us(quantile(st.wait[k], .99)),
+					ServerP50Us: us(quantile(st.server[k], .5)), ServerP99Us: us(quantile(st.server[k], .99))})
 			}
 			rep.Fixed = append(rep.Fixed, f)
 		}
@@ -288,7 +320,13 @@ func writeMarkdown(w io.Writer, rep *saturationReport) {
 	}
 	for _, f := range rep.Fixed {
 		post := f.Routes[postRoute]
-		fmt.Fprintf(w, "%s at %d req/s: POST p50 %.2f ms, p99 %.2f ms (p99 ÷ p50 %.1f, target ≤ 3); all p95 %.2f ms, %d errors\n",
-			f.Impl, f.Rate, post.P50Us/1e3, post.P99Us/1e3, post.P99Us/post.P50Us, f.All.P95Us/1e3, f.All.Errors)
+		fmt.Fprintf(w, "%s at %d req/s: POST p50 %.2f ms, p99 %.2f ms (p99 ÷ p50 %.1f, target ≤ 3); all p95 %.2f ms, %d errors; server CPU %.1f µs/req\n",
+			f.Impl, f.Rate, post.P50Us/1e3, post.P99Us/1e3, post.P99Us/post.P50Us, f.All.P95Us/1e3, f.All.Errors, f.All.ServerCPUUs)
+		fmt.Fprintf(w, "  POST split: generator wait p50 %.2f ms p99 %.2f ms; server p50 %.2f ms p99 %.2f ms; generator %d GCs, %.2f ms paused\n",
+			post.WaitP50Us/1e3, post.WaitP99Us/1e3, post.ServerP50Us/1e3, post.ServerP99Us/1e3, f.All.GeneratorGCs, f.All.GeneratorGCPauseUs/1e3)
+		if a := f.Audit; a != nil {
+			fmt.Fprintf(w, "  audit file: %d records, %.2f per fsync (at most %d), fsync %.0f µs on average, commit delay %.0f µs\n",
+				a.Records, a.PerSync, a.MaxBatch, a.SyncMeanUs, a.CommitDelayUs)
+		}
 	}
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -15,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/launchready/launchready/audit"
 	"github.com/launchready/launchready/examples/portalapp"
 	"github.com/launchready/launchready/readiness"
 )
@@ -70,7 +72,14 @@ func serve(impl string, cpu int, auditFile, cpuProfile string, commitDelay time.
 		srv, url = p.Server, p.PublicURL
 		closeApp = func() error {
 			printAuditStats(os.Stderr, p) // the parent passes our stderr through
-			return p.Close()
+			err := p.Close()
+			// Then, for the parent (startServer), the audit trail's group
+			// commit as one line of JSON on stdout.
+			if p.AuditFile != nil {
+				b, _ := json.Marshal(newAuditReport(p.AuditFile.Stats(), commitDelay))
+				fmt.Fprintf(out, "%s%s\n", auditStatsPrefix, b)
+			}
+			return err
 		}
 	} else {
 		b, err := portalapp.BuildBare(portalapp.Options{Addr: ln.Addr().String()})
@@ -102,11 +111,47 @@ func serve(impl string, cpu int, auditFile, cpuProfile string, commitDelay time.
 	return err
 }
 
+// auditStatsPrefix starts the line on which a -serve kit process reports
+// its audit trail's group commit when it stops.
+const auditStatsPrefix = "audit-stats "
+
+// auditReport is the kit server's audit file at the end of a run: how the
+// group commit shared its fsyncs (in the results file's fixed-rate runs).
+type auditReport struct {
+	Records uint64 `json:"records"`
+	Syncs   uint64 `json:"fsyncs"`
+	// PerSync is records per fsync; MaxBatch the most one fsync covered.
+	PerSync  float64 `json:"records_per_fsync"`
+	MaxBatch int     `json:"max_batch"`
+	// SyncMeanUs is the mean time of one fsync (wall time, µs).
+	SyncMeanUs float64 `json:"fsync_mean_us"`
+	// CommitDelayUs is the group commit's delay (0: off).
+	CommitDelayUs float64 `json:"commit_delay_us"`
+}
+
+func newAuditReport(st audit.FileStats, commitDelay time.Duration) auditReport {
+	r := auditReport{Records: st.Records, Syncs: st.Syncs + st.SyncErrors, PerSync: st.RecordsPerSync(), MaxBatch: st.MaxBatch}
+	if r.Syncs > 0 {
+		r.SyncMeanUs = us(st.SyncTime) / float64(r.Syncs)
+	}
+	switch {
+	case commitDelay == 0:
+		r.CommitDelayUs = us(audit.DefaultCommitDelay) // the portal's default
+	case commitDelay > 0:
+		r.CommitDelayUs = us(commitDelay)
+	}
+	return r
+}
+
 // child is a server process started by startServer.
 type child struct {
 	cmd   *exec.Cmd
 	stdin io.WriteCloser
 	url   string
+	// audit is what the kit server reported when it stopped (nil before,
+	// and for the bare twin); out is closed when its stdout is read.
+	audit *auditReport
+	out   chan struct{}
 }
 
 // startServer re-executes this binary as `-serve impl` (pinned to cpu when
@@ -144,7 +189,20 @@ func startServer(impl string, cpu int, auditFile string, commitDelay time.Durati
 		return nil, fmt.Errorf("server process (-serve %s) did not start: %q %v", impl, line, err)
 	}
 	c.url = url
-	go func() { _, _ = io.Copy(io.Discard, stdout) }()
+	c.out = make(chan struct{})
+	go func() {
+		defer close(c.out)
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			if rest, ok := strings.CutPrefix(sc.Text(), auditStatsPrefix); ok {
+				var a auditReport
+				if json.Unmarshal([]byte(rest), &a) == nil {
+					c.audit = &a
+				}
+			}
+		}
+		_, _ = io.Copy(io.Discard, stdout)
+	}()
 	return c, nil
 }
 
@@ -156,7 +214,12 @@ func (c *child) cpu() (time.Duration, error) { return cpuTime(c.cmd.Process.Pid)
 func (c *child) stop() error {
 	c.stdin.Close()
 	done := make(chan error, 1)
-	go func() { done <- c.cmd.Wait() }()
+	go func() {
+		if c.out != nil {
+			<-c.out // Wait closes stdout: read it to the end first
+		}
+		done <- c.cmd.Wait()
+	}()
 	select {
 	case err := <-done:
 		return err
