@@ -40,6 +40,10 @@ type SaturationRun struct {
 	ServerCPUUs  float64 `json:"server_cpu_us_per_req"`
 	GeneratorCPU float64 `json:"generator_cpu"`
 	Attempt      int     `json:"attempt"` // 2+: the step failed and was measured again
+	// The generator's garbage collections during the step and their
+	// pauses in total (µs).
+	GeneratorGCs       int     `json:"generator_gcs"`
+	GeneratorGCPauseUs float64 `json:"generator_gc_pause_us"`
 }
 
 type FixedRun struct {
@@ -51,7 +55,22 @@ type FixedRun struct {
 		P50Us float64 `json:"p50_us"`
 		P95Us float64 `json:"p95_us"`
 		P99Us float64 `json:"p99_us"`
+		// The latency's two parts: the generator's wait until the request
+		// was written, and the server's time until the first response byte.
+		WaitP50Us   float64 `json:"wait_p50_us"`
+		WaitP99Us   float64 `json:"wait_p99_us"`
+		ServerP50Us float64 `json:"server_p50_us"`
+		ServerP99Us float64 `json:"server_p99_us"`
 	} `json:"routes"`
+	// Audit is the kit server's audit file over the run (nil for bare).
+	Audit *struct {
+		Records       uint64  `json:"records"`
+		Syncs         uint64  `json:"fsyncs"`
+		PerSync       float64 `json:"records_per_fsync"`
+		MaxBatch      int     `json:"max_batch"`
+		SyncMeanUs    float64 `json:"fsync_mean_us"`
+		CommitDelayUs float64 `json:"commit_delay_us"`
+	} `json:"audit"`
 }
 
 // Targets of issue 25 judged in the saturation section.
@@ -149,20 +168,37 @@ func writeSaturation(w io.Writer, s *Saturation) {
 	if len(s.Fixed) == 0 {
 		return
 	}
-	fmt.Fprintf(w, "At a fixed %d req/s (same mix, fresh server, %d connections):\n\n", s.Fixed[0].Rate, s.Workers)
-	fmt.Fprintln(w, "| server | route | p50 | p95 | p99 | p99 ÷ p50 |")
-	fmt.Fprintln(w, "|---|---|---:|---:|---:|---:|")
+	fmt.Fprintf(w, "At a fixed %d req/s (same mix, fresh server, %d connections). Each latency is also split in two, each part its own distribution: the generator's wait (from the scheduled send time until the request was written: a free worker and connection, the generator's own scheduling) and the server's part (from then until the response's first byte, loopback included):\n\n", s.Fixed[0].Rate, s.Workers)
+	fmt.Fprintln(w, "| server | route | p50 | p95 | p99 | p99 ÷ p50 | generator wait p50 / p99 | server p50 / p99 |")
+	fmt.Fprintln(w, "|---|---|---:|---:|---:|---:|---:|---:|")
 	for _, f := range s.Fixed {
 		for _, r := range f.Routes {
 			tail := "—"
 			if r.P50Us > 0 {
 				tail = fmt.Sprintf("%.1f", r.P99Us/r.P50Us)
 			}
-			fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s |\n", f.Impl, r.Route, ms(r.P50Us), ms(r.P95Us), ms(r.P99Us), tail)
+			wait, server := "—", "—"
+			if r.ServerP50Us > 0 {
+				wait = ms(r.WaitP50Us) + " / " + ms(r.WaitP99Us)
+				server = ms(r.ServerP50Us) + " / " + ms(r.ServerP99Us)
+			}
+			fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s | %s | %s |\n", f.Impl, r.Route, ms(r.P50Us), ms(r.P95Us), ms(r.P99Us), tail, wait, server)
 		}
 		if f.All.Errors > 0 {
-			fmt.Fprintf(w, "| %s | (%d errors) | | | | |\n", f.Impl, f.All.Errors)
+			fmt.Fprintf(w, "| %s | (%d errors) | | | | | | |\n", f.Impl, f.All.Errors)
 		}
+	}
+	fmt.Fprintln(w)
+	for _, f := range s.Fixed {
+		fmt.Fprintf(w, "- %s: server CPU %.1f µs per request; the generator ran %d garbage collections (%.2f ms of pauses)", f.Impl, f.All.ServerCPUUs, f.All.GeneratorGCs, f.All.GeneratorGCPauseUs/1e3)
+		if a := f.Audit; a != nil {
+			delay := "off"
+			if a.CommitDelayUs > 0 {
+				delay = fmt.Sprintf("%.0f µs", a.CommitDelayUs)
+			}
+			fmt.Fprintf(w, "; audit file %d records, %.2f per fsync (at most %d), %.0f µs per fsync on average, commit delay %s", a.Records, a.PerSync, a.MaxBatch, a.SyncMeanUs, delay)
+		}
+		fmt.Fprintln(w)
 	}
 	fmt.Fprintln(w)
 	if v, shown, ok := evaluateSaturation(s, satPostTail); ok {

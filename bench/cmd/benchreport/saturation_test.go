@@ -28,7 +28,9 @@ const saturationSample = `{
     {"impl": "kit", "rate": 4000, "all": {"rate": 4000, "errors": 0},
      "routes": [{"route": "GET /api/clients/{id}", "p50_us": 1000, "p95_us": 2000, "p99_us": 3000},
                 {"route": "GET /api/clients/{id}/tickets", "p50_us": 1000, "p95_us": 2000, "p99_us": 3000},
-                {"route": "POST /api/clients/{id}/tickets", "p50_us": 2000, "p95_us": 5000, "p99_us": 8000}]},
+                {"route": "POST /api/clients/{id}/tickets", "p50_us": 2000, "p95_us": 5000, "p99_us": 8000,
+                 "wait_p50_us": 300, "wait_p99_us": 2500, "server_p50_us": 1600, "server_p99_us": 4000}],
+     "audit": {"records": 7000, "fsyncs": 2000, "records_per_fsync": 3.5, "max_batch": 40, "fsync_mean_us": 420, "commit_delay_us": 1000}},
     {"impl": "bare", "rate": 4000, "all": {"rate": 4000, "errors": 0},
      "routes": [{"route": "POST /api/clients/{id}/tickets", "p50_us": 500, "p95_us": 700, "p99_us": 1000}]}
   ],
@@ -49,7 +51,10 @@ func TestSaturationSection(t *testing.T) {
 	assert.Contains(t, out, "kit 210.5 µs, bare 85.0 µs (2.48×)")
 	assert.Contains(t, out, "4000: 900.00 ms, 200 µs, fail, 3 errors")
 	assert.Contains(t, out, "3500: 31.00 ms, 210 µs, pass (attempt 2)")
-	assert.Contains(t, out, "| kit | POST /api/clients/{id}/tickets | 2.00 ms | 5.00 ms | 8.00 ms | 4.0 |")
+	assert.Contains(t, out, "| kit | POST /api/clients/{id}/tickets | 2.00 ms | 5.00 ms | 8.00 ms | 4.0 | 0.30 ms / 2.50 ms | 1.60 ms / 4.00 ms |")
+	assert.Contains(t, out, "| bare | POST /api/clients/{id}/tickets | 0.50 ms | 0.70 ms | 1.00 ms | 2.0 | — | — |", "an older results file without the split")
+	assert.Contains(t, out, "audit file 7000 records, 3.50 per fsync (at most 40), 420 µs per fsync on average, commit delay 1000 µs")
+	assert.NotContains(t, out, "- bare: server CPU 0.0 µs per request; the generator ran 0 garbage collections (0.00 ms of pauses); audit", "the bare twin has no audit file")
 	assert.Contains(t, out, "Kit POST p99 ÷ p50: **4.0 (p99 8.00 ms, p50 2.00 ms at 4000 req/s)** (target ≤ 3: ❌ not met).")
 	assert.Contains(t, out, "server process on CPU 0")
 	assert.NotContains(t, out, "generator's limit", "40% of a core is no limit")
