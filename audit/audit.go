@@ -371,7 +371,7 @@ type auditWriter struct {
 const maxHeld = 64 << 10
 
 // heldInline is how much of a held body fits in the writer itself.
-const heldInline = 512
+const heldInline = 256
 
 func (w *auditWriter) WriteHeader(code int) {
 	if w.dropped {
