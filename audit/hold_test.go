@@ -68,7 +68,7 @@ func TestFailedRecordRestoresOuterHeadersExactly(t *testing.T) {
 	require.NoError(t, err)
 	h := outer(a.Handler(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Location", "/api/tickets/t-1")
-		w.Header().Add("Vary", "Accept")            // appended to an outer value
+		w.Header().Add("Vary", "Accept")             // appended to an outer value
 		w.Header()["X-Content-Type-Options"][0] = "" // changed in place
 		w.Header().Del("X-Nil")
 		w.WriteHeader(http.StatusCreated)
