@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"mime"
 	"net/http"
 	"reflect"
@@ -100,6 +101,7 @@ func jsonName(f reflect.StructField) string {
 type buffer struct {
 	b    bytes.Buffer
 	rd   bytes.Reader
+	lim  io.LimitedReader
 	keys []keySpan
 	// dec is a strict decoder (DisallowUnknownFields) reading rd, kept
 	// for the next body when it is known clean (see reusable), which
@@ -169,16 +171,20 @@ func decodeInto(w http.ResponseWriter, r *http.Request, dst any, o *Options, byV
 			bufPool.Put(buf)
 		}
 	}()
-	body := http.MaxBytesReader(w, r.Body, o.MaxBytes)
-	if _, err := buf.b.ReadFrom(body); err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return tooLarge(o.MaxBytes)
-		}
+	// Read at most one byte past the cap, as http.MaxBytesReader would,
+	// through a reader that lives in the pooled buffer (MaxBytesReader
+	// would be an allocation per request).
+	buf.lim = io.LimitedReader{R: r.Body, N: o.MaxBytes + 1}
+	_, err := buf.b.ReadFrom(&buf.lim)
+	buf.lim.R = nil
+	if err != nil {
 		return newError(ErrMalformed, "the body could not be read")
 	}
+	if int64(buf.b.Len()) > o.MaxBytes {
+		bodyTooLarge(w)
+		return tooLarge(o.MaxBytes)
+	}
 	data := buf.b.Bytes()
-	var err error
 	buf.keys, err = scan(data, o.MaxDepth, buf.keys)
 	if err != nil {
 		var se scanError
@@ -297,6 +303,16 @@ func usesValidateFn(t reflect.Type, seen map[reflect.Type]bool) bool {
 func reusable(data []byte, consumed int64) bool {
 	return len(data) > 0 && len(data) <= maxReusedBody && (data[0] == '{' || data[0] == '[') &&
 		consumed == int64(len(data))
+}
+
+// bodyTooLarge tells the server, as http.MaxBytesReader does when a body
+// passes its cap, that the request's body was cut short, so it closes the
+// connection after the answer instead of reading on. A MaxBytesReader of
+// no bytes over one byte says exactly that (net/http's hook for it is not
+// exported); only an oversized body pays for it.
+func bodyTooLarge(w http.ResponseWriter) {
+	var one [1]byte
+	_, _ = http.MaxBytesReader(w, io.NopCloser(strings.NewReader("x")), 0).Read(one[:])
 }
 
 func tooLarge(n int64) *Error {
