@@ -218,9 +218,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// without the handler's headers if the record cannot be stored.
 	aw.hold = !a.cfg.InsecureFailOpen
 	var before *headerSnapshot
-	if aw.hold {
+	if h := w.Header(); aw.hold && len(h) > 0 {
 		before = snapshotPool.Get().(*headerSnapshot)
-		before.take(w.Header())
+		before.take(h)
 	}
 	completed := false
 	defer func() {
@@ -241,7 +241,11 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if err != nil && aw.hold && !aw.released {
 			// Not recorded: answer 503 instead of what the handler said.
 			aw.drop()
-			before.restore(w.Header())
+			if before != nil {
+				before.restore(w.Header())
+			} else {
+				clear(w.Header())
+			}
 			writeUnavailableAfter(w)
 			return
 		}
