@@ -217,16 +217,17 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// header as it was before the handler ran is kept, to answer 503
 	// without the handler's headers if the record cannot be stored.
 	aw.hold = !a.cfg.InsecureFailOpen
-	var before *headerSnapshot
-	if h := w.Header(); aw.hold && len(h) > 0 {
-		before = snapshotPool.Get().(*headerSnapshot)
-		before.take(h)
+	var (
+		keys   [snapshotKeys]string
+		counts [snapshotKeys]int
+		vals   [snapshotVals]string
+		before headerSnapshot
+	)
+	if aw.hold {
+		before = headerSnapshot{keys[:0], counts[:0], vals[:0]}.take(w.Header())
 	}
 	completed := false
 	defer func() {
-		if before != nil {
-			defer before.recycle()
-		}
 		status := aw.status
 		if !completed {
 			status = http.StatusInternalServerError
@@ -241,11 +242,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if err != nil && aw.hold && !aw.released {
 			// Not recorded: answer 503 instead of what the handler said.
 			aw.drop()
-			if before != nil {
-				before.restore(w.Header())
-			} else {
-				clear(w.Header())
-			}
+			before.restore(w.Header())
 			writeUnavailableAfter(w)
 			return
 		}
@@ -257,20 +254,24 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // headerSnapshot is a response header as it was before the handler ran:
 // the keys, each one's number of values (-1 for a nil slice) and the values
-// in one run. Snapshots are pooled: one never leaves ServeHTTP, so unlike
-// a Header.Clone it costs no allocation once the pool is warm.
+// in one run. Its slices start in arrays on ServeHTTP's stack, so unlike a
+// Header.Clone it costs no allocation (and no write barrier) for a header
+// of up to snapshotKeys keys and snapshotVals values.
 type headerSnapshot struct {
 	keys   []string
 	counts []int
 	vals   []string
 }
 
-var snapshotPool = sync.Pool{New: func() any { return new(headerSnapshot) }}
+// The arrays a snapshot starts in: what the kit's own middleware sets
+// (security headers, CORS, Vary) fits with room to spare.
+const (
+	snapshotKeys = 16
+	snapshotVals = 24
+)
 
-// maxSnapshot bounds the slices a pooled snapshot keeps.
-const maxSnapshot = 256
-
-func (s *headerSnapshot) take(h http.Header) {
+// take returns s with h's keys and values appended.
+func (s headerSnapshot) take(h http.Header) headerSnapshot {
 	for k, vv := range h {
 		s.keys = append(s.keys, k)
 		if vv == nil {
@@ -280,11 +281,12 @@ func (s *headerSnapshot) take(h http.Header) {
 		s.counts = append(s.counts, len(vv))
 		s.vals = append(s.vals, vv...)
 	}
+	return s
 }
 
 // restore makes h what it was when the snapshot was taken, with values of
 // its own (as Header.Clone, one backing array for all of them).
-func (s *headerSnapshot) restore(h http.Header) {
+func (s headerSnapshot) restore(h http.Header) {
 	clear(h)
 	vals := append([]string(nil), s.vals...)
 	off := 0
@@ -297,16 +299,6 @@ func (s *headerSnapshot) restore(h http.Header) {
 		h[k] = vals[off : off+n : off+n]
 		off += n
 	}
-}
-
-func (s *headerSnapshot) recycle() {
-	if cap(s.keys) > maxSnapshot || cap(s.vals) > maxSnapshot {
-		return // an unusual header: do not pin its slices in the pool
-	}
-	clear(s.vals) // do not keep the strings alive
-	clear(s.keys)
-	s.keys, s.counts, s.vals = s.keys[:0], s.counts[:0], s.vals[:0]
-	snapshotPool.Put(s)
 }
 
 // detached is the request's context without its cancellation, as

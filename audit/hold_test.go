@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -109,6 +110,8 @@ func TestHeaderSnapshotsDoNotMixAcrossRequests(t *testing.T) {
 		{"D": {"5"}},
 		{},
 		{"E": {"6", "7", "8"}, "F": nil},
+		manyHeaders(40, 3), // more than a snapshot holds on the stack
+		{"G": {"9"}},
 	} {
 		a, err := audit.New(audit.Config{Sink: s}) // a fresh, failing trail: every request reaches its handler
 		require.NoError(t, err)
@@ -127,6 +130,16 @@ func TestHeaderSnapshotsDoNotMixAcrossRequests(t *testing.T) {
 		}
 		assert.Equal(t, outerHeaders, got, "request %d", i)
 	}
+}
+
+func manyHeaders(keys, vals int) http.Header {
+	h := http.Header{}
+	for k := range keys {
+		for v := range vals {
+			h.Add("X-Many-"+strconv.Itoa(k), "v"+strconv.Itoa(v))
+		}
+	}
+	return h
 }
 
 // A body longer than what the writer holds inline is still held whole,
