@@ -169,7 +169,11 @@ func (a *Auditor) store(ctx, logCtx context.Context, rec Record) error {
 			slog.String("principal", rec.PrincipalID), slog.String("request_id", rec.RequestID))
 		return err
 	}
-	a.broken.Store(false)
+	if a.broken.Load() {
+		// Only a change is written: every request storing false would
+		// bounce the flag's cache line between cores.
+		a.broken.Store(false)
+	}
 	return nil
 }
 
