@@ -292,7 +292,7 @@ func (s headerSnapshot) take(h http.Header) headerSnapshot {
 // its own (as Header.Clone, one backing array for all of them).
 func (s headerSnapshot) restore(h http.Header) {
 	clear(h)
-	vals := append([]string(nil), s.vals...)
+	vals := append(make([]string, 0, len(s.vals)), s.vals...)
 	off := 0
 	for i, k := range s.keys {
 		n := s.counts[i]

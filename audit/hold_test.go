@@ -112,6 +112,7 @@ func TestHeaderSnapshotsDoNotMixAcrossRequests(t *testing.T) {
 		{"E": {"6", "7", "8"}, "F": nil},
 		manyHeaders(40, 3), // more than a snapshot holds on the stack
 		{"G": {"9"}},
+		{"H": {}}, // present with no values: not nil
 	} {
 		a, err := audit.New(audit.Config{Sink: s}) // a fresh, failing trail: every request reaches its handler
 		require.NoError(t, err)
