@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -404,6 +405,25 @@ func (w *auditWriter) Write(b []byte) (int, error) {
 		w.release()
 	}
 	return w.ResponseWriter.Write(b)
+}
+
+// WriteString is Write for a string (io.StringWriter): a held string is
+// copied into the held body without first being converted to bytes.
+func (w *auditWriter) WriteString(s string) (int, error) {
+	if w.dropped {
+		return 0, errDropped
+	}
+	if w.status == 0 {
+		w.WriteHeader(http.StatusOK)
+	}
+	if w.hold && !w.released {
+		if len(w.held)+len(s) <= maxHeld {
+			w.held = append(w.held, s...)
+			return len(s), nil
+		}
+		w.release()
+	}
+	return io.WriteString(w.ResponseWriter, s)
 }
 
 // release sends what is held.

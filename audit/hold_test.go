@@ -3,6 +3,7 @@ package audit_test
 import (
 	"context"
 	"errors"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -262,4 +263,69 @@ func TestSinkContextOutlivesTheClient(t *testing.T) {
 	h.ServeHTTP(rec, httptest.NewRequest("POST", "/x", nil).WithContext(ctx))
 	assert.Equal(t, http.StatusServiceUnavailable, rec.Code)
 	assert.NoError(t, s.ctxs[len(s.ctxs)-1].Err())
+}
+
+// io.WriteString through the held-response writer is held exactly as
+// Write is: not sent until the record is stored, sent early past 64 KiB,
+// never sent when the record fails, refused after a panic, and passed
+// straight through when the hold is off (fail-open).
+func TestWriteStringHeldLikeWrite(t *testing.T) {
+	s := &ctxSink{}
+	a, err := audit.New(audit.Config{Sink: s})
+	require.NoError(t, err)
+	var early int
+	var kept http.ResponseWriter
+	body := "part;"
+	h := a.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		kept = w
+		_, isStringWriter := w.(io.StringWriter)
+		require.True(t, isStringWriter)
+		rec := w.(interface{ Unwrap() http.ResponseWriter }).Unwrap().(*httptest.ResponseRecorder)
+		n, err := io.WriteString(w, body)
+		assert.NoError(t, err)
+		assert.Equal(t, len(body), n)
+		_, _ = io.WriteString(w, body)
+		early = rec.Body.Len()
+		if r.URL.Path == "/panic" {
+			panic("bug")
+		}
+	}))
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("POST", "/x", nil))
+	assert.Zero(t, early, "held until the record was stored")
+	assert.Equal(t, body+body, rec.Body.String())
+
+	body = strings.Repeat("x", 40<<10) // two of them pass the 64 KiB hold
+	rec = httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("POST", "/x", nil))
+	assert.Equal(t, 2*(40<<10), early, "past the hold, both went out while the handler ran")
+	assert.Equal(t, body+body, rec.Body.String())
+
+	body = "secret-result"
+	s.setFail(true)
+	rec = httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("POST", "/x", nil))
+	assert.Equal(t, http.StatusServiceUnavailable, rec.Code)
+	assert.NotContains(t, rec.Body.String(), body)
+	_, err = io.WriteString(kept, "late")
+	assert.Error(t, err, "dropped for good")
+	assert.NotContains(t, rec.Body.String(), "late")
+
+	s.setFail(false)
+	a2, err := audit.New(audit.Config{Sink: s})
+	require.NoError(t, err)
+	h = a2.Handler(h.(*audit.Handler).Unwrap())
+	rec = httptest.NewRecorder()
+	assert.Panics(t, func() { h.ServeHTTP(rec, httptest.NewRequest("POST", "/panic", nil)) })
+	assert.Empty(t, rec.Body.String())
+	_, err = io.WriteString(kept, "late")
+	assert.Error(t, err)
+
+	open, err := audit.New(audit.Config{Sink: s, InsecureFailOpen: true})
+	require.NoError(t, err)
+	h = open.Handler(h.(*audit.Handler).Unwrap())
+	rec = httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("POST", "/x", nil))
+	assert.Equal(t, len(body)*2, early, "no hold when failing open")
+	assert.Equal(t, body+body, rec.Body.String())
 }
