@@ -27,8 +27,12 @@
 // shared machine hits both. Each step reads the server process's CPU time
 // from /proc/<pid>/stat (CPU µs per request) and the generator's own (if it
 // nears one core, the generator is the bottleneck). Then both run at
-// -fixed-rate (4,000 req/s) for the POST's p50 and p99. The summary is
-// markdown on stdout; -results writes JSON for bench/cmd/benchreport.
+// -fixed-rate (4,000 req/s) for the POST's p50 and p99, each latency split
+// into the generator's wait (until the request was written) and the
+// server's part (until the first response byte), with the kit server's
+// audit group commit (records per fsync, mean fsync time, commit delay:
+// -commit-delay). The summary is markdown on stdout; -results writes JSON
+// for bench/cmd/benchreport.
 //
 // The POSTs add tickets to client-b while the ticket list reads client-a,
 // so the measured work does not grow with the run; the memory store does,
