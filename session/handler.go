@@ -64,7 +64,7 @@ func (h *Handler) Settings() Settings { return h.m.Settings() }
 // handler's later writes are dropped, where scs would append them to it).
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	m := h.m
-	rq := &request{parent: r.Context(), m: m, w: w, r: r}
+	rq := &request{parent: r.Context(), m: m, w: w}
 	// Vary: Cookie, as Header.Add adds it, but in rq's array instead of a
 	// new slice while the values fit (rs/cors sets a shared one-value
 	// slice before us); capped at its length, so a later Add copies it.
@@ -76,7 +76,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	} else {
 		hdr["Vary"] = append(vary, "Cookie")
 	}
-	if err := rq.find(); err != nil {
+	if err := rq.find(r); err != nil {
 		m.sm.ErrorFunc(w, r, err)
 		return
 	}
@@ -93,75 +93,100 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// WithContext makes, which then stays on the stack.
 	rq.req = *r.WithContext(ctx)
 	r = &rq.req
-	rq.r = r
 	h.next.ServeHTTP(sessionWriter{rq}, r)
 	rq.commit()
 }
 
 // request is the session state of one request; ServeHTTP allocates it
 // once and hands it to the handler as its context (sessionContext) and
-// response writer (sessionWriter).
+// response writer (sessionWriter). It is kept within 512 bytes, the
+// largest allocation without a malloc header: the next size class up is
+// 640 bytes (see TestRequestStateSize).
 type request struct {
 	parent context.Context // the request's context before the session
 	m      *Manager
 	w      http.ResponseWriter // the response writer ServeHTTP was given
-	r      *http.Request       // the request next runs with, for ErrorFunc
 
-	// req is the request next runs with (r, once the session is found).
+	// req is the request next runs with (and ErrorFunc gets, once the
+	// session is found).
 	req http.Request
-	// vary holds the Vary header's values, "Cookie" last.
-	vary [4]string
+	// vary holds the Vary header's values, "Cookie" last, while they fit:
+	// the one value rs/cors sets before us, and ours.
+	vary [2]string
 
 	// Set by find before the handler runs, read-only after.
-	token   string // the session cookie's value, "" when none
-	key     string // the store key of token
-	data    []byte // the store's data for key, if live
-	live    bool   // data is a session to load: found, not expired, not idle too long
-	refresh bool   // save it even if unmodified: its idle deadline is due for a push
-	user    string // the signed-in user in data, "" when none
-	auth    int64  // the auth time in data
-	otp     int64  // the second factor's verification time in data, 0 when none
+	token string // the session cookie's value, "" when none
+	key   string // the store key of token
+	data  []byte // the store's data for key, if live
+	user  string // the signed-in user in data, "" when none
+	auth  int64  // the auth time in data
+	otp   int64  // the second factor's verification time in data, 0 when none
 
-	mu      sync.Mutex
-	sctx    context.Context // scs's context holding the session, once loaded
-	sd      any             // scs's session data in sctx
-	loadErr error
-
+	live    bool // data is a session to load: found, not expired, not idle too long
+	refresh bool // save it even if unmodified: its idle deadline is due for a push
 	// Used only by the goroutine writing the response.
 	written bool // commit ran
 	failed  bool // and ErrorFunc answered instead of the handler
+
+	mu      sync.Mutex
+	sctx    context.Context // scs's context holding the session (under scsKey), once loaded
+	loadErr error
 }
 
-// find reads the request's session from the store, if it has a cookie,
-// and decides whether it is live and due for a save.
-func (rq *request) find() error {
+// find reads r's session from the store, if it has a cookie, and decides
+// whether it is live and due for a save.
+func (rq *request) find(r *http.Request) error {
 	m := rq.m
-	rq.token = cookieValue(rq.r.Header["Cookie"], m.sm.Cookie.Name)
+	rq.token = cookieValue(r.Header["Cookie"], m.sm.Cookie.Name)
 	if rq.token == "" {
 		return nil
 	}
-	// The hashed key and the user ID share one small allocation (strs);
-	// not rq itself, which a store or the app holding either string would
-	// keep alive with the request and its response writer.
-	var strs []byte
+	// The hashed key and the user ID come from the key cache when the
+	// token's session was found before: no hash, no allocation. Otherwise
+	// they live in a new cache entry (not in rq, which a store or the app
+	// holding either string would keep alive with the request and its
+	// response writer), published once the store has the session.
 	rq.key = rq.token
+	var cached, fresh *keyEntry
 	if m.sm.HashTokenInStore {
-		strs = appendStoreKey(make([]byte, 0, storeKeyLen+maxSharedUser), rq.token)
-		rq.key = frozenString(strs)
+		if cached = m.keys.get(rq.token); cached != nil {
+			rq.key = cached.key
+		} else if fresh = newKeyEntry(rq.token); fresh != nil {
+			rq.key = fresh.key
+		} else {
+			rq.key = storeKey(rq.token, true)
+		}
 	}
 	data, found, err := findIn(rq.parent, m.store(), rq.key)
 	if err != nil || !found {
 		return err
 	}
 	info, ok := sessionInfo{}, false
+	var user []byte // the user ID's bytes in data
 	if _, compact := m.sm.Codec.(compactCodec); compact {
-		var user []byte
-		if info, user, ok = peekData(data); ok && len(user) > 0 {
-			if n := len(strs); n > 0 && len(user) <= cap(strs)-n {
-				info.user = frozenString(append(strs, user...)[n:])
-			} else {
-				info.user = string(user)
+		info, user, ok = peekData(data)
+	}
+	e := cached
+	if fresh != nil { // the store has this session: remember its key
+		if ok {
+			fresh.setUser(user)
+		}
+		m.keys.put(fresh)
+		e = fresh
+	}
+	if len(user) > 0 {
+		switch {
+		case e != nil && e.user == string(user):
+			info.user = e.user
+		case e != nil: // the session names another user than the entry
+			if e = e.withUser(user); e != nil {
+				m.keys.put(e)
+				info.user = e.user
+				break
 			}
+			fallthrough
+		default:
+			info.user = string(user)
 		}
 	}
 	if !ok {
@@ -219,7 +244,6 @@ func (rq *request) loadLocked() {
 		rq.sctx, _ = sm.Load(loadContext{rq}, "")
 	}
 	if rq.m.scsKey != nil {
-		rq.sd = rq.sctx.Value(rq.m.scsKey)
 	}
 }
 
@@ -240,7 +264,7 @@ func (rq *request) commit() bool {
 	rq.written = true
 	if err := rq.save(); err != nil {
 		rq.failed = true
-		rq.m.sm.ErrorFunc(rq.w, rq.r, err)
+		rq.m.sm.ErrorFunc(rq.w, &rq.req, err)
 	}
 	return !rq.failed
 }
@@ -301,7 +325,7 @@ func (c sessionContext) Value(key any) any {
 		rq.mu.Lock()
 		defer rq.mu.Unlock()
 		rq.loadLocked()
-		return rq.sd
+		return rq.sctx.Value(key)
 	}
 	return rq.parent.Value(key)
 }
