@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unsafe"
 
@@ -65,15 +66,17 @@ func (h *Handler) Settings() Settings { return h.m.Settings() }
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	m := h.m
 	rq := &request{parent: r.Context(), m: m, w: w}
-	// Vary: Cookie, as Header.Add adds it, but in rq's array instead of a
-	// new slice while the values fit (rs/cors sets a shared one-value
-	// slice before us); capped at its length, so a later Add copies it.
+	// Vary: Cookie, as Header.Add adds it, but without a new slice for
+	// the values the kit's chain has at this point: none, or the shared
+	// one-value slice rs/cors sets. Those shared slices are capped at
+	// their length, so a later Add copies them.
 	hdr := w.Header()
-	if vary := hdr["Vary"]; len(vary) < len(rq.vary) {
-		n := copy(rq.vary[:], vary)
-		rq.vary[n] = "Cookie"
-		hdr["Vary"] = rq.vary[: n+1 : n+1]
-	} else {
+	switch vary := hdr["Vary"]; {
+	case len(vary) == 0:
+		hdr["Vary"] = varyCookie[:1:1]
+	case len(vary) == 1 && vary[0] == "Origin":
+		hdr["Vary"] = varyOriginCookie[:2:2]
+	default:
 		hdr["Vary"] = append(vary, "Cookie")
 	}
 	if err := rq.find(r); err != nil {
@@ -87,7 +90,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			m.sm.ErrorFunc(w, r, err)
 			return
 		}
-		ctx = rq.sctx
+		ctx = rq.loaded()
 	}
 	// The request next runs with lives in rq: a copy of the one
 	// WithContext makes, which then stays on the stack.
@@ -97,11 +100,18 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rq.commit()
 }
 
+// The Vary values ServeHTTP sets when there were none, or rs/cors's
+// "Origin" only: shared, never written (Header.Add copies them).
+var (
+	varyCookie       = []string{"Cookie"}
+	varyOriginCookie = []string{"Origin", "Cookie"}
+)
+
 // request is the session state of one request; ServeHTTP allocates it
 // once and hands it to the handler as its context (sessionContext) and
-// response writer (sessionWriter). It is kept within 512 bytes, the
-// largest allocation without a malloc header: the next size class up is
-// 640 bytes (see TestRequestStateSize).
+// response writer (sessionWriter). It is kept within 448 bytes, a size
+// class (see TestRequestStateSize): what only a request that loads the
+// session into scs needs lives in a loadState it allocates then.
 type request struct {
 	parent context.Context // the request's context before the session
 	m      *Manager
@@ -110,9 +120,6 @@ type request struct {
 	// req is the request next runs with (and ErrorFunc gets, once the
 	// session is found).
 	req http.Request
-	// vary holds the Vary header's values, "Cookie" last, while they fit:
-	// the one value rs/cors sets before us, and ours.
-	vary [2]string
 
 	// Set by find before the handler runs, read-only after.
 	token string // the session cookie's value, "" when none
@@ -128,9 +135,25 @@ type request struct {
 	written bool // commit ran
 	failed  bool // and ErrorFunc answered instead of the handler
 
+	ls atomic.Pointer[loadState] // set by the first load
+}
+
+// loadState is a request's session as loaded into scs.
+type loadState struct {
 	mu      sync.Mutex
 	sctx    context.Context // scs's context holding the session (under scsKey), once loaded
 	loadErr error
+}
+
+// state returns rq's loadState, allocating it on first use.
+func (rq *request) state() *loadState {
+	if s := rq.ls.Load(); s != nil {
+		return s
+	}
+	if s := new(loadState); rq.ls.CompareAndSwap(nil, s) {
+		return s
+	}
+	return rq.ls.Load()
 }
 
 // find reads r's session from the store, if it has a cookie, and decides
@@ -222,14 +245,15 @@ func (rq *request) find(r *http.Request) error {
 // session found by find (from the same data, through idleStore), or a new
 // one. It returns the error of the first load.
 func (rq *request) load() error {
-	rq.mu.Lock()
-	defer rq.mu.Unlock()
-	rq.loadLocked()
-	return rq.loadErr
+	s := rq.state()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	rq.loadLocked(s)
+	return s.loadErr
 }
 
-func (rq *request) loadLocked() {
-	if rq.sctx != nil {
+func (rq *request) loadLocked(s *loadState) {
+	if s.sctx != nil {
 		return
 	}
 	token := ""
@@ -237,21 +261,23 @@ func (rq *request) loadLocked() {
 		token = rq.token
 	}
 	sm := rq.m.sm
-	rq.sctx, rq.loadErr = sm.Load(loadContext{rq}, token)
-	if rq.loadErr != nil {
+	s.sctx, s.loadErr = sm.Load(loadContext{rq}, token)
+	if s.loadErr != nil {
 		// scs panics without session data: give the handler an empty
 		// session; commit reports the error instead of saving it.
-		rq.sctx, _ = sm.Load(loadContext{rq}, "")
-	}
-	if rq.m.scsKey != nil {
+		s.sctx, _ = sm.Load(loadContext{rq}, "")
 	}
 }
 
 // loaded returns scs's context if the session is loaded, else nil.
 func (rq *request) loaded() context.Context {
-	rq.mu.Lock()
-	defer rq.mu.Unlock()
-	return rq.sctx
+	s := rq.ls.Load()
+	if s == nil {
+		return nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.sctx
 }
 
 // commit saves the session once, before the first byte of the response,
@@ -279,7 +305,7 @@ func (rq *request) save() error {
 	if err := rq.load(); err != nil {
 		return err
 	}
-	m, ctx := rq.m, rq.sctx
+	m, ctx := rq.m, rq.loaded()
 	sm := m.sm
 	status := sm.Status(ctx)
 	switch {
@@ -322,10 +348,11 @@ func (c sessionContext) Value(key any) any {
 		return rq
 	}
 	if key == rq.m.scsKey && key != nil {
-		rq.mu.Lock()
-		defer rq.mu.Unlock()
-		rq.loadLocked()
-		return rq.sctx.Value(key)
+		s := rq.state()
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		rq.loadLocked(s)
+		return s.sctx.Value(key)
 	}
 	return rq.parent.Value(key)
 }
