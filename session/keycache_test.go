@@ -151,3 +151,31 @@ func TestKeyCacheLongTokenAndUser(t *testing.T) {
 	_, ok := serveUser(t, mgr, &http.Cookie{Name: session.DefaultCookieName, Value: strings.Repeat("A", 100)})
 	assert.False(t, ok)
 }
+
+// The Vary values the middleware shares between requests are never
+// written: a handler's Add on one response leaves the next one's alone.
+func TestSharedVaryNotWritten(t *testing.T) {
+	mgr, err := session.New(session.Config{Store: memstore.NewWithCleanupInterval(0)})
+	require.NoError(t, err)
+	add := true
+	h := mgr.Handler(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		if add {
+			w.Header().Add("Vary", "Accept")
+			w.Header()["Vary"] = append(w.Header()["Vary"], "Accept-Language")
+		}
+	}))
+	for _, before := range [][]string{nil, {"Origin"}} {
+		serve := func() []string {
+			rec := httptest.NewRecorder()
+			if before != nil {
+				rec.Header()["Vary"] = before
+			}
+			h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "https://portal.example.com/", nil))
+			return rec.Header().Values("Vary")
+		}
+		add = true
+		assert.Equal(t, append(append([]string{}, before...), "Cookie", "Accept", "Accept-Language"), serve())
+		add = false
+		assert.Equal(t, append(append([]string{}, before...), "Cookie"), serve())
+	}
+}
