@@ -60,7 +60,7 @@ func CachedUser(m *Manager, token string) (string, bool) {
 	if e == nil {
 		return "", false
 	}
-	return e.user, true
+	return e.info.user, true
 }
 
 // StoreKey is the store key scs computes for a hashed token.

@@ -9,7 +9,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-	"unsafe"
 
 	"github.com/alexedwards/scs/v2"
 )
@@ -164,11 +163,12 @@ func (rq *request) find(r *http.Request) error {
 	if rq.token == "" {
 		return nil
 	}
-	// The hashed key and the user ID come from the key cache when the
-	// token's session was found before: no hash, no allocation. Otherwise
-	// they live in a new cache entry (not in rq, which a store or the app
-	// holding either string would keep alive with the request and its
-	// response writer), published once the store has the session.
+	// The hashed key, and what peek read from the same data, come from
+	// the key cache when the token's session was found before: no hash,
+	// no parse, no allocation. Otherwise they go into a new cache entry
+	// (not into rq, which a store or the app holding the key or the user
+	// ID would keep alive with the request and its response writer),
+	// published once the store has the session.
 	rq.key = rq.token
 	var cached, fresh *keyEntry
 	if m.sm.HashTokenInStore {
@@ -185,32 +185,24 @@ func (rq *request) find(r *http.Request) error {
 		return err
 	}
 	info, ok := sessionInfo{}, false
-	var user []byte // the user ID's bytes in data
-	if _, compact := m.sm.Codec.(compactCodec); compact {
-		info, user, ok = peekData(data)
-	}
-	e := cached
+	e, publish := cached, false
 	if fresh != nil { // the store has this session: remember its key
-		if ok {
-			fresh.setUser(user)
-		}
-		m.keys.put(fresh)
-		e = fresh
+		e, publish = fresh, true
 	}
-	if len(user) > 0 {
-		switch {
-		case e != nil && e.user == string(user):
-			info.user = e.user
-		case e != nil: // the session names another user than the entry
-			if e = e.withUser(user); e != nil {
-				m.keys.put(e)
-				info.user = e.user
-				break
+	if _, compact := m.sm.Codec.(compactCodec); compact {
+		if info, ok = e.peeked(data); !ok {
+			var user []byte // the user ID's bytes in data
+			if info, user, ok = peekData(data); ok {
+				if n := e.withData(data, info, user); n != nil {
+					e, publish, info = n, true, n.info
+				} else if len(user) > 0 {
+					info.user = string(user)
+				}
 			}
-			fallthrough
-		default:
-			info.user = string(user)
 		}
+	}
+	if publish {
+		m.keys.put(e)
 	}
 	if !ok {
 		deadline, values, err := m.sm.Codec.Decode(data)
@@ -431,19 +423,4 @@ func (sw sessionWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 		return nil, nil, errNotSaved
 	}
 	return http.NewResponseController(sw.rq.w).Hijack()
-}
-
-// maxSharedUser is the longest user ID that shares the store key's
-// allocation; a longer one gets its own.
-const maxSharedUser = 32
-
-// frozenString returns b's bytes as a string without copying them. The
-// caller must never write to those bytes again: find appends the store
-// key, then the user ID, to strs once each, before anything reads them,
-// and nothing writes to it after, so the strings are as immutable as any.
-func frozenString(b []byte) string {
-	if len(b) == 0 {
-		return ""
-	}
-	return unsafe.String(&b[0], len(b))
 }

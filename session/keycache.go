@@ -2,29 +2,32 @@ package session
 
 import (
 	"hash/maphash"
+	"strings"
 	"sync/atomic"
 )
 
 // keyCache remembers the store keys of the tokens of recently found
 // sessions, so that a signed-in user's requests skip the SHA-256 and
 // base64 of HashTokenInStore (about a tenth of the kit's cost of a GET),
-// and the user IDs read from their sessions, so that those requests do not
-// allocate the ID either.
+// and what peek read from their sessions' data, so that those requests
+// neither parse the data again nor allocate the user ID.
 //
 // It changes nothing the store sees or the middleware decides: an entry
 // maps a token to the key scs would compute for it, which depends on the
-// token alone, and the user ID is used only when the session's data still
-// names that same user. Whether the session exists, has expired or was
-// destroyed is read from the store on every request, as before.
+// token alone, and peek's reading of the data is used only when the store
+// returned the very same bytes (compared whole). Whether the session
+// exists is read from the store on every request, and its expiry decided
+// from its data and the clock, as before.
 //
 // Only tokens whose session the store has just returned are added, so a
 // client sending made-up tokens cannot fill the cache with its own data
 // (it only costs itself the hash, as every unknown token did before). A
 // slot holds one entry: tokens colliding in a slot take turns, each a
 // miss (the hash, as before). Tokens are compared in constant time. The
-// raw tokens of at most keyCacheSlots live sessions stay in the process's
-// memory, as the requests carrying them do; a token whose session is
-// deleted through the manager's store (logout, renewal) is forgotten.
+// raw tokens of at most keyCacheSlots live sessions, and copies of their
+// data up to maxCachedData bytes, stay in the process's memory, as the
+// requests carrying them do; a token whose session is deleted through the
+// manager's store (logout, renewal) is forgotten.
 type keyCache struct {
 	seed  maphash.Seed
 	slots [keyCacheSlots]atomic.Pointer[keyEntry]
@@ -38,13 +41,23 @@ const keyCacheSlots = 1024
 // characters); a longer one is hashed on every request.
 const maxCachedToken = 64
 
-// keyEntry is one token's store key and user ID. It is immutable once
-// published; the strings point into buf, so an app that keeps the user ID
-// keeps this small entry alive, never a request.
+// keyEntry is one token's store key, and the session data the store last
+// returned for it with what peek read from that data. It is immutable once
+// published, so an app that keeps the user ID keeps this small entry
+// alive, never a request.
 type keyEntry struct {
-	token, key, user string
-	buf              [maxCachedToken + storeKeyLen + maxSharedUser]byte
+	token, key string
+	// data is a copy of the session's data, info what peek read from it,
+	// user ID included; "" when the data was not kept (too long, or not
+	// the compact codec's).
+	data string
+	info sessionInfo
 }
+
+// maxCachedData is the longest session data an entry keeps: a session of
+// the kit's own values (user, authentication time, last save) takes some
+// 80 bytes; an app that keeps more in it is peeked on every request.
+const maxCachedData = 256
 
 func newKeyCache() *keyCache { return &keyCache{seed: maphash.MakeSeed()} }
 
@@ -69,37 +82,27 @@ func newKeyEntry(token string) *keyEntry {
 	if len(token) > maxCachedToken {
 		return nil
 	}
-	e := new(keyEntry)
-	b := append(e.buf[:0], token...)
-	b = appendStoreKey(b, token)
-	e.token = frozenString(b[:len(token)])
-	e.key = frozenString(b[len(token):])
-	return e
+	// A copy of token: the request's is part of its Cookie header.
+	return &keyEntry{token: strings.Clone(token), key: storeKey(token, true)}
 }
 
-// setUser sets the user ID of an unpublished entry, if it fits.
-func (e *keyEntry) setUser(user []byte) {
-	if len(user) > maxSharedUser {
-		return
+// peeked returns what peek read from data when e holds the same bytes.
+func (e *keyEntry) peeked(data []byte) (sessionInfo, bool) {
+	if e == nil || e.data == "" || e.data != string(data) {
+		return sessionInfo{}, false
 	}
-	b := e.buf[len(e.token)+len(e.key):][:len(user)]
-	copy(b, user)
-	e.user = frozenString(b)
+	return e.info, true
 }
 
-// withUser returns an unpublished copy of e with user as its user ID, or
-// nil when user is too long to share the entry.
-func (e *keyEntry) withUser(user []byte) *keyEntry {
-	if len(user) > maxSharedUser {
+// withData returns an unpublished copy of e that keeps a copy of data and
+// info, peek's reading of it, with user, the user ID's bytes, as its
+// user; nil when e is nil or data too long to keep.
+func (e *keyEntry) withData(data []byte, info sessionInfo, user []byte) *keyEntry {
+	if e == nil || len(data) > maxCachedData {
 		return nil
 	}
-	n := new(keyEntry)
-	b := append(n.buf[:0], e.token...)
-	b = append(b, e.key...)
-	b = append(b, user...)
-	n.token = frozenString(b[:len(e.token)])
-	n.key = frozenString(b[len(e.token) : len(e.token)+len(e.key)])
-	n.user = frozenString(b[len(e.token)+len(e.key):])
+	n := &keyEntry{token: e.token, key: e.key, data: string(data), info: info}
+	n.info.user = string(user)
 	return n
 }
 
