@@ -102,7 +102,13 @@ func (e *keyEntry) withData(data []byte, info sessionInfo, user []byte) *keyEntr
 		return nil
 	}
 	n := &keyEntry{token: e.token, key: e.key, data: string(data), info: info}
-	n.info.user = string(user)
+	// user is peekData's slice of data: the same bytes of n.data, found
+	// by where it starts in data's array (checked, to be sure).
+	if off := cap(data) - cap(user); off >= 0 && off+len(user) <= len(n.data) && n.data[off:off+len(user)] == string(user) {
+		n.info.user = n.data[off : off+len(user)]
+	} else {
+		n.info.user = string(user)
+	}
 	return n
 }
 
