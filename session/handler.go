@@ -170,12 +170,11 @@ func (rq *request) find(r *http.Request) error {
 	// ID would keep alive with the request and its response writer),
 	// published once the store has the session.
 	rq.key = rq.token
-	var cached, fresh *keyEntry
-	if m.sm.HashTokenInStore {
+	hashed := m.sm.HashTokenInStore
+	var cached *keyEntry
+	if hashed {
 		if cached = m.keys.get(rq.token); cached != nil {
 			rq.key = cached.key
-		} else if fresh = newKeyEntry(rq.token); fresh != nil {
-			rq.key = fresh.key
 		} else {
 			rq.key = storeKey(rq.token, true)
 		}
@@ -185,24 +184,23 @@ func (rq *request) find(r *http.Request) error {
 		return err
 	}
 	info, ok := sessionInfo{}, false
-	e, publish := cached, false
-	if fresh != nil { // the store has this session: remember its key
-		e, publish = fresh, true
+	_, compact := m.sm.Codec.(compactCodec)
+	if compact {
+		info, ok = cached.peeked(data)
 	}
-	if _, compact := m.sm.Codec.(compactCodec); compact {
-		if info, ok = e.peeked(data); !ok {
-			var user []byte // the user ID's bytes in data
-			if info, user, ok = peekData(data); ok {
-				if n := e.withData(data, info, user); n != nil {
-					e, publish, info = n, true, n.info
-				} else if len(user) > 0 {
-					info.user = string(user)
-				}
-			}
+	if !ok {
+		var user []byte // the user ID's bytes in data
+		if compact {
+			info, user, ok = peekData(data)
 		}
-	}
-	if publish {
-		m.keys.put(e)
+		switch {
+		case hashed && len(rq.token) <= maxCachedToken && (cached == nil || ok && len(data) <= maxCachedData):
+			// The store has this session: remember its key, and what peek
+			// read from its (new) data.
+			info = m.keys.remember(cached, rq.token, rq.key, data, info, user, ok)
+		case len(user) > 0:
+			info.user = string(user)
+		}
 	}
 	if !ok {
 		deadline, values, err := m.sm.Codec.Decode(data)

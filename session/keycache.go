@@ -2,6 +2,7 @@ package session
 
 import (
 	"hash/maphash"
+	"math/rand/v2"
 	"strings"
 	"sync/atomic"
 )
@@ -21,21 +22,22 @@ import (
 //
 // Only tokens whose session the store has just returned are added, so a
 // client sending made-up tokens cannot fill the cache with its own data
-// (it only costs itself the hash, as every unknown token did before). A
-// slot holds one entry: tokens colliding in a slot take turns, each a
-// miss (the hash, as before). Tokens are compared in constant time. The
-// raw tokens of at most keyCacheSlots live sessions, and copies of their
-// data up to maxCachedData bytes, stay in the process's memory, as the
-// requests carrying them do; a token whose session is deleted through the
+// (it only costs itself the hash, as every unknown token did before).
+// Tokens are compared in constant time. The cache is two-way set
+// associative: a token may sit in either slot of its pair, so a few
+// hundred active sessions rarely evict one another. The raw tokens of at
+// most keyCacheSlots live sessions, and copies of their data up to
+// maxCachedData bytes, stay in the process's memory, as the requests
+// carrying them do; a token whose session is deleted through the
 // manager's store (logout, renewal) is forgotten.
 type keyCache struct {
 	seed  maphash.Seed
 	slots [keyCacheSlots]atomic.Pointer[keyEntry]
 }
 
-// keyCacheSlots is the number of entries: a few thousand signed-in users
-// active at once keep hitting it. 8 KiB of pointers per Manager.
-const keyCacheSlots = 1024
+// keyCacheSlots is the number of entries (in pairs): 16 KiB of pointers
+// per Manager, some 0.7 MiB with every slot filled.
+const keyCacheSlots = 2048
 
 // maxCachedToken is the longest token the cache keeps (scs's have 43
 // characters); a longer one is hashed on every request.
@@ -61,8 +63,10 @@ const maxCachedData = 256
 
 func newKeyCache() *keyCache { return &keyCache{seed: maphash.MakeSeed()} }
 
-func (c *keyCache) slot(token string) *atomic.Pointer[keyEntry] {
-	return &c.slots[maphash.String(c.seed, token)&(keyCacheSlots-1)]
+// pair returns the two slots token may sit in.
+func (c *keyCache) pair(token string) *[2]atomic.Pointer[keyEntry] {
+	i := maphash.String(c.seed, token) & (keyCacheSlots - 2)
+	return (*[2]atomic.Pointer[keyEntry])(c.slots[i : i+2])
 }
 
 // get returns token's entry, or nil.
@@ -70,20 +74,13 @@ func (c *keyCache) get(token string) *keyEntry {
 	if len(token) > maxCachedToken {
 		return nil
 	}
-	if e := c.slot(token).Load(); e != nil && constantTimeEqual(e.token, token) {
-		return e
+	p := c.pair(token)
+	for i := range p {
+		if e := p[i].Load(); e != nil && constantTimeEqual(e.token, token) {
+			return e
+		}
 	}
 	return nil
-}
-
-// newKeyEntry returns an unpublished entry for token with its store key
-// computed, or nil for a token too long to cache.
-func newKeyEntry(token string) *keyEntry {
-	if len(token) > maxCachedToken {
-		return nil
-	}
-	// A copy of token: the request's is part of its Cookie header.
-	return &keyEntry{token: strings.Clone(token), key: storeKey(token, true)}
 }
 
 // peeked returns what peek read from data when e holds the same bytes.
@@ -94,26 +91,47 @@ func (e *keyEntry) peeked(data []byte) (sessionInfo, bool) {
 	return e.info, true
 }
 
-// withData returns an unpublished copy of e that keeps a copy of data and
-// info, peek's reading of it, with user, the user ID's bytes, as its
-// user; nil when e is nil or data too long to keep.
-func (e *keyEntry) withData(data []byte, info sessionInfo, user []byte) *keyEntry {
-	if e == nil || len(data) > maxCachedData {
-		return nil
-	}
-	n := &keyEntry{token: e.token, key: e.key, data: string(data), info: info}
-	// user is peekData's slice of data: the same bytes of n.data, found
-	// by where it starts in data's array (checked, to be sure).
-	if off := cap(data) - cap(user); off >= 0 && off+len(user) <= len(n.data) && n.data[off:off+len(user)] == string(user) {
-		n.info.user = n.data[off : off+len(user)]
+// remember publishes an entry for token, whose store key is key and whose
+// session the store just returned as data: in place of old, token's entry
+// now out of date, or of none. When peek read data (ok) and data is short
+// enough, the entry keeps a copy of it and info, peek's reading, with
+// user, the user ID's bytes in data. It returns info with its user ID.
+func (c *keyCache) remember(old *keyEntry, token, key string, data []byte, info sessionInfo, user []byte, ok bool) sessionInfo {
+	n := &keyEntry{key: key}
+	if old != nil {
+		n.token = old.token
 	} else {
-		n.info.user = string(user)
+		n.token = strings.Clone(token) // the request's is part of its Cookie header
 	}
-	return n
+	if ok && len(data) <= maxCachedData {
+		n.data, n.info = string(data), info
+		// user is peekData's slice of data: the same bytes of n.data, found
+		// by where it starts in data's array (checked, to be sure).
+		if off := cap(data) - cap(user); off >= 0 && off+len(user) <= len(n.data) && n.data[off:off+len(user)] == string(user) {
+			n.info.user = n.data[off : off+len(user)]
+		} else {
+			n.info.user = string(user)
+		}
+		info = n.info
+	} else if len(user) > 0 {
+		info.user = string(user)
+	}
+	c.put(n)
+	return info
 }
 
-// put publishes e, replacing its slot's entry.
-func (c *keyCache) put(e *keyEntry) { c.slot(e.token).Store(e) }
+// put publishes e: in the slot of its token's pair that holds the token
+// or is empty, else in place of either entry, at random.
+func (c *keyCache) put(e *keyEntry) {
+	p := c.pair(e.token)
+	for i := range p {
+		if old := p[i].Load(); old == nil || constantTimeEqual(old.token, e.token) {
+			p[i].Store(e)
+			return
+		}
+	}
+	p[rand.IntN(2)].Store(e)
+}
 
 // forget drops the entries drop picks. It scans every slot: it runs when
 // sessions are deleted, not on the request path.
