@@ -65,3 +65,6 @@ func CachedUser(m *Manager, token string) (string, bool) {
 
 // StoreKey is the store key scs computes for a hashed token.
 func StoreKey(token string) string { return storeKey(token, true) }
+
+// ConstantTimeEqual is constantTimeEqual, the key cache's token compare.
+var ConstantTimeEqual = constantTimeEqual

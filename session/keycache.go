@@ -149,9 +149,20 @@ func constantTimeEqual(a, b string) bool {
 	if len(a) != len(b) {
 		return false
 	}
-	var v byte
-	for i := 0; i < len(a); i++ {
-		v |= a[i] ^ b[i]
+	var v uint64
+	i := 0
+	for ; i+8 <= len(a); i += 8 { // eight bytes at a time (one load each)
+		v |= load64(a[i:]) ^ load64(b[i:])
+	}
+	for ; i < len(a); i++ {
+		v |= uint64(a[i] ^ b[i])
 	}
 	return v == 0
+}
+
+// load64 reads s's first eight bytes as a little-endian number.
+func load64(s string) uint64 {
+	_ = s[7]
+	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
 }

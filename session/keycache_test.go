@@ -243,3 +243,19 @@ func TestKeyCacheHoldsManyActiveSessions(t *testing.T) {
 	// 1,024); a direct-mapped table of the same size would lose some 21.
 	assert.GreaterOrEqual(t, held, users-20)
 }
+
+// The key cache's token compare finds every differing byte, at every
+// position of a token, including those past the last whole eight bytes.
+func TestConstantTimeEqual(t *testing.T) {
+	tok := "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQ" // 43 bytes, as scs's
+	assert.True(t, session.ConstantTimeEqual(tok, string([]byte(tok))))
+	assert.True(t, session.ConstantTimeEqual("", ""))
+	assert.False(t, session.ConstantTimeEqual(tok, tok[:42]))
+	for i := range len(tok) {
+		for _, c := range []byte{0, '!', 0xff} {
+			b := []byte(tok)
+			b[i] = c
+			assert.False(t, session.ConstantTimeEqual(tok, string(b)), "byte %d changed to %#x", i, c)
+		}
+	}
+}
