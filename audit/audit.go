@@ -4,8 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"log/slog"
-	"maps"
 	"net/http"
 	"net/url"
 	"strings"
@@ -152,18 +152,29 @@ func (a *Auditor) Event(r *http.Request, e Event) error {
 }
 
 func (a *Auditor) write(ctx context.Context, rec Record) error {
+	return a.store(context.WithoutCancel(ctx), ctx, rec)
+}
+
+// store writes rec to the sink with ctx, a context that is never canceled
+// (a client that hangs up must not cost the record of a change that
+// happened); logCtx is the request's own, for the failure log.
+func (a *Auditor) store(ctx, logCtx context.Context, rec Record) error {
 	rec.Time = a.cfg.Now().UTC()
-	if err := a.cfg.Sink.Write(context.WithoutCancel(ctx), rec); err != nil {
+	if err := a.cfg.Sink.Write(ctx, rec); err != nil {
 		a.failures.Add(1)
 		a.broken.Store(true)
-		a.cfg.Logger.LogAttrs(ctx, slog.LevelError, "audit: record not stored",
+		a.cfg.Logger.LogAttrs(logCtx, slog.LevelError, "audit: record not stored",
 			slog.String("error", err.Error()),
 			slog.String("kind", rec.Kind), slog.String("action", rec.Action),
 			slog.String("method", rec.Method), slog.String("route", rec.Route),
 			slog.String("principal", rec.PrincipalID), slog.String("request_id", rec.RequestID))
 		return err
 	}
-	a.broken.Store(false)
+	if a.broken.Load() {
+		// Only a change is written: every request storing false would
+		// bounce the flag's cache line between cores.
+		a.broken.Store(false)
+	}
 	return nil
 }
 
@@ -197,17 +208,29 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	aw := &auditWriter{ResponseWriter: w}
+	aw.held = aw.buf[:0]
+	aw.ctx.parent = r.Context()
 	if !a.cfg.InsecureFailOpen && a.broken.Load() {
 		writeUnavailable(aw)
 		rec := a.record(aw, r, http.StatusServiceUnavailable)
 		rec.Outcome = OutcomeRejected
-		_ = a.write(r.Context(), rec)
+		_ = a.store(&aw.ctx, r.Context(), rec)
 		return
 	}
 	// Hold the response until the record is stored, so no change is
-	// answered 2xx without its record (see "When the sink fails").
+	// answered 2xx without its record (see "When the sink fails"). The
+	// header as it was before the handler ran is kept, to answer 503
+	// without the handler's headers if the record cannot be stored.
 	aw.hold = !a.cfg.InsecureFailOpen
-	before := w.Header().Clone()
+	var (
+		keys   [snapshotKeys]string
+		counts [snapshotKeys]int
+		vals   [snapshotVals]string
+		before headerSnapshot
+	)
+	if aw.hold {
+		before = headerSnapshot{keys[:0], counts[:0], vals[:0]}.take(w.Header())
+	}
 	completed := false
 	defer func() {
 		status := aw.status
@@ -216,15 +239,15 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		} else if status == 0 {
 			status = http.StatusOK
 		}
-		err := a.write(r.Context(), a.record(aw, r, status))
+		err := a.store(&aw.ctx, r.Context(), a.record(aw, r, status))
 		if !completed {
+			aw.drop()
 			return // the panic goes on; the held response is dropped
 		}
 		if err != nil && aw.hold && !aw.released {
 			// Not recorded: answer 503 instead of what the handler said.
-			h := w.Header()
-			clear(h)
-			maps.Copy(h, before)
+			aw.drop()
+			before.restore(w.Header())
 			writeUnavailableAfter(w)
 			return
 		}
@@ -233,6 +256,66 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.next.ServeHTTP(aw, r)
 	completed = true
 }
+
+// headerSnapshot is a response header as it was before the handler ran:
+// the keys, each one's number of values (-1 for a nil slice) and the values
+// in one run. Its slices start in arrays on ServeHTTP's stack, so unlike a
+// Header.Clone it costs no allocation (and no write barrier) for a header
+// of up to snapshotKeys keys and snapshotVals values.
+type headerSnapshot struct {
+	keys   []string
+	counts []int
+	vals   []string
+}
+
+// The arrays a snapshot starts in: what the kit's own middleware sets
+// (security headers, CORS, Vary) fits with room to spare.
+const (
+	snapshotKeys = 16
+	snapshotVals = 24
+)
+
+// take returns s with h's keys and values appended.
+func (s headerSnapshot) take(h http.Header) headerSnapshot {
+	for k, vv := range h {
+		s.keys = append(s.keys, k)
+		if vv == nil {
+			s.counts = append(s.counts, -1)
+			continue
+		}
+		s.counts = append(s.counts, len(vv))
+		s.vals = append(s.vals, vv...)
+	}
+	return s
+}
+
+// restore makes h what it was when the snapshot was taken, with values of
+// its own (as Header.Clone, one backing array for all of them).
+func (s headerSnapshot) restore(h http.Header) {
+	clear(h)
+	vals := append(make([]string, 0, len(s.vals)), s.vals...)
+	off := 0
+	for i, k := range s.keys {
+		n := s.counts[i]
+		if n < 0 {
+			h[k] = nil
+			continue
+		}
+		h[k] = vals[off : off+n : off+n]
+		off += n
+	}
+}
+
+// detached is the request's context without its cancellation, as
+// context.WithoutCancel, living inside the auditWriter so it costs no
+// allocation of its own.
+type detached struct{ parent context.Context }
+
+func (detached) Deadline() (time.Time, bool) { return time.Time{}, false }
+func (detached) Done() <-chan struct{}       { return nil }
+func (detached) Err() error                  { return nil }
+func (c *detached) Value(key any) any        { return c.parent.Value(key) }
+func (c *detached) String() string           { return "audit.detached" }
 
 func (a *Auditor) record(aw *auditWriter, r *http.Request, status int) Record {
 	rec := Record{Kind: "request", Method: r.Method, Status: status, Outcome: OutcomeOf(status)}
@@ -268,8 +351,14 @@ type auditWriter struct {
 	// them early.
 	hold       bool
 	released   bool
+	dropped    bool
 	heldStatus int
 	held       []byte
+	// buf is held's first backing array: a small response is held
+	// without an allocation of its own.
+	buf [heldInline]byte
+	// ctx is the context the record is stored with.
+	ctx detached
 	// The annotations are guarded by mu rather than held in atomic
 	// pointers, which would allocate on every request.
 	mu           sync.Mutex
@@ -282,7 +371,13 @@ type auditWriter struct {
 // maxHeld bounds the body held back until the record is stored.
 const maxHeld = 64 << 10
 
+// heldInline is how much of a held body fits in the writer itself.
+const heldInline = 256
+
 func (w *auditWriter) WriteHeader(code int) {
+	if w.dropped {
+		return
+	}
 	if code >= 200 && w.status == 0 {
 		w.status = code
 		if w.hold && !w.released {
@@ -296,6 +391,9 @@ func (w *auditWriter) WriteHeader(code int) {
 }
 
 func (w *auditWriter) Write(b []byte) (int, error) {
+	if w.dropped {
+		return 0, errDropped
+	}
 	if w.status == 0 {
 		w.WriteHeader(http.StatusOK)
 	}
@@ -309,9 +407,28 @@ func (w *auditWriter) Write(b []byte) (int, error) {
 	return w.ResponseWriter.Write(b)
 }
 
+// WriteString is Write for a string (io.StringWriter): a held string is
+// copied into the held body without first being converted to bytes.
+func (w *auditWriter) WriteString(s string) (int, error) {
+	if w.dropped {
+		return 0, errDropped
+	}
+	if w.status == 0 {
+		w.WriteHeader(http.StatusOK)
+	}
+	if w.hold && !w.released {
+		if len(w.held)+len(s) <= maxHeld {
+			w.held = append(w.held, s...)
+			return len(s), nil
+		}
+		w.release()
+	}
+	return io.WriteString(w.ResponseWriter, s)
+}
+
 // release sends what is held.
 func (w *auditWriter) release() {
-	if w.released {
+	if w.released || w.dropped {
 		return
 	}
 	w.released = true
@@ -320,13 +437,27 @@ func (w *auditWriter) release() {
 	}
 	if len(w.held) > 0 {
 		_, _ = w.ResponseWriter.Write(w.held)
-		w.held = nil
 	}
+	w.held = nil
 }
+
+// drop discards what is held: it is never sent, and nothing written later
+// (by a goroutine the handler left behind) is sent either.
+func (w *auditWriter) drop() {
+	w.dropped = true
+	w.heldStatus = 0
+	w.held = nil
+}
+
+// errDropped answers writes to a response the middleware dropped.
+var errDropped = errors.New("audit: the response was dropped (its handler panicked, or its record could not be stored)")
 
 // FlushError sends the held response and flushes: a streaming handler
 // gives up the hold (its record is still written when it returns).
 func (w *auditWriter) FlushError() error {
+	if w.dropped {
+		return errDropped
+	}
 	w.release()
 	return http.NewResponseController(w.ResponseWriter).Flush()
 }
@@ -356,53 +487,76 @@ const maxObjectLen = 128
 
 // objects returns the route's wildcard values. Inside the mux they come from
 // r.PathValue; outside it they are cut from the escaped path by position.
+// It walks the pattern and the path in place: nothing is allocated but the
+// map it returns.
 func objects(pattern string, r *http.Request) map[string]string {
 	_, path := splitPattern(pattern)
 	if path == "" {
 		return nil
 	}
-	psegs := strings.Split(path, "/")
-	rsegs := strings.Split(r.URL.EscapedPath(), "/")
+	inside := r.Pattern == pattern
+	var escaped string
 	var out map[string]string
-	for i, seg := range psegs {
-		if len(seg) < 3 || seg[0] != '{' || seg[len(seg)-1] != '}' {
-			continue
-		}
-		name := seg[1 : len(seg)-1]
-		rest := strings.HasSuffix(name, "...")
-		name = strings.TrimSuffix(name, "...")
-		if name == "$" || name == "" {
-			continue
-		}
-		var v string
-		if r.Pattern == pattern {
-			v = r.PathValue(name)
-		} else if i < len(rsegs) {
-			raw := rsegs[i]
-			if rest {
-				raw = strings.Join(rsegs[i:], "/")
+	for i, p := 0, path; ; i++ {
+		seg, next, more := strings.Cut(p, "/")
+		if len(seg) >= 3 && seg[0] == '{' && seg[len(seg)-1] == '}' {
+			name := seg[1 : len(seg)-1]
+			rest := strings.HasSuffix(name, "...")
+			name = strings.TrimSuffix(name, "...")
+			if name != "$" && name != "" {
+				var v string
+				if inside {
+					v = r.PathValue(name)
+				} else {
+					if escaped == "" {
+						escaped = r.URL.EscapedPath()
+					}
+					if raw, tail, ok := pathSegment(escaped, i); ok {
+						if rest {
+							raw = tail
+						}
+						if u, err := url.PathUnescape(raw); err == nil {
+							v = u
+						} else {
+							v = raw
+						}
+					}
+				}
+				if secretName(name) {
+					v = "[redacted]"
+				} else if len(v) > maxObjectLen {
+					n := maxObjectLen
+					for n > 0 && !utf8.RuneStart(v[n]) {
+						n--
+					}
+					v = v[:n] + "…"
+				}
+				if out == nil {
+					out = map[string]string{}
+				}
+				out[name] = v
 			}
-			if u, err := url.PathUnescape(raw); err == nil {
-				v = u
-			} else {
-				v = raw
-			}
 		}
-		if secretName(name) {
-			v = "[redacted]"
-		} else if len(v) > maxObjectLen {
-			n := maxObjectLen
-			for n > 0 && !utf8.RuneStart(v[n]) {
-				n--
-			}
-			v = v[:n] + "…"
+		if !more {
+			return out
 		}
-		if out == nil {
-			out = map[string]string{}
-		}
-		out[name] = v
+		p = next
 	}
-	return out
+}
+
+// pathSegment returns the i-th of path's "/"-separated segments (counting
+// from 0, the empty one before a leading slash) and the path from that
+// segment on; ok is false when path has no i-th segment.
+func pathSegment(path string, i int) (seg, tail string, ok bool) {
+	for ; i > 0; i-- {
+		j := strings.IndexByte(path, '/')
+		if j < 0 {
+			return "", "", false
+		}
+		path = path[j+1:]
+	}
+	seg, _, _ = strings.Cut(path, "/")
+	return seg, path, true
 }
 
 func splitPattern(pattern string) (method, path string) {

@@ -74,9 +74,12 @@
 // request's response (status, headers and up to 64 KiB of body) until its
 // record is stored, so no change is answered 2xx without its record: when
 // the write fails, the client gets a problem+json 503 saying the change may
-// have been applied, instead of the handler's answer. (A handler that
-// flushes, or writes more than 64 KiB, gives up that hold; its record is
-// still written when it returns.) The failure is logged (Config.Logger)
+// have been applied, instead of the handler's answer, with the headers the
+// response had before the handler ran (none the handler set). The held
+// response is dropped for good: a write through the handler's writer after
+// that (or after the handler panicked) sends nothing and returns an error.
+// (A handler that flushes, or writes more than 64 KiB, gives up that hold;
+// its record is still written when it returns.) The failure is logged (Config.Logger)
 // and counted (Auditor.Failures). From then on the audit trail is marked
 // broken, and — unless Config.InsecureFailOpen is set, which also drops
 // the hold — mutating requests are refused with a problem+json 503 before

@@ -13,8 +13,9 @@ type bodyKey[T any] struct{}
 // Build it with Body; use it where the route's handler is an http.Handler
 // (or more middleware follows), and JSON where a typed function suffices.
 type BodyHandler[T any] struct {
-	next http.Handler
-	opts Options
+	next    http.Handler
+	opts    Options
+	byValue bool
 }
 
 var _ BodyPolicy = (*BodyHandler[struct{}])(nil)
@@ -30,12 +31,12 @@ func Body[T any](opts *Options, next http.Handler) *BodyHandler[T] {
 	if err != nil {
 		panic(err)
 	}
-	return &BodyHandler[T]{next: next, opts: o}
+	return &BodyHandler[T]{next: next, opts: o, byValue: byValue(reflect.TypeFor[T](), o.Validator)}
 }
 
 func (h *BodyHandler[T]) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	v := new(T)
-	if e := decodeInto(w, r, v, &h.opts); e != nil {
+	if e := decodeInto(w, r, v, &h.opts, h.byValue); e != nil {
 		writeRefusal(w, r, e, h.opts.ErrorWriter)
 		return
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"mime"
 	"net/http"
 	"reflect"
@@ -100,6 +101,7 @@ func jsonName(f reflect.StructField) string {
 type buffer struct {
 	b    bytes.Buffer
 	rd   bytes.Reader
+	lim  io.LimitedReader
 	keys []keySpan
 	// dec is a strict decoder (DisallowUnknownFields) reading rd, kept
 	// for the next body when it is known clean (see reusable), which
@@ -125,7 +127,7 @@ func Decode[T any](w http.ResponseWriter, r *http.Request, opts *Options) (T, er
 	if err != nil {
 		return v, err
 	}
-	if e := decodeInto(w, r, &v, &o); e != nil {
+	if e := decodeInto(w, r, &v, &o, byValue(reflect.TypeFor[T](), o.Validator)); e != nil {
 		return v, e
 	}
 	return v, nil
@@ -148,7 +150,10 @@ func CheckContentType(r *http.Request) error {
 	return nil
 }
 
-func decodeInto(w http.ResponseWriter, r *http.Request, dst any, o *Options) *Error {
+// decodeInto decodes r's body into dst, a pointer, and validates the value;
+// with byValue (see byValue) it hands the validator a copy of the value
+// rather than the pointer.
+func decodeInto(w http.ResponseWriter, r *http.Request, dst any, o *Options, byValue bool) *Error {
 	if err := CheckContentType(r); err != nil {
 		return err.(*Error)
 	}
@@ -166,16 +171,20 @@ func decodeInto(w http.ResponseWriter, r *http.Request, dst any, o *Options) *Er
 			bufPool.Put(buf)
 		}
 	}()
-	body := http.MaxBytesReader(w, r.Body, o.MaxBytes)
-	if _, err := buf.b.ReadFrom(body); err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return tooLarge(o.MaxBytes)
-		}
+	// Read at most one byte past the cap, as http.MaxBytesReader would,
+	// through a reader that lives in the pooled buffer (MaxBytesReader
+	// would be an allocation per request).
+	buf.lim = io.LimitedReader{R: r.Body, N: o.MaxBytes + 1}
+	_, err := buf.b.ReadFrom(&buf.lim)
+	buf.lim.R = nil
+	if err != nil {
 		return newError(ErrMalformed, "the body could not be read")
 	}
+	if int64(buf.b.Len()) > o.MaxBytes {
+		bodyTooLarge(w)
+		return tooLarge(o.MaxBytes)
+	}
 	data := buf.b.Bytes()
-	var err error
 	buf.keys, err = scan(data, o.MaxDepth, buf.keys)
 	if err != nil {
 		var se scanError
@@ -200,10 +209,89 @@ func decodeInto(w http.ResponseWriter, r *http.Request, dst any, o *Options) *Er
 	if !o.InsecureAllowUnknownFields && reusable(data, dec.InputOffset()-start) {
 		buf.dec = dec
 	}
-	if err := o.Validator.Struct(dst); err != nil {
+	target := dst
+	if byValue {
+		target = reflect.ValueOf(dst).Elem().Interface()
+	}
+	if err := o.Validator.Struct(target); err != nil {
 		return ruleErrors(err)
 	}
 	return nil
+}
+
+// byValue reports whether validating a T is cheaper, and checks exactly the
+// same, when the validator gets a copy of the value instead of a pointer
+// to it.
+//
+// Why: validator/v10 asks every field whether it implements its Valuer
+// interface (reflect.Value.Interface), and for a field reached through a
+// pointer, so addressable, that copies the field to the heap: one
+// allocation per string, number, slice or nested struct. Fields of a
+// copy are not addressable and are not copied again, so a copy costs one
+// allocation however many fields T has.
+//
+// When the answer is the same: only the shared default validator, which
+// has no custom rules, struct-level rules or type functions that could see
+// the difference, and only for a struct T without the validateFn rule (the
+// one built-in rule that looks for pointer-receiver methods of an
+// addressable field). A copy is taken only if T has two or more such
+// fields and is at most maxValueCopy bytes, so it saves allocations.
+func byValue(t reflect.Type, v *validator.Validate) bool {
+	if v != defaultValidator() || t.Kind() != reflect.Struct {
+		return false
+	}
+	if plan, ok := byValuePlans.Load(t); ok {
+		return plan.(bool)
+	}
+	plan := t.Size() <= maxValueCopy && boxedFields(t) >= 2 && !usesValidateFn(t, map[reflect.Type]bool{})
+	byValuePlans.Store(t, plan)
+	return plan
+}
+
+// maxValueCopy bounds the value byValue copies.
+const maxValueCopy = 1 << 10
+
+// byValuePlans caches byValue's answer per type.
+var byValuePlans sync.Map // reflect.Type → bool
+
+// boxedFields counts t's exported fields the validator would copy to the
+// heap when they are addressable: those whose values are not pointers.
+func boxedFields(t reflect.Type) int {
+	n := 0
+	for i := range t.NumField() {
+		f := t.Field(i)
+		if !f.IsExported() || f.Tag.Get("validate") == "-" {
+			continue
+		}
+		switch f.Type.Kind() {
+		case reflect.Pointer, reflect.Map, reflect.Chan, reflect.Func, reflect.UnsafePointer, reflect.Interface:
+		default:
+			n++
+		}
+	}
+	return n
+}
+
+// usesValidateFn reports whether the validateFn rule appears anywhere in
+// t's fields, nested types included.
+func usesValidateFn(t reflect.Type, seen map[reflect.Type]bool) bool {
+	for t.Kind() == reflect.Pointer || t.Kind() == reflect.Slice || t.Kind() == reflect.Array || t.Kind() == reflect.Map {
+		if t.Kind() == reflect.Map && usesValidateFn(t.Key(), seen) {
+			return true
+		}
+		t = t.Elem()
+	}
+	if t.Kind() != reflect.Struct || seen[t] {
+		return false
+	}
+	seen[t] = true
+	for i := range t.NumField() {
+		f := t.Field(i)
+		if strings.Contains(string(f.Tag), "validateFn") || usesValidateFn(f.Type, seen) {
+			return true
+		}
+	}
+	return false
 }
 
 // reusable reports whether a decoder that decoded data, reading consumed
@@ -215,6 +303,16 @@ func decodeInto(w http.ResponseWriter, r *http.Request, dst any, o *Options) *Er
 func reusable(data []byte, consumed int64) bool {
 	return len(data) > 0 && len(data) <= maxReusedBody && (data[0] == '{' || data[0] == '[') &&
 		consumed == int64(len(data))
+}
+
+// bodyTooLarge tells the server, as http.MaxBytesReader does when a body
+// passes its cap, that the request's body was cut short, so it closes the
+// connection after the answer instead of reading on. A MaxBytesReader of
+// no bytes over one byte says exactly that (net/http's hook for it is not
+// exported); only an oversized body pays for it.
+func bodyTooLarge(w http.ResponseWriter) {
+	var one [1]byte
+	_, _ = http.MaxBytesReader(w, io.NopCloser(strings.NewReader("x")), 0).Read(one[:])
 }
 
 func tooLarge(n int64) *Error {

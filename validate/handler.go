@@ -20,8 +20,9 @@ type BodyPolicy interface {
 // Handler decodes and validates a T, then calls the route's function with
 // it. Build it with JSON.
 type Handler[T any] struct {
-	next func(http.ResponseWriter, *http.Request, *T)
-	opts Options
+	next    func(http.ResponseWriter, *http.Request, *T)
+	opts    Options
+	byValue bool
 }
 
 var _ BodyPolicy = (*Handler[struct{}])(nil)
@@ -39,12 +40,12 @@ func JSON[T any](next func(w http.ResponseWriter, r *http.Request, in *T), opts 
 	if err != nil {
 		panic(err)
 	}
-	return &Handler[T]{next: next, opts: o}
+	return &Handler[T]{next: next, opts: o, byValue: byValue(reflect.TypeFor[T](), o.Validator)}
 }
 
 func (h *Handler[T]) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	var v T
-	if e := decodeInto(w, r, &v, &h.opts); e != nil {
+	if e := decodeInto(w, r, &v, &h.opts, h.byValue); e != nil {
 		writeRefusal(w, r, e, h.opts.ErrorWriter)
 		return
 	}
