@@ -127,9 +127,11 @@ func NewHeaders(c HeadersConfig) (*Headers, error) {
 }
 
 func hasCredentials(r *http.Request) bool {
-	_, c := r.Header["Cookie"]
+	if _, c := r.Header["Cookie"]; c {
+		return true
+	}
 	_, a := r.Header["Authorization"]
-	return c || a
+	return a
 }
 
 // Header returns a copy of the headers set on every response.

@@ -361,8 +361,26 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}
+	if o := r.Header["Origin"]; r.Method != http.MethodOptions && (len(o) == 0 || o[0] == "") {
+		// No Origin, not a preflight: rs/cors would only add Vary: Origin
+		// (for caches, the response differing by origin) and grant
+		// nothing; do that without the trip through it.
+		// TestNoOriginAsRSCors holds the two paths to the same headers.
+		hdr := w.Header()
+		if vary := hdr["Vary"]; vary == nil {
+			hdr["Vary"] = varyOrigin[:1:1]
+		} else {
+			hdr["Vary"] = append(vary, "Origin")
+		}
+		h.protect(w, r)
+		return
+	}
 	h.inner.ServeHTTP(w, r)
 }
+
+// varyOrigin is the shared Vary value of a response to a request without
+// Origin, as rs/cors sets it; never written (Header.Add copies it).
+var varyOrigin = []string{"Origin"}
 
 func (h *Handler) protect(w http.ResponseWriter, r *http.Request) {
 	if err := h.p.Check(r); err != nil {

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	rscors "github.com/rs/cors"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -356,4 +357,43 @@ func TestCheckWithoutMiddleware(t *testing.T) {
 		}
 	}
 	assert.True(t, p.HasOriginFunc())
+}
+
+// A request without Origin skips rs/cors (the Handler adds its Vary:
+// Origin itself); the response headers are what rs/cors would have set,
+// whatever Vary held before, and the shared Vary value is never written.
+func TestNoOriginAsRSCors(t *testing.T) {
+	p, err := cors.New(cors.Config{AllowedOrigins: []string{trusted}, AllowCredentials: true,
+		AllowedMethods: []string{"GET", "POST", "PATCH"}})
+	require.NoError(t, err)
+	next := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Add("Vary", "Accept")
+		w.WriteHeader(http.StatusNoContent)
+	})
+	ours := p.Handler(next)
+	theirs := rscors.New(rscors.Options{AllowedOrigins: []string{trusted}, AllowCredentials: true,
+		AllowedMethods: []string{"GET", "POST", "PATCH"}}).Handler(next)
+	for _, method := range []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPatch} {
+		for _, before := range [][]string{nil, {"Accept-Encoding"}} {
+			for _, origin := range [][]string{nil, {""}} {
+				serve := func(h http.Handler) *httptest.ResponseRecorder {
+					rec := httptest.NewRecorder()
+					if before != nil {
+						rec.Header()["Vary"] = append([]string{}, before...)
+					}
+					r := httptest.NewRequest(method, trusted+"/api/clients", nil)
+					r.Header.Set("Sec-Fetch-Site", "same-origin")
+					if origin != nil {
+						r.Header["Origin"] = origin
+					}
+					h.ServeHTTP(rec, r)
+					return rec
+				}
+				got, want := serve(ours), serve(theirs)
+				assert.Equal(t, want.Code, got.Code, "%s before %v origin %v", method, before, origin)
+				assert.Equal(t, want.Header(), got.Header(), "%s before %v origin %v", method, before, origin)
+				assert.Equal(t, append(append([]string{}, before...), "Origin", "Accept"), got.Header().Values("Vary"))
+			}
+		}
+	}
 }

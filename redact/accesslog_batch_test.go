@@ -14,6 +14,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/stretchr/testify/assert"
@@ -371,4 +372,70 @@ func TestBatchWriterFlush(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
 	assert.ErrorIs(t, stalled.Flush(ctx), context.DeadlineExceeded)
+}
+
+// The writer's goroutine is woken once per batch, not per line: 5,000
+// lines of 100 bytes (some 488 KiB), each given the time to wake it, make
+// one batch per 64 KiB while they come faster than the flush interval,
+// and the rest is written when the interval passes. A lone line is still
+// written once the flush interval passes. (synctest: the interval is the
+// bubble's fake clock; Wait lets the goroutine run whenever it was woken.)
+func TestBatchWriterWakesOncePerBatch(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var dst bytes.Buffer
+		bw, err := redact.NewBatchWriter(&dst, redact.BatchConfig{})
+		require.NoError(t, err)
+		defer func() { require.NoError(t, bw.Close()) }()
+		line := []byte(strings.Repeat("x", 99) + "\n")
+		const n = 5000
+		for range n {
+			_, err := bw.Write(line)
+			require.NoError(t, err)
+			synctest.Wait() // the goroutine wrote what it was woken for
+		}
+		full := uint64(n * len(line) / (64 << 10)) // 7
+		assert.Equal(t, full, bw.Batches(), "woken other than once per 64 KiB batch")
+		perBatch := uint64((64<<10 + len(line) - 1) / len(line)) // the line that reaches 64 KiB wakes it
+		assert.Equal(t, full*perBatch, bw.Written(), "lines written before the interval")
+
+		time.Sleep(redact.DefaultFlushInterval)
+		synctest.Wait()
+		assert.Equal(t, uint64(n), bw.Written(), "the rest is written once the interval passes")
+		assert.Equal(t, n*len(line), dst.Len())
+
+		batches := bw.Batches()
+		_, err = bw.Write([]byte("lone\n"))
+		require.NoError(t, err)
+		synctest.Wait()
+		assert.Equal(t, uint64(n), bw.Written(), "a lone line woke the writer")
+		time.Sleep(redact.DefaultFlushInterval)
+		synctest.Wait()
+		assert.Equal(t, uint64(n+1), bw.Written(), "a lone line waits longer than the flush interval")
+		assert.Equal(t, batches+1, bw.Batches())
+		assert.True(t, strings.HasSuffix(dst.String(), "\nlone\n"))
+	})
+}
+
+// A burst of lines, written without pause, wakes the writer's goroutine
+// at most once per 64 KiB that crossed the batch size: never again for
+// lines that join a queue whose wake-up is already pending.
+func TestBatchWriterBurstWakesAtMostOncePerBatch(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var dst bytes.Buffer
+		bw, err := redact.NewBatchWriter(&dst, redact.BatchConfig{})
+		require.NoError(t, err)
+		defer func() { require.NoError(t, bw.Close()) }()
+		line := []byte(strings.Repeat("x", 99) + "\n")
+		const n = 5000
+		for range n {
+			_, err := bw.Write(line)
+			require.NoError(t, err)
+		}
+		synctest.Wait()
+		assert.LessOrEqual(t, bw.Batches(), uint64(n*len(line)/(64<<10)))
+		time.Sleep(redact.DefaultFlushInterval)
+		synctest.Wait()
+		assert.Equal(t, uint64(n), bw.Written())
+		assert.Equal(t, n*len(line), dst.Len())
+	})
 }

@@ -16,12 +16,21 @@ func cookieValue(lines []string, name string) string {
 	if len(lines) == 0 {
 		return ""
 	}
-	n := 0
+	// A line holds at most one cookie per byte, and one when empty: only
+	// lines that long can hold more than maxCookies, so only they are
+	// counted.
+	size := len(lines)
 	for _, line := range lines {
-		n += strings.Count(line, ";") + 1
+		size += len(line)
 	}
-	if n > maxCookies {
-		return ""
+	if size > maxCookies {
+		n := 0
+		for _, line := range lines {
+			n += strings.Count(line, ";") + 1
+		}
+		if n > maxCookies {
+			return ""
+		}
 	}
 	for _, line := range lines {
 		line = trimSpace(line)
@@ -59,9 +68,19 @@ func isSpace(b byte) bool { return b == ' ' || b == '\t' || b == '\n' || b == '\
 // validCookieValue reports whether net/http accepts v as a cookie value.
 func validCookieValue(v string) bool {
 	for i := 0; i < len(v); i++ {
-		if b := v[i]; b < 0x20 || b >= 0x7f || b == '"' || b == ';' || b == '\\' {
+		if !cookieValueByte[v[i]] {
 			return false
 		}
 	}
 	return true
 }
+
+// cookieValueByte marks the bytes net/http accepts in a cookie value:
+// printable ASCII but '"', ';' and '\\'.
+var cookieValueByte = func() (t [256]bool) {
+	for b := 0x20; b < 0x7f; b++ {
+		t[b] = true
+	}
+	t['"'], t[';'], t['\\'] = false, false, false
+	return t
+}()

@@ -11,7 +11,12 @@
 // SameSite=Lax, Path=/, no Domain, no Max-Age so it dies with the browser),
 // an idle timeout of 30 minutes, an absolute lifetime of 12 hours counted
 // from login, and tokens stored in the session store only as SHA-256 hashes,
-// so a leaked store dump cannot be replayed. scs's own defaults (Secure off,
+// so a leaked store dump cannot be replayed (the manager remembers, in
+// process memory, the hashes of the tokens of recently found sessions and
+// a copy of their small session data, so a signed-in user's requests
+// neither hash the token nor parse the data each time; the store still
+// decides on every request whether the session exists, the expiry is
+// checked against the clock every time, and logout forgets the token). scs's own defaults (Secure off,
 // no idle timeout, 24 h, raw tokens) fail the OWASP Session Management Cheat
 // Sheet and ASVS V3/V7; each loosening here is an explicit `Insecure…` field
 // that the readiness report shows.

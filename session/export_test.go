@@ -1,6 +1,9 @@
 package session
 
-import "fmt"
+import (
+	"fmt"
+	"unsafe"
+)
 
 // Hooks for the external tests.
 
@@ -35,3 +38,33 @@ func Peeks(b []byte) bool {
 // LoadEagerly makes m load every session before the handler runs, as it
 // does when it cannot learn scs's context key.
 func LoadEagerly(m *Manager) { m.scsKey = nil }
+
+// RequestStateSize is the size of the request state ServeHTTP allocates.
+const RequestStateSize = unsafe.Sizeof(request{})
+
+// CachedKeys returns how many tokens m's key cache holds.
+func CachedKeys(m *Manager) int {
+	n := 0
+	for i := range m.keys.slots {
+		if m.keys.slots[i].Load() != nil {
+			n++
+		}
+	}
+	return n
+}
+
+// CachedUser returns the user ID m's key cache holds for token, and
+// whether it holds token.
+func CachedUser(m *Manager, token string) (string, bool) {
+	e := m.keys.get(token)
+	if e == nil {
+		return "", false
+	}
+	return e.info.user, true
+}
+
+// StoreKey is the store key scs computes for a hashed token.
+func StoreKey(token string) string { return storeKey(token, true) }
+
+// ConstantTimeEqual is constantTimeEqual, the key cache's token compare.
+var ConstantTimeEqual = constantTimeEqual

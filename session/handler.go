@@ -7,8 +7,8 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
-	"unsafe"
 
 	"github.com/alexedwards/scs/v2"
 )
@@ -64,19 +64,21 @@ func (h *Handler) Settings() Settings { return h.m.Settings() }
 // handler's later writes are dropped, where scs would append them to it).
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	m := h.m
-	rq := &request{parent: r.Context(), m: m, w: w, r: r}
-	// Vary: Cookie, as Header.Add adds it, but in rq's array instead of a
-	// new slice while the values fit (rs/cors sets a shared one-value
-	// slice before us); capped at its length, so a later Add copies it.
+	rq := &request{parent: r.Context(), m: m, w: w}
+	// Vary: Cookie, as Header.Add adds it, but without a new slice for
+	// the values the kit's chain has at this point: none, or the shared
+	// one-value slice rs/cors sets. Those shared slices are capped at
+	// their length, so a later Add copies them.
 	hdr := w.Header()
-	if vary := hdr["Vary"]; len(vary) < len(rq.vary) {
-		n := copy(rq.vary[:], vary)
-		rq.vary[n] = "Cookie"
-		hdr["Vary"] = rq.vary[: n+1 : n+1]
-	} else {
+	switch vary := hdr["Vary"]; {
+	case len(vary) == 0:
+		hdr["Vary"] = varyCookie[:1:1]
+	case len(vary) == 1 && vary[0] == "Origin":
+		hdr["Vary"] = varyOriginCookie[:2:2]
+	default:
 		hdr["Vary"] = append(vary, "Cookie")
 	}
-	if err := rq.find(); err != nil {
+	if err := rq.find(r); err != nil {
 		m.sm.ErrorFunc(w, r, err)
 		return
 	}
@@ -87,81 +89,117 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			m.sm.ErrorFunc(w, r, err)
 			return
 		}
-		ctx = rq.sctx
+		ctx = rq.loaded()
 	}
 	// The request next runs with lives in rq: a copy of the one
 	// WithContext makes, which then stays on the stack.
 	rq.req = *r.WithContext(ctx)
 	r = &rq.req
-	rq.r = r
 	h.next.ServeHTTP(sessionWriter{rq}, r)
 	rq.commit()
 }
 
+// The Vary values ServeHTTP sets when there were none, or rs/cors's
+// "Origin" only: shared, never written (Header.Add copies them).
+var (
+	varyCookie       = []string{"Cookie"}
+	varyOriginCookie = []string{"Origin", "Cookie"}
+)
+
 // request is the session state of one request; ServeHTTP allocates it
 // once and hands it to the handler as its context (sessionContext) and
-// response writer (sessionWriter).
+// response writer (sessionWriter). It is kept within 448 bytes, a size
+// class (see TestRequestStateSize): what only a request that loads the
+// session into scs needs lives in a loadState it allocates then.
 type request struct {
 	parent context.Context // the request's context before the session
 	m      *Manager
 	w      http.ResponseWriter // the response writer ServeHTTP was given
-	r      *http.Request       // the request next runs with, for ErrorFunc
 
-	// req is the request next runs with (r, once the session is found).
+	// req is the request next runs with (and ErrorFunc gets, once the
+	// session is found).
 	req http.Request
-	// vary holds the Vary header's values, "Cookie" last.
-	vary [4]string
 
 	// Set by find before the handler runs, read-only after.
-	token   string // the session cookie's value, "" when none
-	key     string // the store key of token
-	data    []byte // the store's data for key, if live
-	live    bool   // data is a session to load: found, not expired, not idle too long
-	refresh bool   // save it even if unmodified: its idle deadline is due for a push
-	user    string // the signed-in user in data, "" when none
-	auth    int64  // the auth time in data
-	otp     int64  // the second factor's verification time in data, 0 when none
+	token string // the session cookie's value, "" when none
+	key   string // the store key of token
+	data  []byte // the store's data for key, if live
+	user  string // the signed-in user in data, "" when none
+	auth  int64  // the auth time in data
+	otp   int64  // the second factor's verification time in data, 0 when none
 
-	mu      sync.Mutex
-	sctx    context.Context // scs's context holding the session, once loaded
-	sd      any             // scs's session data in sctx
-	loadErr error
-
+	live    bool // data is a session to load: found, not expired, not idle too long
+	refresh bool // save it even if unmodified: its idle deadline is due for a push
 	// Used only by the goroutine writing the response.
 	written bool // commit ran
 	failed  bool // and ErrorFunc answered instead of the handler
+
+	ls atomic.Pointer[loadState] // set by the first load
 }
 
-// find reads the request's session from the store, if it has a cookie,
-// and decides whether it is live and due for a save.
-func (rq *request) find() error {
+// loadState is a request's session as loaded into scs.
+type loadState struct {
+	mu      sync.Mutex
+	sctx    context.Context // scs's context holding the session (under scsKey), once loaded
+	loadErr error
+}
+
+// state returns rq's loadState, allocating it on first use.
+func (rq *request) state() *loadState {
+	if s := rq.ls.Load(); s != nil {
+		return s
+	}
+	if s := new(loadState); rq.ls.CompareAndSwap(nil, s) {
+		return s
+	}
+	return rq.ls.Load()
+}
+
+// find reads r's session from the store, if it has a cookie, and decides
+// whether it is live and due for a save.
+func (rq *request) find(r *http.Request) error {
 	m := rq.m
-	rq.token = cookieValue(rq.r.Header["Cookie"], m.sm.Cookie.Name)
+	rq.token = cookieValue(r.Header["Cookie"], m.sm.Cookie.Name)
 	if rq.token == "" {
 		return nil
 	}
-	// The hashed key and the user ID share one small allocation (strs);
-	// not rq itself, which a store or the app holding either string would
-	// keep alive with the request and its response writer.
-	var strs []byte
+	// The hashed key, and what peek read from the same data, come from
+	// the key cache when the token's session was found before: no hash,
+	// no parse, no allocation. Otherwise they go into a new cache entry
+	// (not into rq, which a store or the app holding the key or the user
+	// ID would keep alive with the request and its response writer),
+	// published once the store has the session.
 	rq.key = rq.token
-	if m.sm.HashTokenInStore {
-		strs = appendStoreKey(make([]byte, 0, storeKeyLen+maxSharedUser), rq.token)
-		rq.key = frozenString(strs)
+	hashed := m.sm.HashTokenInStore
+	var cached *keyEntry
+	if hashed {
+		if cached = m.keys.get(rq.token); cached != nil {
+			rq.key = cached.key
+		} else {
+			rq.key = storeKey(rq.token, true)
+		}
 	}
 	data, found, err := findIn(rq.parent, m.store(), rq.key)
 	if err != nil || !found {
 		return err
 	}
 	info, ok := sessionInfo{}, false
-	if _, compact := m.sm.Codec.(compactCodec); compact {
-		var user []byte
-		if info, user, ok = peekData(data); ok && len(user) > 0 {
-			if n := len(strs); n > 0 && len(user) <= cap(strs)-n {
-				info.user = frozenString(append(strs, user...)[n:])
-			} else {
-				info.user = string(user)
-			}
+	_, compact := m.sm.Codec.(compactCodec)
+	if compact {
+		info, ok = cached.peeked(data)
+	}
+	if !ok {
+		var user []byte // the user ID's bytes in data
+		if compact {
+			info, user, ok = peekData(data)
+		}
+		switch {
+		case hashed && len(rq.token) <= maxCachedToken && (cached == nil || ok && len(data) <= maxCachedData):
+			// The store has this session: remember its key, and what peek
+			// read from its (new) data.
+			info = m.keys.remember(cached, rq.token, rq.key, data, info, user, ok)
+		case len(user) > 0:
+			info.user = string(user)
 		}
 	}
 	if !ok {
@@ -197,14 +235,15 @@ func (rq *request) find() error {
 // session found by find (from the same data, through idleStore), or a new
 // one. It returns the error of the first load.
 func (rq *request) load() error {
-	rq.mu.Lock()
-	defer rq.mu.Unlock()
-	rq.loadLocked()
-	return rq.loadErr
+	s := rq.state()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	rq.loadLocked(s)
+	return s.loadErr
 }
 
-func (rq *request) loadLocked() {
-	if rq.sctx != nil {
+func (rq *request) loadLocked(s *loadState) {
+	if s.sctx != nil {
 		return
 	}
 	token := ""
@@ -212,22 +251,23 @@ func (rq *request) loadLocked() {
 		token = rq.token
 	}
 	sm := rq.m.sm
-	rq.sctx, rq.loadErr = sm.Load(loadContext{rq}, token)
-	if rq.loadErr != nil {
+	s.sctx, s.loadErr = sm.Load(loadContext{rq}, token)
+	if s.loadErr != nil {
 		// scs panics without session data: give the handler an empty
 		// session; commit reports the error instead of saving it.
-		rq.sctx, _ = sm.Load(loadContext{rq}, "")
-	}
-	if rq.m.scsKey != nil {
-		rq.sd = rq.sctx.Value(rq.m.scsKey)
+		s.sctx, _ = sm.Load(loadContext{rq}, "")
 	}
 }
 
 // loaded returns scs's context if the session is loaded, else nil.
 func (rq *request) loaded() context.Context {
-	rq.mu.Lock()
-	defer rq.mu.Unlock()
-	return rq.sctx
+	s := rq.ls.Load()
+	if s == nil {
+		return nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.sctx
 }
 
 // commit saves the session once, before the first byte of the response,
@@ -240,7 +280,7 @@ func (rq *request) commit() bool {
 	rq.written = true
 	if err := rq.save(); err != nil {
 		rq.failed = true
-		rq.m.sm.ErrorFunc(rq.w, rq.r, err)
+		rq.m.sm.ErrorFunc(rq.w, &rq.req, err)
 	}
 	return !rq.failed
 }
@@ -255,7 +295,7 @@ func (rq *request) save() error {
 	if err := rq.load(); err != nil {
 		return err
 	}
-	m, ctx := rq.m, rq.sctx
+	m, ctx := rq.m, rq.loaded()
 	sm := m.sm
 	status := sm.Status(ctx)
 	switch {
@@ -298,10 +338,11 @@ func (c sessionContext) Value(key any) any {
 		return rq
 	}
 	if key == rq.m.scsKey && key != nil {
-		rq.mu.Lock()
-		defer rq.mu.Unlock()
-		rq.loadLocked()
-		return rq.sd
+		s := rq.state()
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		rq.loadLocked(s)
+		return s.sctx.Value(key)
 	}
 	return rq.parent.Value(key)
 }
@@ -380,19 +421,4 @@ func (sw sessionWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 		return nil, nil, errNotSaved
 	}
 	return http.NewResponseController(sw.rq.w).Hijack()
-}
-
-// maxSharedUser is the longest user ID that shares the store key's
-// allocation; a longer one gets its own.
-const maxSharedUser = 32
-
-// frozenString returns b's bytes as a string without copying them. The
-// caller must never write to those bytes again: find appends the store
-// key, then the user ID, to strs once each, before anything reads them,
-// and nothing writes to it after, so the strings are as immutable as any.
-func frozenString(b []byte) string {
-	if len(b) == 0 {
-		return ""
-	}
-	return unsafe.String(&b[0], len(b))
 }

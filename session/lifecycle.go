@@ -84,6 +84,7 @@ func (m *Manager) LogoutEverywhere(ctx context.Context, userID string) (int, err
 	if userID == "" {
 		return 0, ErrNoUserID
 	}
+	m.keys.forget(func(e *keyEntry) bool { return e.info.user == userID })
 	store := m.store()
 	if us, ok := store.(UserStore); ok {
 		n, err := us.DeleteUser(ctx, userID)

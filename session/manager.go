@@ -27,6 +27,8 @@ type Manager struct {
 	// asks for it. Nil if it could not be learnt: the middleware then
 	// loads every session before the handler runs.
 	scsKey any
+	// keys caches the store keys of live sessions' tokens (keyCache).
+	keys *keyCache
 }
 
 // New returns a Manager with cfg's settings, the zero Config being the
@@ -37,7 +39,7 @@ func New(cfg Config) (*Manager, error) {
 		return nil, err
 	}
 	sm := scs.New()
-	m := &Manager{sm: sm, logger: cfg.Logger, errorFn: cfg.ErrorHandler}
+	m := &Manager{sm: sm, logger: cfg.Logger, errorFn: cfg.ErrorHandler, keys: newKeyCache()}
 	if m.logger == nil {
 		m.logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}

@@ -90,16 +90,27 @@ func (s *idleStore) CommitCtx(ctx context.Context, token string, b []byte, expir
 }
 
 // Delete implements scs.Store.
-func (s *idleStore) Delete(token string) error { return s.inner.Delete(token) }
+func (s *idleStore) Delete(token string) error {
+	s.forget(token)
+	return s.inner.Delete(token)
+}
 
 // DeleteCtx implements scs.CtxStore.
 func (s *idleStore) DeleteCtx(ctx context.Context, token string) error {
+	s.forget(token)
 	if c, ok := s.inner.(interface {
 		DeleteCtx(context.Context, string) error
 	}); ok {
 		return c.DeleteCtx(ctx, token)
 	}
 	return s.inner.Delete(token)
+}
+
+// forget drops the key cache's entry of the store key key: the session is
+// being deleted (logout, token renewal), so its raw token need not stay in
+// memory.
+func (s *idleStore) forget(key string) {
+	s.m.keys.forget(func(e *keyEntry) bool { return e.key == key })
 }
 
 // All implements scs.IterableStore for an iterable store; for another it
