@@ -105,6 +105,13 @@ func checkSameAsReference(t *testing.T, body string) {
 	if !decoded {
 		return // refused before validation (the package is stricter than a plain decoder)
 	}
+	if got != nil && (got.Status == http.StatusBadRequest || got.Status == http.StatusRequestEntityTooLarge) {
+		// Refused before validation although a plain decoder reads it:
+		// the package is stricter (trailing data after the value, as
+		// in "{}0", duplicate keys, depth), so validation never ran.
+		require.Empty(t, got.Fields, "a refusal before validation names no field")
+		return
+	}
 	if want == nil {
 		if code != http.StatusNoContent && got != nil && len(got.Fields) > 0 {
 			t.Fatalf("refused %s with %v; the reference accepts it", body, got.Fields)
