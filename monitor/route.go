@@ -1,6 +1,7 @@
 package monitor
 
 import (
+	"io"
 	"net/http"
 	"sync"
 	"sync/atomic"
@@ -54,6 +55,15 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 		w.status, w.written = http.StatusOK, true
 	}
 	return w.ResponseWriter.Write(b)
+}
+
+// WriteString is Write for a string (io.StringWriter), so a handler's
+// io.WriteString reaches the server's writer without a copy to bytes.
+func (w *statusWriter) WriteString(s string) (int, error) {
+	if !w.written {
+		w.status, w.written = http.StatusOK, true
+	}
+	return io.WriteString(w.ResponseWriter, s)
 }
 
 // Unwrap returns the wrapped writer, for http.ResponseController and for the

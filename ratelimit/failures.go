@@ -1,6 +1,7 @@
 package ratelimit
 
 import (
+	"io"
 	"net/http"
 	"time"
 )
@@ -86,6 +87,15 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 		w.WriteHeader(http.StatusOK)
 	}
 	return w.ResponseWriter.Write(b)
+}
+
+// WriteString is Write for a string (io.StringWriter), so a handler's
+// io.WriteString reaches the server's writer without a copy to bytes.
+func (w *statusWriter) WriteString(s string) (int, error) {
+	if w.status == 0 {
+		w.WriteHeader(http.StatusOK)
+	}
+	return io.WriteString(w.ResponseWriter, s)
 }
 
 // Unwrap lets http.ResponseController and annotation walkers reach the

@@ -294,6 +294,17 @@ func (w *accessWriter) Write(b []byte) (int, error) {
 	return n, err
 }
 
+// WriteString is Write for a string (io.StringWriter), so a handler's
+// io.WriteString reaches the server's writer without a copy to bytes.
+func (w *accessWriter) WriteString(s string) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	n, err := io.WriteString(w.ResponseWriter, s)
+	w.bytes += int64(n)
+	return n, err
+}
+
 // SetRoute receives the matched route pattern from the route inventory.
 func (w *accessWriter) SetRoute(pattern string) {
 	w.mu.Lock()

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"errors"
+	"io"
 	"net"
 	"net/http"
 	"sync"
@@ -383,6 +384,15 @@ func (sw sessionWriter) Write(p []byte) (int, error) {
 		return 0, errNotSaved
 	}
 	return sw.rq.w.Write(p)
+}
+
+// WriteString is Write for a string (io.StringWriter), so a handler's
+// io.WriteString reaches the server's writer without a copy to bytes.
+func (sw sessionWriter) WriteString(s string) (int, error) {
+	if !sw.rq.commit() {
+		return 0, errNotSaved
+	}
+	return io.WriteString(sw.rq.w, s)
 }
 
 func (sw sessionWriter) WriteHeader(code int) {

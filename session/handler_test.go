@@ -67,7 +67,7 @@ func TestModifiedSessionSavedBeforeBody(t *testing.T) {
 }
 
 // firstByteRecorder calls onFirst with the header when the response
-// header is sent (first WriteHeader, Write or Flush).
+// header is sent (first WriteHeader, Write, WriteString or Flush).
 type firstByteRecorder struct {
 	*httptest.ResponseRecorder
 	onFirst func(http.Header)
@@ -91,6 +91,11 @@ func (r *firstByteRecorder) WriteHeader(code int) {
 func (r *firstByteRecorder) Write(p []byte) (int, error) {
 	r.first()
 	return r.ResponseRecorder.Write(p)
+}
+
+func (r *firstByteRecorder) WriteString(s string) (int, error) {
+	r.first()
+	return r.ResponseRecorder.WriteString(s)
 }
 
 func (r *firstByteRecorder) Flush() {
