@@ -92,6 +92,9 @@ type FileSink struct {
 	broken bool // the last line may be incomplete: start the next on a new line
 	tail   bool // the file had an incomplete last line when opened
 	last   Link // the chain's last record
+	// durable is the last record known to be on disk: the one found at
+	// open, then (SyncEach) the last one a successful fsync covered.
+	durable Link
 
 	// The group commit (SyncEach). syncing says an fsync runs (or its
 	// leader is being handed over); cur collects the records appended
@@ -220,6 +223,7 @@ func OpenFile(path string, opts *FileOptions) (*FileSink, error) {
 			f.Close()
 			return nil, fmt.Errorf("audit: %s: %w", path, err)
 		}
+		s.durable = s.last
 	}
 	return s, nil
 }
@@ -388,6 +392,7 @@ func (s *FileSink) commit(b *commitBatch) error {
 		s.cur = nil
 	}
 	f := s.f
+	covered := s.last // every line written so far: the fsync starts after them
 	s.mu.Unlock()
 	var err error
 	var took time.Duration
@@ -410,6 +415,9 @@ func (s *FileSink) commit(b *commitBatch) error {
 		s.stats.Syncs++
 		s.stats.Synced += uint64(n)
 		s.stats.MaxBatch = max(s.stats.MaxBatch, n)
+		if covered.Seq > s.durable.Seq {
+			s.durable = covered
+		}
 	}
 	if b != nil {
 		b.err = err
@@ -431,13 +439,18 @@ func (s *FileSink) Stats() FileStats {
 	return s.stats
 }
 
-// Last returns the chain position of the last record written (or found
-// at open): the anchor to keep outside the file. With SyncEach that record
-// may still be waiting for its fsync; an anchor taken after its Write
-// returned is durable.
+// Last returns the chain position of the last durable record: the anchor
+// to keep outside the file. With SyncEach that is the last record a
+// successful fsync covered (or the last one found at open), never one
+// still waiting for its fsync, so an anchor taken at any moment names a
+// record a crash cannot take back. With SyncNone it is the last record
+// written: the operating system decides when it reaches the disk.
 func (s *FileSink) Last() Link {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.opts.Sync == SyncEach {
+		return s.durable
+	}
 	return s.last
 }
 

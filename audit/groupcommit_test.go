@@ -555,3 +555,50 @@ func ExampleFileOptions_commitDelay() {
 	fmt.Println(st.Synced, "records durable, fewer fsyncs:", st.Syncs < 8)
 	// Output: 8 records durable, fewer fsyncs: true
 }
+
+// Last names only durable records: while a record's fsync is blocked, and
+// after its fsync failed, the anchor stays on the last record a successful
+// fsync covered, so an anchor taken at any moment is one a crash cannot
+// take back (a later VerifyFrom with it would report the tail missing).
+func TestLastNamesOnlyDurableRecords(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		s, g, _ := openGated(t)
+		assert.Equal(t, audit.Link{}, s.Last(), "an empty file: no anchor yet")
+
+		a := write(t, s, g, "a")
+		first := <-g.syncs
+		synctest.Wait()
+		assert.Equal(t, audit.Link{}, s.Last(), "a is written but its fsync has not returned")
+		b := write(t, s, g, "b")
+		synctest.Wait()
+		first.answer <- nil
+		require.NoError(t, <-a)
+		second := <-g.syncs // b's
+		synctest.Wait()
+		assert.Equal(t, uint64(1), s.Last().Seq, "a is durable, b waits for its fsync")
+
+		second.answer <- syscall.EIO
+		require.Error(t, <-b)
+		assert.Equal(t, uint64(1), s.Last().Seq, "b's fsync failed: the anchor stays on a")
+
+		c := write(t, s, g, "c")
+		(<-g.syncs).answer <- nil
+		require.NoError(t, <-c)
+		last := s.Last()
+		assert.Equal(t, uint64(3), last.Seq, "c's fsync succeeded: the anchor moves to c")
+		require.NoError(t, s.Close())
+		recs, err := s.ReadAll()
+		require.NoError(t, err)
+		require.Len(t, recs, 3)
+		assert.Equal(t, recs[2].Hash, last.Hash)
+	})
+}
+
+// With SyncNone nothing is fsynced: Last is the last record written.
+func TestLastWithoutFsyncIsLastWritten(t *testing.T) {
+	s, err := audit.OpenFile(filepath.Join(t.TempDir(), "audit.jsonl"), &audit.FileOptions{Sync: audit.SyncNone})
+	require.NoError(t, err)
+	require.NoError(t, s.Write(context.Background(), audit.Record{Time: time.Now(), Kind: "event", Action: "a", Outcome: audit.OutcomeSuccess}))
+	assert.Equal(t, uint64(1), s.Last().Seq)
+	require.NoError(t, s.Close())
+}
