@@ -375,6 +375,14 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.protect(w, r)
 		return
 	}
+	if r.Method != http.MethodOptions {
+		// An actual request with an Origin: rs/cors's HandlerFunc sets
+		// the same headers its Handler would before calling next, without
+		// the Handler's closure and our HandlerFunc between them.
+		h.p.cors.HandlerFunc(w, r)
+		h.protect(w, r)
+		return
+	}
 	h.inner.ServeHTTP(w, r)
 }
 
@@ -383,6 +391,13 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 var varyOrigin = []string{"Origin"}
 
 func (h *Handler) protect(w http.ResponseWriter, r *http.Request) {
+	switch r.Method {
+	case http.MethodGet, http.MethodHead, http.MethodOptions:
+		// Safe methods: http.CrossOriginProtection.Check allows them
+		// first thing, so Check would return nil.
+		h.next.ServeHTTP(w, r)
+		return
+	}
 	if err := h.p.Check(r); err != nil {
 		h.p.deny.ServeHTTP(w, r)
 		return

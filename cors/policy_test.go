@@ -362,6 +362,49 @@ func TestCheckWithoutMiddleware(t *testing.T) {
 // A request without Origin skips rs/cors (the Handler adds its Vary:
 // Origin itself); the response headers are what rs/cors would have set,
 // whatever Vary held before, and the shared Vary value is never written.
+// A non-preflight request with an Origin goes through rs/cors's
+// HandlerFunc and then the cross-origin protection: the same headers and
+// status as rs/cors's Handler, for every method (DELETE is not allowed:
+// rs/cors grants nothing to it) and origin, when the protection lets the
+// request through (same-origin fetch metadata).
+func TestActualRequestAsRSCors(t *testing.T) {
+	p, err := cors.New(cors.Config{AllowedOrigins: []string{trusted}, AllowCredentials: true,
+		AllowedMethods: []string{"GET", "POST", "PATCH"}})
+	require.NoError(t, err)
+	next := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Add("Vary", "Accept")
+		w.WriteHeader(http.StatusNoContent)
+	})
+	ours := p.Handler(next)
+	theirs := rscors.New(rscors.Options{AllowedOrigins: []string{trusted}, AllowCredentials: true,
+		AllowedMethods: []string{"GET", "POST", "PATCH"}}).Handler(next)
+	methods := []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPatch, http.MethodPut, http.MethodDelete}
+	origins := []string{trusted, "https://evil.example", "null", strings.ToUpper(trusted), trusted + ":443"}
+	for _, method := range methods {
+		for _, origin := range origins {
+			serve := func(h http.Handler) *httptest.ResponseRecorder {
+				rec := httptest.NewRecorder()
+				r := httptest.NewRequest(method, trusted+"/api/clients", nil)
+				r.Header.Set("Sec-Fetch-Site", "same-origin")
+				r.Header.Set("Origin", origin)
+				h.ServeHTTP(rec, r)
+				return rec
+			}
+			got, want := serve(ours), serve(theirs)
+			assert.Equal(t, want.Code, got.Code, "%s from %s", method, origin)
+			assert.Equal(t, want.Header(), got.Header(), "%s from %s", method, origin)
+		}
+	}
+	// The protection still refuses a cross-site state change from an
+	// untrusted origin (rs/cors alone would serve it).
+	rec := httptest.NewRecorder()
+	r := httptest.NewRequest(http.MethodPost, trusted+"/api/clients", nil)
+	r.Header.Set("Sec-Fetch-Site", "cross-site")
+	r.Header.Set("Origin", "https://evil.example")
+	ours.ServeHTTP(rec, r)
+	assert.Equal(t, http.StatusForbidden, rec.Code)
+}
+
 func TestNoOriginAsRSCors(t *testing.T) {
 	p, err := cors.New(cors.Config{AllowedOrigins: []string{trusted}, AllowCredentials: true,
 		AllowedMethods: []string{"GET", "POST", "PATCH"}})
