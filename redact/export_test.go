@@ -33,3 +33,11 @@ func AssignmentSpans(s string) (loop, re [][2]int) {
 	}
 	return loop, re
 }
+
+// KnownKeys returns how many keys r's SensitiveKey cache holds, and its bound.
+func KnownKeys(r *Redactor) (n, limit int) {
+	if m := r.known.Load(); m != nil {
+		n = len(*m)
+	}
+	return n, maxCachedKeys
+}

@@ -44,11 +44,16 @@ type Redactor struct {
 	keys    []string
 	hashKey []byte
 
-	cache     sync.Map // key name -> bool, bounded by cacheSize
-	cacheSize atomic.Int32
+	// known caches SensitiveKey's answers: an immutable map, replaced by
+	// a copy with one more key on a miss (under knownMu), so a hit is one
+	// plain map lookup (a sync.Map's boxed key and trie cost twice that).
+	// Keys come from requests too (header, query, form names): the map
+	// stops growing at maxCachedKeys, which also bounds the copying.
+	known   atomic.Pointer[map[string]bool]
+	knownMu sync.Mutex
 }
 
-const maxCachedKeys = 4096
+const maxCachedKeys = 1024
 
 // NewRedactor returns a Redactor with the given options (nil: defaults).
 func NewRedactor(opts *Options) *Redactor {
@@ -79,14 +84,38 @@ func normKey(k string) string {
 // SensitiveKey reports whether values under this attribute, header, query or
 // form key are redacted whole.
 func (r *Redactor) SensitiveKey(key string) bool {
-	if v, ok := r.cache.Load(key); ok {
-		return v.(bool)
+	known := r.known.Load()
+	if known != nil {
+		if v, ok := (*known)[key]; ok {
+			return v
+		}
+		if len(*known) >= maxCachedKeys {
+			return r.sensitiveKey(key)
+		}
 	}
 	res := r.sensitiveKey(key)
-	if r.cacheSize.Add(1) <= maxCachedKeys {
-		r.cache.Store(key, res)
-	}
+	r.remember(key, res)
 	return res
+}
+
+// remember adds key's answer to the known keys, unless they are full.
+func (r *Redactor) remember(key string, sensitive bool) {
+	r.knownMu.Lock()
+	defer r.knownMu.Unlock()
+	var next map[string]bool
+	if old := r.known.Load(); old != nil {
+		if _, ok := (*old)[key]; ok || len(*old) >= maxCachedKeys {
+			return
+		}
+		next = make(map[string]bool, len(*old)+1)
+		for k, v := range *old {
+			next[k] = v
+		}
+	} else {
+		next = make(map[string]bool, 1)
+	}
+	next[strings.Clone(key)] = sensitive // key may alias a request's buffer
+	r.known.Store(&next)
 }
 
 func (r *Redactor) sensitiveKey(key string) bool {
