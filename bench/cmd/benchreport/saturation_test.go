@@ -58,6 +58,7 @@ func TestSaturationSection(t *testing.T) {
 	assert.Contains(t, out, "Kit POST p99 ÷ p50: **4.0 (p99 8.00 ms, p50 2.00 ms at 4000 req/s)** (target ≤ 3: ❌ not met).")
 	assert.Contains(t, out, "server process on CPU 0")
 	assert.NotContains(t, out, "generator's limit", "40% of a core is no limit")
+	assert.NotContains(t, out, "kit-tmpfs", "a results file without the tmpfs search")
 
 	s.Saturation[1].At.GeneratorCPU = 0.95
 	b.Reset()
@@ -123,4 +124,25 @@ func FuzzParseSaturation(f *testing.F) {
 			t.Fatal("no section")
 		}
 	})
+}
+
+// A results file with the kit-tmpfs search (loadgen -tmpfs-audit) shows it
+// as a third server with its ratio to the bare twin; the target is still
+// judged on the kit.
+func TestSaturationSectionWithTmpfs(t *testing.T) {
+	sample := strings.Replace(saturationSample, `    {"impl": "bare", "rate": 4000,`, `    {"impl": "kit-tmpfs", "rate": 3800,
+     "at": {"rate": 3800, "achieved": 3800, "pass": true, "p50_us": 1000, "p95_us": 9000, "p99_us": 17000, "errors": 0, "server_cpu_us_per_req": 120, "generator_cpu": 0.4},
+     "steps": [{"rate": 3800, "pass": true, "p95_us": 9000, "server_cpu_us_per_req": 120}]},
+    {"impl": "bare", "rate": 4000,`, 1)
+	require.NotEqual(t, saturationSample, sample)
+	s, err := ParseSaturation(strings.NewReader(sample))
+	require.NoError(t, err)
+	var b bytes.Buffer
+	Write(&b, nil, Meta{Saturation: s})
+	out := b.String()
+	assert.Contains(t, out, "| kit-tmpfs | 3800 req/s | 1.00 ms | 9.00 ms | 17.00 ms | 120.0 µs | 40% of a core |")
+	assert.Contains(t, out, "Kit-tmpfs ÷ bare twin: **0.95×** (no target")
+	assert.Contains(t, out, "kit-tmpfs 120.0 µs (1.41× bare)")
+	assert.Contains(t, out, "- kit-tmpfs — 3800: 9.00 ms, 120 µs, pass")
+	assert.Contains(t, out, "Kit ÷ bare twin, rate sustained: **0.88×** (target ≥ 0.8×: ✅ met).", "the target is the kit's")
 }

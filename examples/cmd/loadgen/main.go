@@ -34,6 +34,12 @@
 // -commit-delay). The summary is markdown on stdout; -results writes JSON
 // for bench/cmd/benchreport.
 //
+// -tmpfs-audit /dev/shm adds a third search, kit-tmpfs: the kit with its
+// audit file on tmpfs, where every record is still appended and fsynced
+// before its request is answered but no disk stands behind the fsync; kit
+// beside kit-tmpfs is what the durable audit trail's fsyncs cost on this
+// machine. A directory that is not on tmpfs is refused.
+//
 // The POSTs add tickets to client-b while the ticket list reads client-a,
 // so the measured work does not grow with the run; the memory store does,
 // but only for one step (each starts a fresh server) or at most the
@@ -78,6 +84,7 @@ func main() {
 	fixedDur := flag.Duration("fixed-duration", 5*time.Second, "with -saturate: how long the fixed-rate run sends")
 	pin := flag.Bool("pin", true, "with -saturate: pin the server process to the first CPU this process may use (CPU 0 on a plain 2-core machine) and the generator to the second (Linux, 2+ CPUs)")
 	results := flag.String("results", "", "with -saturate: write the results as JSON here (read by bench/cmd/benchreport -saturation)")
+	tmpfsAudit := flag.String("tmpfs-audit", "", "with -saturate: also search a third server, kit-tmpfs: the kit with its audit file in this tmpfs directory (/dev/shm), where every record is still fsynced but an fsync costs nothing; kit-tmpfs beside kit shows what the disk's fsyncs cost")
 	flag.Parse()
 	var err error
 	switch {
@@ -85,7 +92,7 @@ func main() {
 		err = serve(*serveImpl, *cpu, *auditFile, *cpuProfile, *commitDelay, os.Stdin, os.Stdout)
 	case *sat:
 		err = saturate(saturateConfig{Workers: *workers, Step: *step, Warmup: *warmup, SLO: *slo, Start: *start, MaxSteps: *maxSteps, Retries: *retries,
-			FixedRate: *fixedRate, Fixed: *fixedDur, Pin: *pin, AuditFile: *auditFile, CommitDelay: *commitDelay, Results: *results},
+			FixedRate: *fixedRate, Fixed: *fixedDur, Pin: *pin, AuditFile: *auditFile, CommitDelay: *commitDelay, Results: *results, TmpfsAuditDir: *tmpfsAudit},
 			"loadgen "+strings.Join(os.Args[1:], " "), os.Stdout)
 	default:
 		err = run(*rate, *duration, *workers, *target, *auditFile, *crm)

@@ -141,3 +141,43 @@ func TestServerCPU(t *testing.T) {
 	require.NotNil(t, srv.audit, "the kit server reports its audit file when it stops")
 	assert.Zero(t, srv.audit.Records, "no request, no record")
 }
+
+// -tmpfs-audit adds a third server, the kit with its audit file on tmpfs,
+// searched like the others; a directory not on tmpfs is refused, since
+// the comparison would then measure a disk.
+func TestSaturateTmpfsAudit(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("-tmpfs-audit needs Linux")
+	}
+	const shm = "/dev/shm"
+	if err := checkTmpfs(shm); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("CI: %s must be a tmpfs: %v", shm, err)
+		}
+		t.Skipf("%s is not a tmpfs here: %v", shm, err)
+	}
+	dir, err := os.MkdirTemp(shm, "loadgen-test-")
+	require.NoError(t, err)
+	t.Cleanup(func() { os.RemoveAll(dir) })
+
+	var out bytes.Buffer
+	c := saturateConfig{Workers: 4, Step: 300 * time.Millisecond, SLO: time.Second, Start: 50, MaxSteps: 1, TmpfsAuditDir: dir}
+	require.NoError(t, saturate(c, "loadgen -saturate -tmpfs-audit", &out))
+	assert.Contains(t, out.String(), "kit-tmpfs (audit file on tmpfs: fsync costs nothing) ÷ bare")
+	assert.Contains(t, out.String(), "| kit-tmpfs | 50 req/s")
+	left, err := os.ReadDir(dir)
+	require.NoError(t, err)
+	assert.Empty(t, left, "each step's audit file is removed with its server")
+
+	// A directory on a disk is refused before anything runs.
+	disk, err := os.Getwd()
+	require.NoError(t, err)
+	if checkTmpfs(disk) == nil {
+		t.Logf("the package directory is on tmpfs too: the refusal is not checked here")
+		return
+	}
+	c.TmpfsAuditDir = disk
+	err = saturate(c, "", io.Discard)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "is not on tmpfs")
+}

@@ -13,6 +13,22 @@ import (
 	"unsafe"
 )
 
+// tmpfsMagic is the statfs f_type of tmpfs (linux/magic.h TMPFS_MAGIC).
+const tmpfsMagic = 0x01021994
+
+// checkTmpfs returns an error unless dir is a directory on tmpfs, where an
+// fsync reaches no disk.
+func checkTmpfs(dir string) error {
+	var st syscall.Statfs_t
+	if err := syscall.Statfs(dir, &st); err != nil {
+		return err
+	}
+	if st.Type != tmpfsMagic {
+		return fmt.Errorf("%s is not on tmpfs (file system type %#x): its fsyncs would reach a disk; use /dev/shm", dir, st.Type)
+	}
+	return nil
+}
+
 // pinTo binds every thread of this process to one CPU (threads made later
 // inherit the binding) and runs Go on one P there.
 func pinTo(cpu int) error {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"runtime"
 	"time"
 )
@@ -25,6 +26,9 @@ type saturateConfig struct {
 	// CommitDelay is the kit server's audit group-commit delay (-commit-delay).
 	CommitDelay time.Duration
 	Results     string // JSON results for benchreport; "" writes none
+	// TmpfsAuditDir, when set, adds the kit-tmpfs search: the kit with its
+	// audit file in this directory, which must be on tmpfs.
+	TmpfsAuditDir string
 }
 
 // The results file (-results), read by bench/cmd/benchreport -saturation.
@@ -105,7 +109,17 @@ func us(d time.Duration) float64 { return float64(d.Nanoseconds()) / 1e3 }
 // It stops the server and returns what the kit's reported of its audit
 // file (nil for the bare twin).
 func measure(impl string, rate int, c saturateConfig, serverCPU int) (stepReport, *stats, *auditReport, error) {
-	srv, err := startServer(impl, serverCPU, c.AuditFile, c.CommitDelay)
+	serverImpl, auditFile := impl, c.AuditFile
+	if impl == implKitTmpfs {
+		// A fresh file per step, as the kit's own server makes one.
+		dir, err := os.MkdirTemp(c.TmpfsAuditDir, "loadgen-audit-")
+		if err != nil {
+			return stepReport{}, nil, nil, fmt.Errorf("-tmpfs-audit: %w", err)
+		}
+		defer os.RemoveAll(dir)
+		serverImpl, auditFile = implKit, filepath.Join(dir, "audit.jsonl")
+	}
+	srv, err := startServer(serverImpl, serverCPU, auditFile, c.CommitDelay)
 	if err != nil {
 		return stepReport{}, nil, nil, err
 	}
@@ -216,6 +230,11 @@ func saturate(c saturateConfig, command string, out io.Writer) error {
 	if c.Workers <= 0 || c.Step <= 0 || c.SLO <= 0 || c.Start <= 0 || c.MaxSteps <= 0 || c.Warmup < 0 || c.FixedRate < 0 || c.Retries < 0 {
 		return fmt.Errorf("-saturate needs positive -workers, -step, -slo, -start and -max-steps, and -retries of 0 or more")
 	}
+	if c.TmpfsAuditDir != "" {
+		if err := checkTmpfs(c.TmpfsAuditDir); err != nil {
+			return fmt.Errorf("-tmpfs-audit: %w", err)
+		}
+	}
 	rep := saturationReport{Command: command, SLOP95Ms: float64(c.SLO) / 1e6, StepS: c.Step.Seconds(), Workers: c.Workers,
 		Mix:  "1/3 GET /api/clients/{id}, 1/3 GET /api/clients/{id}/tickets, 1/3 POST /api/clients/{id}/tickets",
 		Date: time.Now().UTC().Format("2006-01-02 15:04 UTC")}
@@ -241,6 +260,9 @@ func saturate(c saturateConfig, command string, out io.Writer) error {
 	}
 	fmt.Fprintf(out, "pinning: %s\n", rep.Pinning)
 	searches := []*search{{impl: implKit, next: c.Start, maxSteps: c.MaxSteps}, {impl: implBare, next: c.Start, maxSteps: c.MaxSteps}}
+	if c.TmpfsAuditDir != "" {
+		searches = append(searches, &search{impl: implKitTmpfs, next: c.Start, maxSteps: c.MaxSteps})
+	}
 	for {
 		busy := false
 		for _, s := range searches {
@@ -257,7 +279,7 @@ func saturate(c saturateConfig, command string, out io.Writer) error {
 					return err
 				}
 				r.Attempt = attempt + 1
-				fmt.Fprintf(out, "  %-4s %6d req/s: p95 %8.1f ms, %d errors, server %.0f µs CPU/req, generator %.0f%% of a core -> %s\n",
+				fmt.Fprintf(out, "  %-9s %6d req/s: p95 %8.1f ms, %d errors, server %.0f µs CPU/req, generator %.0f%% of a core -> %s\n",
 					s.impl, r.Rate, r.P95Us/1e3, r.Errors, r.ServerCPUUs, 100*r.GeneratorCPU, map[bool]string{true: "pass", false: "fail"}[r.Pass])
 				if r.Pass {
 					break
@@ -317,6 +339,9 @@ func writeMarkdown(w io.Writer, rep *saturationReport) {
 	}
 	if rates[implBare] > 0 {
 		fmt.Fprintf(w, "\nkit ÷ bare: %.2f× (target ≥ 0.8×)\n", float64(rates[implKit])/float64(rates[implBare]))
+		if r, ok := rates[implKitTmpfs]; ok {
+			fmt.Fprintf(w, "kit-tmpfs (audit file on tmpfs: fsync costs nothing) ÷ bare: %.2f×\n", float64(r)/float64(rates[implBare]))
+		}
 	}
 	for _, f := range rep.Fixed {
 		post := f.Routes[postRoute]

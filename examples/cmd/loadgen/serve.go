@@ -25,6 +25,11 @@ import (
 const (
 	implKit  = "kit"
 	implBare = "bare"
+	// implKitTmpfs is the kit with its audit file on a memory-backed file
+	// system (-tmpfs-audit): every record is still appended and fsynced,
+	// but an fsync costs nothing there, so it shows the kit without the
+	// disk's share. Only -saturate knows it; its server process is a kit.
+	implKitTmpfs = "kit-tmpfs"
 )
 
 // serve is the server process of -saturate: it builds the portal with
