@@ -359,15 +359,10 @@ func TestCheckWithoutMiddleware(t *testing.T) {
 	assert.True(t, p.HasOriginFunc())
 }
 
-// A request without Origin skips rs/cors (the Handler adds its Vary:
-// Origin itself); the response headers are what rs/cors would have set,
-// whatever Vary held before, and the shared Vary value is never written.
-// A non-preflight request with an Origin goes through rs/cors's
-// HandlerFunc and then the cross-origin protection: the same headers and
-// status as rs/cors's Handler, for every method (DELETE is not allowed:
-// rs/cors grants nothing to it) and origin, when the protection lets the
-// request through (same-origin fetch metadata).
-func TestActualRequestAsRSCors(t *testing.T) {
+// asRSCors returns one policy's Handler (ours) and rs/cors configured
+// alike (theirs), around the same handler, which adds Vary: Accept.
+func asRSCors(t *testing.T) (ours, theirs http.Handler) {
+	t.Helper()
 	p, err := cors.New(cors.Config{AllowedOrigins: []string{trusted}, AllowCredentials: true,
 		AllowedMethods: []string{"GET", "POST", "PATCH"}})
 	require.NoError(t, err)
@@ -375,9 +370,17 @@ func TestActualRequestAsRSCors(t *testing.T) {
 		w.Header().Add("Vary", "Accept")
 		w.WriteHeader(http.StatusNoContent)
 	})
-	ours := p.Handler(next)
-	theirs := rscors.New(rscors.Options{AllowedOrigins: []string{trusted}, AllowCredentials: true,
+	return p.Handler(next), rscors.New(rscors.Options{AllowedOrigins: []string{trusted}, AllowCredentials: true,
 		AllowedMethods: []string{"GET", "POST", "PATCH"}}).Handler(next)
+}
+
+// A non-preflight request with an Origin goes through rs/cors's
+// HandlerFunc and then the cross-origin protection: the same headers and
+// status as rs/cors's Handler, for every method (DELETE is not allowed:
+// rs/cors grants nothing to it) and origin, when the protection lets the
+// request through (same-origin fetch metadata).
+func TestActualRequestAsRSCors(t *testing.T) {
+	ours, theirs := asRSCors(t)
 	methods := []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPatch, http.MethodPut, http.MethodDelete}
 	origins := []string{trusted, "https://evil.example", "null", strings.ToUpper(trusted), trusted + ":443"}
 	for _, method := range methods {
@@ -405,17 +408,11 @@ func TestActualRequestAsRSCors(t *testing.T) {
 	assert.Equal(t, http.StatusForbidden, rec.Code)
 }
 
+// A request without Origin skips rs/cors (the Handler adds its Vary:
+// Origin itself); the response headers are what rs/cors would have set,
+// whatever Vary held before, and the shared Vary value is never written.
 func TestNoOriginAsRSCors(t *testing.T) {
-	p, err := cors.New(cors.Config{AllowedOrigins: []string{trusted}, AllowCredentials: true,
-		AllowedMethods: []string{"GET", "POST", "PATCH"}})
-	require.NoError(t, err)
-	next := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Add("Vary", "Accept")
-		w.WriteHeader(http.StatusNoContent)
-	})
-	ours := p.Handler(next)
-	theirs := rscors.New(rscors.Options{AllowedOrigins: []string{trusted}, AllowCredentials: true,
-		AllowedMethods: []string{"GET", "POST", "PATCH"}}).Handler(next)
+	ours, theirs := asRSCors(t)
 	for _, method := range []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPatch} {
 		for _, before := range [][]string{nil, {"Accept-Encoding"}} {
 			for _, origin := range [][]string{nil, {""}} {
