@@ -114,7 +114,7 @@ func (r *Redactor) remember(key string, sensitive bool) {
 	} else {
 		next = make(map[string]bool, 1)
 	}
-	next[strings.Clone(key)] = sensitive // key may alias a request's buffer
+	next[strings.Clone(key)] = sensitive // key may be cut from a larger string: keep only its bytes
 	r.known.Store(&next)
 }
 
